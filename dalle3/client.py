@@ -1,0 +1,268 @@
+"""The HTTP client for ``POST {base}/images/generations`` (and ``GET {base}/models``).
+
+One reused ``requests.Session`` (keep-alive matters when a Space serves many
+people), explicit ``(connect, read)`` timeouts plus an overall deadline on the
+body, a hard cap on the response size (a real PNG in base64 is a few MB; a
+broken proxy must not make us buffer gigabytes), and every failure turned into
+a :mod:`dalle3.errors` class with a message for a person. The key travels only
+in the ``Authorization`` header of requests to the configured base URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import requests
+
+from dalle3 import errors
+from dalle3.metadata import png_size
+from dalle3.models import resolve
+from dalle3.params import GenerationRequest, profile_for, request_body
+from dalle3.retry import RetryPolicy
+from dalle3.settings import Settings
+
+log = logging.getLogger("dalle3")
+
+MAX_RESPONSE_BYTES = 40 * 1024 * 1024
+_CHUNK = 1 << 20
+_KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{2,}|[A-Za-z0-9_\-]{32,})")
+BILLING_URL = "https://platform.openai.com/settings/organization/billing"
+KEYS_URL = "https://platform.openai.com/api-keys"
+
+
+@dataclass(frozen=True)
+class ApiImage:
+    """What the API gave back for one request."""
+
+    png: bytes
+    revised_prompt: str | None
+    request_id: str | None
+    usage: dict[str, Any] | None
+    attempts: int
+
+
+def scrub(text: str) -> str:
+    """Remove anything shaped like a key from text the API wrote (it echoes masked keys)."""
+    return _KEYISH.sub("[redacted]", text)[:500]
+
+
+class ImagesClient:
+    """Calls the endpoint; raises :class:`dalle3.errors.DalleError` subclasses only."""
+
+    def __init__(self, settings: Settings, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.policy = RetryPolicy(max_retries=settings.max_retries)
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = "dalle3-studio"
+        self._sleep = sleep
+
+    @property
+    def _timeout(self) -> tuple[float, float]:
+        return (self.settings.connect_timeout_s, self.settings.timeout_s)
+
+    def generate(self, request: GenerationRequest, api_key: str) -> ApiImage:
+        """One image for ``request``, retrying what the policy allows."""
+        profile = profile_for(request.model)
+        body = request_body(request, profile)
+        url = f"{self.settings.base_url}/images/generations"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.session.post(url, json=body, timeout=self._timeout, stream=True,
+                                             headers={"Authorization": f"Bearer {api_key}"})
+            except requests.RequestException as exc:
+                if self.policy.should_retry(attempt, None):
+                    self._sleep(self.policy.delay_s(attempt))
+                    continue
+                raise self._network_error(exc, attempt) from None
+            with response:
+                raw = self._read(response)
+                if response.status_code == 200:
+                    return self._image(raw, response, attempt)
+                error = _error_fields(raw)
+                if self.policy.should_retry(attempt, response.status_code, error.get("code")):
+                    log.info("HTTP %s from the API, retrying (attempt %d)", response.status_code, attempt)
+                    self._sleep(self.policy.delay_s(attempt, response.headers))
+                    continue
+                raise self._status_error(response, error, request, attempt)
+
+    def list_models(self, api_key: str, timeout_s: float = 5.0) -> list[dict[str, Any]]:
+        """The models this key can use, as the endpoint lists them (no retries: a hint only)."""
+        try:
+            response = self.session.get(f"{self.settings.base_url}/models", stream=True,
+                                        timeout=(min(timeout_s, self.settings.connect_timeout_s), timeout_s),
+                                        headers={"Authorization": f"Bearer {api_key}"})
+        except requests.RequestException as exc:
+            raise self._network_error(exc, 1) from None
+        with response:
+            raw = self._read(response)
+            if response.status_code != 200:
+                raise self._status_error(response, _error_fields(raw), None, 1)
+        data = _json(raw, response).get("data")
+        return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []
+
+    def _read(self, response: requests.Response) -> bytes:
+        """The body, refusing more than MAX_RESPONSE_BYTES and bounding total read time."""
+        rid = response.headers.get("x-request-id")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+            raise _too_big(rid)
+        deadline = time.monotonic() + self.settings.timeout_s
+        buffer = bytearray()
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                buffer += chunk
+                if len(buffer) > MAX_RESPONSE_BYTES:
+                    raise _too_big(rid)
+                if time.monotonic() > deadline:
+                    raise errors.RequestTimeoutError(
+                        f"The answer from {self.settings.base_url} did not finish within "
+                        f"{self.settings.timeout_s:g} s. Try again; raise DALLE3_TIMEOUT_S if it keeps happening.",
+                        request_id=rid)
+        except requests.RequestException as exc:
+            raise self._network_error(exc, 1) from None
+        return bytes(buffer)
+
+    def _image(self, raw: bytes, response: requests.Response, attempts: int) -> ApiImage:
+        rid = response.headers.get("x-request-id")
+        payload = _json(raw, response)
+        data = payload.get("data")
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise errors.BadResponseError(
+                "The API answered but sent no image. Try again; if it repeats, the endpoint "
+                "may not support this model.", status=200, request_id=rid)
+        item = data[0]
+        if isinstance(item.get("b64_json"), str):
+            try:
+                png = base64.b64decode(item["b64_json"], validate=True)
+            except (binascii.Error, ValueError):
+                raise errors.BadResponseError(
+                    "The API sent an image that could not be decoded (bad base64). Try again.",
+                    status=200, request_id=rid) from None
+        elif isinstance(item.get("url"), str):
+            png = self._download(item["url"], rid)
+        else:
+            raise errors.BadResponseError("The API answered without an image. Try again.",
+                                          status=200, request_id=rid)
+        if png_size(png) is None:
+            raise errors.BadResponseError(
+                "The API sent something that is not a PNG image. Try again; if it repeats, "
+                "check that OPENAI_BASE_URL points at an OpenAI-compatible server.", status=200, request_id=rid)
+        revised = item.get("revised_prompt")
+        usage = payload.get("usage")
+        return ApiImage(png=png, revised_prompt=revised if isinstance(revised, str) else None,
+                        request_id=rid, usage=usage if isinstance(usage, dict) else None, attempts=attempts)
+
+    def _download(self, url: str, rid: str | None) -> bytes:
+        """Fetch an image URL; no Authorization header, since it may be another host."""
+        try:
+            response = requests.get(url, timeout=self._timeout, stream=True)
+        except requests.RequestException as exc:
+            raise self._network_error(exc, 1) from None
+        with response:
+            raw = self._read(response)
+            if response.status_code != 200:
+                raise errors.BadResponseError(
+                    f"The image link the API sent could not be fetched (HTTP {response.status_code}). Try again.",
+                    status=response.status_code, request_id=rid)
+        return raw
+
+    def _network_error(self, exc: requests.RequestException, attempts: int) -> errors.DalleError:
+        base = self.settings.base_url
+        tries = f" (tried {attempts} time{'s' if attempts > 1 else ''})"
+        if isinstance(exc, requests.ConnectTimeout) or not isinstance(exc, requests.Timeout):
+            return errors.ConnectionFailedError(
+                f"Could not connect to {base}{tries}. Check the internet connection, "
+                "or OPENAI_BASE_URL if you point the app at another server.")
+        return errors.RequestTimeoutError(
+            f"No answer from {base} within {self.settings.timeout_s:g} s{tries}. Image generation "
+            "can be slow: try again, or raise DALLE3_TIMEOUT_S.")
+
+    def _status_error(self, response: requests.Response, error: dict[str, Any],
+                      request: GenerationRequest | None, attempts: int) -> errors.DalleError:
+        status = response.status_code
+        code = error.get("code") if isinstance(error.get("code"), str) else None
+        rid = response.headers.get("x-request-id")
+        kw = {"status": status, "code": code, "request_id": rid}
+        api_says = scrub(str(error.get("message") or "")).strip()
+        tries = f"{attempts} time{'s' if attempts > 1 else ''}"
+        if code == "content_policy_violation" or error.get("type") == "image_generation_user_error":
+            return errors.ContentPolicyError(
+                "OpenAI's safety system rejected this prompt. Rephrase it — leave out real people's "
+                "names, brands, and violent or sexual detail — and try again. Nothing was charged.", **kw)
+        if status == 401:
+            return errors.AuthenticationError(
+                "OpenAI did not accept the API key. Check OPENAI_API_KEY (in .env or the Space's "
+                f"secrets) or the key you typed; create one at {KEYS_URL}.", **kw)
+        if code in ("insufficient_quota", "billing_hard_limit_reached"):
+            return errors.QuotaExceededError(
+                "The OpenAI account behind this key is out of credit or over its budget. "
+                f"Add credit at {BILLING_URL}, or use another key.", **kw)
+        if status == 404 and request is not None and (code == "model_not_found" or "model" in api_says.lower()):
+            return _model_error(request.model, kw)
+        if status == 403:
+            return errors.PermissionDeniedError(
+                f"This key may not use {request.model if request else 'this endpoint'}. "
+                f"OpenAI said: {api_says or 'permission denied'}", **kw)
+        if status == 429:
+            return errors.RateLimitError(
+                f"OpenAI is rate-limiting this key (tried {tries}). Wait a minute and try again.", **kw)
+        if status == 408:
+            return errors.RequestTimeoutError(f"OpenAI timed out handling the request (tried {tries}). Try again.", **kw)
+        if status >= 500 or status == 409:
+            return errors.ServerError(
+                f"OpenAI's servers answered with an error (HTTP {status}, tried {tries}). This is on "
+                "their side: try again in a minute, and see https://status.openai.com.", **kw)
+        if status == 404:
+            return errors.BadRequestError(
+                f"{self.settings.base_url} has no images endpoint (HTTP 404). Check OPENAI_BASE_URL.", **kw)
+        return errors.BadRequestError(
+            f"The API refused the request (HTTP {status}): {api_says or 'no reason given'}", **kw)
+
+
+def _model_error(model: str, kw: dict[str, Any]) -> errors.ModelUnavailableError:
+    profile = resolve(model)
+    successor = profile.successor if profile else None
+    retired = f" OpenAI retired it on {profile.shutdown}." if profile and profile.shutdown else ""
+    offer = f" Switch to {successor}, its successor," if successor else " Pick another model"
+    return errors.ModelUnavailableError(
+        f"This endpoint does not offer {model}.{retired}{offer} or point OPENAI_BASE_URL at a "
+        f"server that still serves {model}.", model=model, successor=successor, **kw)
+
+
+def _too_big(rid: str | None) -> errors.BadResponseError:
+    return errors.BadResponseError(
+        f"The API's answer was larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB, far more than "
+        "an image needs, so it was refused. Check OPENAI_BASE_URL.", request_id=rid)
+
+
+def _json(raw: bytes, response: requests.Response) -> dict[str, Any]:
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise errors.BadResponseError(
+            "The API's answer was not the JSON it should be (perhaps a proxy or an error page). "
+            "Try again; check OPENAI_BASE_URL if it repeats.",
+            status=response.status_code, request_id=response.headers.get("x-request-id"))
+    return payload
+
+
+def _error_fields(raw: bytes) -> dict[str, Any]:
+    """``error`` from an OpenAI error body; {} for HTML pages and other junk."""
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        return {}
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return error if isinstance(error, dict) else {}

@@ -1,0 +1,64 @@
+"""Which models a key can use, learned from ``GET {base}/models``.
+
+A hard-coded model list is stale within months, so the running app asks the
+endpoint. The answer is a hint, never a gate: a failed or refused listing
+leaves the table as it is (and the page says so once). Answers are cached per
+key fingerprint (a hash, never the key) for a while, so the listing costs one
+request per key, not one per page load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dalle3.client import ImagesClient
+from dalle3.errors import DalleError
+from dalle3.page import image_models
+
+log = logging.getLogger("dalle3")
+TTL_S = 600.0
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Image models the endpoint offers (id -> entry), or why we could not tell."""
+
+    offered: dict[str, dict[str, Any]] | None
+    problem: str | None = None
+
+
+class Discovery:
+    def __init__(self, client: ImagesClient, timeout_s: float = 5.0) -> None:
+        self.client = client
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, Listing]] = {}
+
+    def listing(self, api_key: str) -> Listing:
+        """The models ``api_key`` may use; failures become a Listing with ``problem`` set."""
+        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
+        with self._lock:
+            cached = self._cache.get(fingerprint)
+        if cached and time.monotonic() - cached[0] < TTL_S:
+            return cached[1]
+        try:
+            result = Listing(image_models(self.client.list_models(api_key, self.timeout_s)))
+        except DalleError as exc:
+            log.warning("model listing failed: %s", exc.user_message)
+            result = Listing(None, f"Could not list this endpoint's models ({exc.user_message}) — "
+                                   "showing the built-in table unchanged.")
+        with self._lock:
+            self._cache[fingerprint] = (time.monotonic(), result)
+        return result
+
+    def peek(self, api_key: str) -> Listing | None:
+        """The cached listing for ``api_key`` if there is a fresh one; never calls the network."""
+        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
+        with self._lock:
+            cached = self._cache.get(fingerprint)
+        return cached[1] if cached and time.monotonic() - cached[0] < TTL_S else None

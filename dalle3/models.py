@@ -1,0 +1,284 @@
+"""The model table: every rule and price the app knows about a model, as data.
+
+Validation, the page's choices, pricing, the CLI's ``--list-models`` and the
+README's model list all read this one table, so adding a model is adding a
+profile. OpenAI's lineup turns over every few months: each figure carries the
+source it was read from and the date, and is marked where it is an estimate or
+unconfirmed. An id the endpoint offers that is not listed here but starts with
+a known family's prefix is served with that family's rules, labelled so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Mapping
+
+TABLE_CHECKED = "2026-11-27"
+
+DALLE3_PAGE = "https://developers.openai.com/api/docs/models/dall-e-3"
+DEPRECATIONS = "https://developers.openai.com/api/docs/deprecations"
+GPT_IMAGE_2_PAGE = "https://developers.openai.com/api/docs/models/gpt-image-2"
+SPEC = "openai/openai-openapi openapi.yaml CreateImageRequest (f85dbe2, 2026-08-21)"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule or price was read, when, and how sure it is."""
+
+    where: str
+    read: str = TABLE_CHECKED
+    confidence: str = "confirmed"  # confirmed | estimate | unconfirmed
+
+
+@dataclass(frozen=True)
+class CustomSizeRule:
+    """Free ``WxH`` sizes, as the gpt-image-2 family takes them."""
+
+    multiple: int = 16
+    max_edge: int = 3840
+    max_ratio: float = 3.0
+    min_pixels: int = 655_360
+    max_pixels: int = 8_294_400
+    experimental_above: int = 2560 * 1440
+
+
+@dataclass(frozen=True)
+class TokenPrices:
+    """USD per 1M tokens; image output dominates the bill."""
+
+    text_input: float
+    image_input: float
+    image_output: float
+    text_output: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """What one model accepts and costs."""
+
+    id: str
+    family: str
+    label: str
+    status: str  # active | deprecated | retired
+    shutdown: str | None
+    successor: str | None
+    qualities: tuple[str, ...]
+    default_quality: str
+    styles: tuple[str, ...]  # empty: the model takes no style
+    sizes: tuple[str, ...]  # the presets offered in the page
+    custom_size: CustomSizeRule | None
+    response_format: bool  # send response_format=b64_json (DALL·E only)
+    extras: Mapping[str, tuple[str, ...]]  # extra parameters and allowed values
+    extra_defaults: Mapping[str, str]  # sent explicitly when the user sets none
+    prompt_limit: int
+    image_prices: Mapping[tuple[str, str], float]  # (quality, size) -> USD per image
+    token_prices: TokenPrices | None
+    sources: tuple[Source, ...]
+    assumed_from: str | None = None  # set when rules are borrowed from a family
+    note: str = ""
+
+    @property
+    def default_size(self) -> str:
+        return self.sizes[0]
+
+    @property
+    def default_style(self) -> str | None:
+        return self.styles[0] if self.styles else None
+
+
+_DALLE3_PRICES = {
+    ("standard", "1024x1024"): 0.040,
+    ("standard", "1024x1792"): 0.080,
+    ("standard", "1792x1024"): 0.080,
+    ("hd", "1024x1024"): 0.080,
+    ("hd", "1024x1792"): 0.120,
+    ("hd", "1792x1024"): 0.120,
+}
+
+DALLE3 = ModelProfile(
+    id="dall-e-3",
+    family="dall-e-3",
+    label="DALL·E 3",
+    status="retired",
+    shutdown="2026-05-12",
+    successor="gpt-image-2",
+    qualities=("standard", "hd"),
+    default_quality="standard",
+    styles=("natural", "vivid"),
+    sizes=("1024x1024", "1024x1792", "1792x1024"),
+    custom_size=None,
+    response_format=True,
+    extras=MappingProxyType({}),
+    extra_defaults=MappingProxyType({}),
+    prompt_limit=4000,
+    image_prices=MappingProxyType(_DALLE3_PRICES),
+    token_prices=None,
+    sources=(
+        Source(f"{DALLE3_PAGE} (per-image prices)"),
+        Source(f"{DEPRECATIONS}: removed from the API 2026-05-12 (the date itself from third-party copies); "
+               "OpenAI's page now names gpt-image-2.5-sunburst, same family rules as gpt-image-2", confidence="unconfirmed"),
+        Source(SPEC),
+    ),
+    note="Retired upstream; still served by compatible endpoints that offer dall-e-3.",
+)
+
+_GPT2_SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
+_GPT2_QUALITIES = ("low", "medium", "high", "auto")
+_GPT2_EXTRAS = MappingProxyType({
+    "background": ("auto", "opaque", "transparent"),
+    "moderation": ("auto", "low"),
+})
+_GPT2_DEFAULTS = MappingProxyType({"background": "auto", "moderation": "auto"})
+_GPT26_EXTRAS = MappingProxyType({**_GPT2_EXTRAS, "complexity": ("low", "medium", "high")})
+_GPT26_DEFAULTS = MappingProxyType({**_GPT2_DEFAULTS, "complexity": "high"})
+
+# OpenAI publishes no per-image table for gpt-image-2: these "before the click"
+# figures are gpt-image-1's documented output-token counts per quality and size
+# (272/1056/4160 square, 408/1584/6240 portrait or landscape) × $30 per 1M
+# image-output tokens. The bill after the click comes from ``usage``.
+_TOKENS_PER_IMAGE = {"low": (272, 408), "medium": (1056, 1584), "high": (4160, 6240)}
+_GPT2_TOKENS = TokenPrices(text_input=5.00, image_input=8.00, image_output=30.00)
+_GPT2_IMAGE_PRICES = MappingProxyType({
+    (quality, size): round(tokens[size != "1024x1024"] * _GPT2_TOKENS.image_output / 1e6, 4)
+    for quality, tokens in _TOKENS_PER_IMAGE.items()
+    for size in ("1024x1024", "1536x1024", "1024x1536")
+})
+
+GPT_IMAGE_2 = ModelProfile(
+    id="gpt-image-2",
+    family="gpt-image-2",
+    label="GPT Image 2",
+    status="active",
+    shutdown=None,
+    successor=None,
+    qualities=_GPT2_QUALITIES,
+    default_quality="medium",
+    styles=(),
+    sizes=_GPT2_SIZES,
+    custom_size=CustomSizeRule(),
+    response_format=False,
+    extras=_GPT2_EXTRAS,
+    extra_defaults=_GPT2_DEFAULTS,
+    prompt_limit=32000,
+    image_prices=_GPT2_IMAGE_PRICES,
+    token_prices=_GPT2_TOKENS,
+    sources=(
+        Source(f"{SPEC} (quality, size rules, background, moderation, output_format)"),
+        Source("OpenAI's gpt-image-2.6-sunburst page: $5 text in, $8 image in, $30 image out per 1M; "
+               "the same figures for gpt-image-2, 2.5 and 2.6-flare only on third-party pages", confidence="unconfirmed"),
+        Source("per-image figures: gpt-image-1 token counts x $30/1M", confidence="estimate"),
+        Source(f"{SPEC}: multiples of 16, 1:3..3:1, experimental above 2560x1440, max 3840x2160; "
+               "pixel range 655,360-8,294,400 from third-party pages", confidence="unconfirmed"),
+        Source("quality xhigh/max: named only by third-party pages, left out", confidence="unconfirmed"),
+    ),
+)
+
+
+def _variant(model_id: str, label: str, **changes) -> ModelProfile:
+    return replace(GPT_IMAGE_2, id=model_id, label=label, **changes)
+
+
+_COMPLEXITY_SOURCE = Source(
+    "developers.openai.com model pages for gpt-image-2.6-* (complexity low|medium|high, default high)",
+    confidence="unconfirmed",
+)
+
+MODELS: Mapping[str, ModelProfile] = MappingProxyType({
+    p.id: p
+    for p in (
+        DALLE3,
+        GPT_IMAGE_2,
+        _variant("gpt-image-2-2026-04-21", "GPT Image 2 (2026-04-21 snapshot)"),
+        _variant("gpt-image-2.5-sunburst", "GPT Image 2.5 Sunburst"),
+        _variant("gpt-image-2.5-flare", "GPT Image 2.5 Flare"),
+        _variant(
+            "gpt-image-2.6-sunburst", "GPT Image 2.6 Sunburst",
+            extras=_GPT26_EXTRAS, extra_defaults=_GPT26_DEFAULTS,
+            sources=GPT_IMAGE_2.sources + (_COMPLEXITY_SOURCE,),
+        ),
+        _variant(
+            "gpt-image-2.6-flare", "GPT Image 2.6 Flare",
+            extras=_GPT26_EXTRAS, extra_defaults=_GPT26_DEFAULTS,
+            sources=GPT_IMAGE_2.sources + (_COMPLEXITY_SOURCE,),
+            note="OpenAI's recommended replacement for retired image models.",
+        ),
+    )
+})
+
+# Longest prefix first, so "gpt-image-2.6-x" borrows 2.6 rules, not 2's.
+FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("gpt-image-2.6-", "gpt-image-2.6-flare"),
+    ("gpt-image-2", "gpt-image-2"),
+    ("dall-e-3", "dall-e-3"),
+)
+
+# Every value any model takes: the page's Radio/Dropdown choices must accept
+# all of them (Gradio checks inputs against declared choices before our code).
+ALL_QUALITIES: tuple[str, ...] = tuple(dict.fromkeys(q for p in MODELS.values() for q in p.qualities))
+ALL_SIZES: tuple[str, ...] = tuple(dict.fromkeys(s for p in MODELS.values() for s in p.sizes))
+ALL_STYLES: tuple[str, ...] = DALLE3.styles
+
+
+def resolve(model_id: str) -> ModelProfile | None:
+    """The profile for ``model_id``: listed, or borrowed from its family by prefix."""
+    if model_id in MODELS:
+        return MODELS[model_id]
+    for prefix, base_id in FAMILY_PREFIXES:
+        if model_id.startswith(prefix):
+            base = MODELS[base_id]
+            return replace(
+                base, id=model_id, label=model_id, status="active", shutdown=None,
+                successor=None, assumed_from=base.family,
+                note=f"rules assumed from the {base.family} family",
+            )
+    return None
+
+
+def closest_settings(profile: ModelProfile, quality: str, size: str) -> tuple[str, str]:
+    """The settings on ``profile`` nearest to another model's, for a one-click switch."""
+    mapping = {"hd": "high", "standard": "medium"}
+    new_quality = quality if quality in profile.qualities else mapping.get(quality, profile.default_quality)
+    if new_quality not in profile.qualities:
+        new_quality = profile.default_quality
+    new_size = size if size_problem(profile, size) is None else profile.default_size
+    return new_quality, new_size
+
+
+def parse_size(size: str) -> tuple[int, int] | None:
+    """``"1536x864"`` -> (1536, 864); None when it is not ``WxH`` in digits."""
+    width, sep, height = size.partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        return None
+    return int(width), int(height)
+
+
+def size_problem(profile: ModelProfile, size: str) -> str | None:
+    """Why ``size`` is not allowed for ``profile``, or None when it is."""
+    if size in profile.sizes:
+        return None
+    allowed = ", ".join(profile.sizes)
+    rule = profile.custom_size
+    if rule is None:
+        return f"Size {size!r} is not available for {profile.id}. Choose one of: {allowed}."
+    parsed = parse_size(size)
+    if parsed is None:
+        return f"Size {size!r} is not a preset ({allowed}) or a custom size written WIDTHxHEIGHT, e.g. 1536x864."
+    w, h = parsed
+    if w % rule.multiple or h % rule.multiple:
+        return f"Size {size}: width and height must both be multiples of {rule.multiple}."
+    if max(w, h) > rule.max_edge:
+        return f"Size {size}: the long edge may be at most {rule.max_edge} pixels."
+    if max(w, h) > rule.max_ratio * min(w, h):
+        return f"Size {size}: the aspect ratio must be between 1:3 and 3:1."
+    if not rule.min_pixels <= w * h <= rule.max_pixels:
+        return (f"Size {size}: {w * h:,} pixels; {profile.id} takes "
+                f"{rule.min_pixels:,} to {rule.max_pixels:,} pixels.")
+    return None
+
+
+def is_experimental(profile: ModelProfile, size: str) -> bool:
+    """Sizes above 2560x1440 are labelled experimental by OpenAI."""
+    parsed = parse_size(size)
+    rule = profile.custom_size
+    return bool(rule and parsed and parsed[0] * parsed[1] > rule.experimental_above)

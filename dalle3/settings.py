@@ -1,0 +1,107 @@
+"""Settings read once from the environment (and ``.env``), validated, passed in.
+
+Nothing deeper in the package reads ``os.environ``: tests and the CLI build a
+``Settings`` directly. A bad value stops start-up with a message naming the
+variable, rather than failing later on the first click.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from dalle3.errors import ConfigurationError
+from dalle3.models import MODELS, resolve
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The app's configuration. ``api_key`` is hidden from ``repr``."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    offline: bool = False
+    timeout_s: float = 120.0
+    connect_timeout_s: float = 10.0
+    max_retries: int = 2
+    output_dir: Path | None = Path("outputs")
+    concurrency: int = 4
+    max_spend_usd: float | None = None
+    auth: tuple[str, str] | None = field(default=None, repr=False)
+    default_model: str = "dall-e-3"
+
+    @property
+    def simulated(self) -> bool:
+        """True when generation uses the offline simulator (forced, or no server key)."""
+        return self.offline or not self.api_key
+
+    @property
+    def has_server_key(self) -> bool:
+        return bool(self.api_key)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number.") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigurationError(f"{name}={raw!r}: use 1 or 0.")
+
+
+def parse_auth(raw: str, name: str = "DALLE3_AUTH") -> tuple[str, str]:
+    """``user:password`` -> (user, password); the password may contain colons."""
+    user, sep, password = raw.partition(":")
+    if not sep or not user or not password:
+        raise ConfigurationError(f"{name} must look like user:password.")
+    return user, password
+
+
+def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
+    """Read settings from ``env`` (default: ``os.environ`` after loading ``.env``)."""
+    if env is None:
+        if dotenv:
+            from dotenv import find_dotenv, load_dotenv
+
+            load_dotenv(find_dotenv(usecwd=True), override=False)  # the real environment wins
+        env = os.environ
+    base_url = env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"OPENAI_BASE_URL={base_url!r} must start with http:// or https://.")
+    timeout = _number(env, "DALLE3_TIMEOUT_S", 120.0, float, 1)
+    out = env.get("DALLE3_OUTPUT_DIR")
+    spend = _number(env, "DALLE3_MAX_SPEND_USD", -1.0, float, 0)
+    auth = env.get("DALLE3_AUTH", "").strip()
+    model = env.get("DALLE3_MODEL", "").strip() or "dall-e-3"
+    if resolve(model) is None:
+        raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model ({', '.join(MODELS)}).")
+    return Settings(
+        api_key=env.get("OPENAI_API_KEY", "").strip() or None,
+        base_url=base_url.rstrip("/"),
+        offline=_flag(env, "DALLE3_OFFLINE"),
+        timeout_s=timeout,
+        connect_timeout_s=min(10.0, timeout),
+        max_retries=int(_number(env, "DALLE3_MAX_RETRIES", 2, int, 0)),
+        output_dir=Path("outputs") if out is None else (Path(out) if out.strip() else None),
+        concurrency=int(_number(env, "DALLE3_CONCURRENCY", 4, int, 1)),
+        max_spend_usd=None if spend < 0 else spend,
+        auth=parse_auth(auth) if auth else None,
+        default_model=model,
+    )

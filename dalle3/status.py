@@ -1,0 +1,71 @@
+"""The words in the status area, as Markdown, with user text made inert.
+
+Prompts and revised prompts come from people and from the API; they are
+shown, never interpreted: HTML is escaped and Markdown syntax backslashed, so
+``<script>`` or ``![x](http://…)`` in a prompt is displayed as typed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from dalle3.errors import DalleError
+from dalle3.models import resolve
+from dalle3.pricing import Price
+from dalle3.studio import GenerationResult
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def inert(text: str) -> str:
+    """``text`` safe to drop into Markdown: escaped, control characters made visible."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", "  \n")
+
+
+def success(result: GenerationResult, location: str | None = None) -> str:
+    """Revised prompt, time, cost, request id, saved path — or the cache/simulator notice."""
+    req = result.request
+    head = f"**{'Simulated' if result.simulated else 'Done'}** · {req.model} · {req.size} · {req.quality}"
+    if req.style:
+        head += f" · {req.style}"
+    lines = [head]
+    if result.cached:
+        lines.append("Same inputs as an earlier image — returned from cache, no charge.")
+    elif result.simulated:
+        lines.append("Offline simulator: no API call was made and nothing was charged. "
+                     "Add an OpenAI API key to get real images.")
+    if result.revised_prompt:
+        lines.append(f"Revised prompt: {inert(result.revised_prompt)}")
+    cost = "no charge" if result.cost.usd == 0 else f"cost {result.cost}"
+    tail = f"{result.elapsed_s:.1f} s · {cost}"
+    if result.request_id:
+        tail += f" · request `{inert(result.request_id)}`"
+    if result.attempts > 1:
+        tail += f" · {result.attempts} attempts"
+    lines.append(tail)
+    if location:
+        lines.append(f"Saved to `{location}`")
+    profile = resolve(req.model)
+    if profile and profile.assumed_from:
+        lines.append(f"Note: {req.model} is not in the model table; {profile.note}.")
+    return "\n\n".join(lines)
+
+
+def failure(error: DalleError) -> str:
+    """The error's plain message plus its technical tail (status, code, request id)."""
+    text = f"**{error.title}.** {inert(error.user_message)}"
+    if details := error.details():
+        text += f"\n\n<small>{inert(details)}</small>"
+    return text
+
+
+def cost_line(price: Price | None, session_usd: float, session_images: int) -> str:
+    """"This image: $0.040 · This session: $0.12 (3 images)"."""
+    this = "unknown until it is made" if price is None else str(price)
+    if price is not None and price.estimate:
+        this += " (estimate)"
+    plural = "image" if session_images == 1 else "images"
+    return f"This image: {this} · This session: ${session_usd:.2f} ({session_images} {plural})"

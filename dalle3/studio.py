@@ -1,0 +1,135 @@
+"""One generation from request to saved PNG: the piece the page, CLI and API share.
+
+Chooses the backend (the visitor's own key, the server key, or the offline
+simulator), answers repeats from the cache for free, makes identical
+concurrent requests pay once, holds the spend cap on the server key, embeds
+the settings into the PNG without re-encoding it, and saves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Hashable, Iterator
+
+from dalle3 import __version__, metadata, pricing, simulator
+from dalle3.cache import LRUCache
+from dalle3.client import ApiImage, ImagesClient
+from dalle3.ledger import LEDGER_NAME, SpendLedger
+from dalle3.params import GenerationRequest, profile_for
+from dalle3.pricing import Price
+from dalle3.settings import Settings
+from dalle3.storage import save_image
+
+SIMULATOR = "simulator"
+OPENAI = "openai"
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """A finished image on disk and what it took to make it."""
+
+    request: GenerationRequest
+    path: Path
+    size: tuple[int, int]
+    revised_prompt: str | None
+    request_id: str | None
+    elapsed_s: float
+    cost: Price
+    backend: str
+    cached: bool = False
+    attempts: int = 1
+
+    @property
+    def simulated(self) -> bool:
+        return self.backend == SIMULATOR
+
+
+class Studio:
+    """Long-lived: one per process, shared by every session (thread-safe)."""
+
+    def __init__(self, settings: Settings, client: ImagesClient | None = None, cache_size: int = 256) -> None:
+        self.settings = settings
+        self.client = client or ImagesClient(settings)
+        self.cache: LRUCache[GenerationResult] = LRUCache(cache_size)
+        self.output_dir = settings.output_dir or Path(tempfile.gettempdir()) / "dalle3-studio"
+        ledger_path = settings.output_dir / LEDGER_NAME if settings.output_dir else None
+        self.ledger = SpendLedger(ledger_path, settings.max_spend_usd)
+        self._guard = threading.Lock()
+        self._inflight: dict[Hashable, threading.Lock] = {}
+
+    def backend_for(self, own_key: str | None) -> str:
+        """Which backend a call with ``own_key`` (maybe None) would use."""
+        if self.settings.offline or not (own_key or self.settings.api_key):
+            return SIMULATOR
+        return OPENAI
+
+    def generate(self, request: GenerationRequest, own_key: str | None = None) -> GenerationResult:
+        """Make (or recall) the image for ``request``; raises DalleError subclasses."""
+        own_key = (own_key or "").strip() or None
+        backend = self.backend_for(own_key)
+        key = (backend, self.settings.base_url if backend == OPENAI else "", request)
+        started = time.perf_counter()
+        if hit := self._cached(key, started):
+            return hit
+        with self._single_flight(key):
+            if hit := self._cached(key, started):
+                return hit
+            image, cost = self._make(request, backend, own_key)
+            png = metadata.embed(image.png, self._settings_for(request, image, backend))
+            path = save_image(png, self.output_dir, request.prompt, request.seed)
+            result = GenerationResult(
+                request=request, path=path, size=metadata.png_size(png) or (0, 0),
+                revised_prompt=image.revised_prompt, request_id=image.request_id,
+                elapsed_s=time.perf_counter() - started, cost=cost, backend=backend, attempts=image.attempts)
+            self.cache.put(key, result)
+            return result
+
+    def _make(self, request: GenerationRequest, backend: str, own_key: str | None) -> tuple[ApiImage, Price]:
+        if backend == SIMULATOR:
+            return ApiImage(simulator.render(request), None, None, None, 0), Price(0.0)
+        profile = profile_for(request.model)
+        if own_key:
+            image = self.client.generate(request, own_key)
+            return image, pricing.charged(profile, request.quality, request.size, image.usage)
+        with self.ledger.hold(pricing.worst_case(profile, request.quality, request.size)) as charge:
+            image = self.client.generate(request, self.settings.api_key or "")
+            cost = pricing.charged(profile, request.quality, request.size, image.usage)
+            charge.usd = cost.usd
+        return image, cost
+
+    def _cached(self, key: Hashable, started: float) -> GenerationResult | None:
+        hit = self.cache.get(key)
+        if hit is None:
+            return None
+        if not hit.path.exists():
+            self.cache.pop(key)
+            return None
+        return replace(hit, cached=True, cost=Price(0.0), elapsed_s=time.perf_counter() - started, attempts=0)
+
+    @contextmanager
+    def _single_flight(self, key: Hashable) -> Iterator[None]:
+        """Identical requests in flight at once wait for the first instead of paying again."""
+        with self._guard:
+            lock = self._inflight.setdefault(key, threading.Lock())
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                if self._inflight.get(key) is lock and not lock.locked():
+                    del self._inflight[key]
+
+    @staticmethod
+    def _settings_for(request: GenerationRequest, image: ApiImage, backend: str) -> dict[str, Any]:
+        data = request.settings()
+        if image.revised_prompt:
+            data["revised_prompt"] = image.revised_prompt
+        data.update(backend=backend, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    app=f"dalle3-studio {__version__}")
+        return data

@@ -1,0 +1,55 @@
+"""The model table: sizes, prefixes, successors — rules as data."""
+
+import pytest
+
+from dalle3.models import (ALL_QUALITIES, ALL_SIZES, GPT_IMAGE_2, MODELS, closest_settings,
+                           is_experimental, resolve, size_problem)
+
+
+@pytest.mark.parametrize("size", ["1024x1024", "1536x1024", "1024x1536", "auto", "1536x864",
+                                  "1024x1792", "3840x2160", "2048x2048"])
+def test_gpt_image_2_accepts_presets_and_valid_custom_sizes(size):
+    assert size_problem(GPT_IMAGE_2, size) is None
+
+
+@pytest.mark.parametrize("size,reason", [
+    ("1000x1000", "multiples of 16"),
+    ("4096x1024", "at most 3840"),
+    ("3200x1008", "1:3 and 3:1"),
+    ("640x640", "655,360"),
+    ("big", "WIDTHxHEIGHT"),
+])
+def test_gpt_image_2_refuses_bad_custom_sizes_with_the_rule(size, reason):
+    assert reason in size_problem(GPT_IMAGE_2, size)
+
+
+def test_sizes_above_2560x1440_are_experimental():
+    assert is_experimental(GPT_IMAGE_2, "3840x2160")
+    assert not is_experimental(GPT_IMAGE_2, "2560x1440")
+
+
+def test_every_profile_cites_sources_and_marks_uncertainty():
+    for profile in MODELS.values():
+        assert profile.sources
+        assert {s.confidence for s in profile.sources} <= {"confirmed", "estimate", "unconfirmed"}
+    assert any(s.confidence == "unconfirmed" for s in GPT_IMAGE_2.sources)
+
+
+def test_unknown_id_with_family_prefix_borrows_family_rules():
+    future = resolve("gpt-image-2.7-flare")
+    assert future is not None and future.assumed_from == "gpt-image-2"
+    assert "rules assumed from the gpt-image-2 family" in future.note
+    assert "complexity" in resolve("gpt-image-2.6-turbo").extras
+    assert resolve("stable-diffusion") is None
+
+
+def test_closest_settings_maps_dalle3_values_to_the_successor():
+    successor = MODELS[MODELS["dall-e-3"].successor]
+    assert closest_settings(successor, "hd", "1792x1024") == ("high", "1792x1024")
+    assert closest_settings(successor, "standard", "1024x1024") == ("medium", "1024x1024")
+
+
+def test_page_choices_cover_every_models_values():
+    for profile in MODELS.values():
+        assert set(profile.qualities) <= set(ALL_QUALITIES)
+        assert set(profile.sizes) <= set(ALL_SIZES)
