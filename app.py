@@ -82,7 +82,7 @@ def build(studio: Studio) -> gr.Blocks:
                 with gr.Row():
                     seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX,
                                      elem_id="seed", scale=3)
-                    dice = gr.Button("🎲", elem_id="dice", scale=0, min_width=60)
+                    dice = gr.Button("🎲 Random", elem_id="dice", scale=0, min_width=110)
                     seed_control = gr.Radio(list(SEED_CONTROLS), value="randomize", elem_id="seed_control",
                                             label="Control after generate", scale=5)
                 quality = gr.Radio(list(default.qualities), value=default.default_quality, label="Quality",
@@ -109,7 +109,7 @@ def build(studio: Studio) -> gr.Blocks:
             with gr.Column(scale=6):
                 result = gr.Image(label="Result", type="filepath", format="png", interactive=False,
                                   buttons=["download", "fullscreen"], elem_id="result")
-                status_md = gr.Markdown("Ready.", elem_id="status")
+                status_md = gr.Markdown("Ready.", label="status", elem_id="status")
                 switch = gr.Button(visible=False, elem_id="switch_model", variant="secondary")
                 history = gr.Gallery(label="This session", columns=4, height=260, allow_preview=False,
                                      elem_id="history")
@@ -299,7 +299,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
     try:
         settings = from_env()
         auth = parse_auth(args.auth, "--auth") if args.auth else settings.auth

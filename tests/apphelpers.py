@@ -1,0 +1,54 @@
+"""Launch the real page in-process on a loopback port, as Gradio's own tests do."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="dalle3-gradio-"))
+
+import gradio as gr  # noqa: E402
+from gradio_client import Client  # noqa: E402
+
+import app  # noqa: E402
+from dalle3 import Settings, Studio  # noqa: E402
+
+SERVER_KEY = "sk-server-KEY-0123456789abcdef"
+
+
+@dataclass
+class RunningApp:
+    url: str
+    studio: Studio
+    demo: gr.Blocks
+
+    def client(self, **kw) -> Client:
+        return Client(self.url, verbose=False, **kw)
+
+
+def app_settings(base_url: str, output_dir: Path, **overrides) -> Settings:
+    """Fast settings for tests: short timeouts, the fake's URL, a server key unless told."""
+    settings = Settings(api_key=SERVER_KEY, base_url=base_url, timeout_s=5.0, connect_timeout_s=1.0,
+                        max_retries=2, output_dir=output_dir, concurrency=4)
+    return replace(settings, **overrides)
+
+
+@contextmanager
+def running_app(settings: Settings, sleep=None) -> Iterator[RunningApp]:
+    studio = Studio(settings)
+    if sleep is not None:
+        studio.client._sleep = sleep
+    demo = app.build(studio)
+    demo.queue(default_concurrency_limit=settings.concurrency)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
+                            run_history=False, allowed_paths=[str(studio.output_dir)],
+                            auth=settings.auth)
+    try:
+        yield RunningApp(url, studio, demo)
+    finally:
+        demo.close()

@@ -1,0 +1,132 @@
+"""The page's /generate endpoint through gradio_client, against the loopback fake API."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from gradio_client.exceptions import AppError
+
+from dalle3.metadata import png_size, read_settings
+from tests.apphelpers import SERVER_KEY, running_app, app_settings
+from tests.fake_openai import FakeOpenAI, Outcome
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def served(fake, tmp_path_factory):
+    out = tmp_path_factory.mktemp("outputs")
+    with running_app(app_settings(fake.base_url, out), sleep=lambda s: None) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def shared_client(served):
+    c = served.client()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(shared_client, fake):
+    fake.reset()
+    fake.retired_models = set()
+    return shared_client
+
+
+def test_defaults_reach_the_api_exactly(client, fake):
+    path, status = client.predict(prompt="a lighthouse at dawn", api_name="/generate")
+    assert fake.requests[0].json == {"model": "dall-e-3", "prompt": "a lighthouse at dawn", "n": 1,
+                                     "size": "1024x1024", "quality": "standard", "style": "natural",
+                                     "response_format": "b64_json"}
+    assert png_size(Path(path).read_bytes()) == (1024, 1024)
+    assert "Revised prompt: Revised: a lighthouse at dawn" in status.replace("\\", "")
+    assert "$0.040" in status and "request `req" in status
+
+
+@pytest.mark.parametrize("quality,style,size", [("hd", "vivid", "1792x1024"), ("standard", "natural", "1024x1792")])
+def test_each_control_reaches_the_request_body(client, fake, quality, style, size):
+    path, status = client.predict(prompt="a harbour", seed=3, quality=quality, style=style, size=size,
+                                  api_name="/generate")
+    body = fake.requests[0].json
+    assert (body["quality"], body["style"], body["size"]) == (quality, style, size) and "seed" not in body
+    assert png_size(Path(path).read_bytes()) == tuple(map(int, size.split("x")))
+
+
+def test_identical_inputs_come_from_cache_without_a_request(client, fake):
+    client.predict(prompt="cache me", seed=11, api_name="/generate")
+    _, status = client.predict(prompt="cache me", seed=11, api_name="/generate")
+    assert fake.generation_count == 1 and "returned from cache, no charge" in status
+    client.predict(prompt="cache me", seed=12, api_name="/generate")
+    assert fake.generation_count == 2
+
+
+def test_downloaded_png_carries_the_settings_but_not_the_key(client, fake):
+    path, _ = client.predict(prompt="a kettle", seed=5, quality="hd", style="vivid", api_name="/generate")
+    data = Path(path).read_bytes()
+    settings = read_settings(data)
+    assert settings["prompt"] == "a kettle" and settings["seed"] == 5 and settings["quality"] == "hd"
+    assert settings["style"] == "vivid" and settings["model"] == "dall-e-3"
+    assert settings["revised_prompt"] == "Revised: a kettle"
+    assert SERVER_KEY.encode() not in data
+
+
+def test_validation_error_reaches_the_client_as_a_plain_message(client, fake):
+    with pytest.raises(AppError, match="Write a prompt first"):
+        client.predict(prompt="   ", api_name="/generate")
+    with pytest.raises(AppError, match="4,001 characters"):
+        client.predict(prompt="x" * 4001, api_name="/generate")
+    assert fake.generation_count == 0
+
+
+def test_api_error_reaches_the_client_as_a_plain_message(client, fake):
+    fake.script(Outcome.content_policy())
+    with pytest.raises(AppError, match="safety system rejected this prompt"):
+        client.predict(prompt="something rejected", api_name="/generate")
+    path, _ = client.predict(prompt="fine afterwards", api_name="/generate")
+    assert Path(path).exists()
+
+
+def test_own_key_is_used_for_that_call_while_the_server_key_serves_another(served, fake):
+    fake.reset()
+    fake.default_delay_s = 0.5
+    own, other = served.client(), served.client()
+    results = {}
+    try:
+        threads = [
+            threading.Thread(target=lambda: results.setdefault("own", own.predict(
+                prompt="own key image", api_key="sk-visitor-OWN-999", api_name="/generate"))),
+            threading.Thread(target=lambda: results.setdefault("server", other.predict(
+                prompt="server key image", api_name="/generate"))),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        fake.default_delay_s = 0.0
+        own.close()
+        other.close()
+    keys = {r.json["prompt"]: r.headers["authorization"] for r in fake.requests}
+    assert keys == {"own key image": "Bearer sk-visitor-OWN-999", "server key image": f"Bearer {SERVER_KEY}"}
+
+
+def test_gpt_image_model_through_the_api_sends_only_its_parameters(client, fake):
+    path, status = client.predict(prompt="a poster", model="gpt-image-2.6-flare", quality="high",
+                                  size="1536x864", complexity="low", background="opaque", api_name="/generate")
+    body = fake.requests[0].json
+    assert body["complexity"] == "low" and body["background"] == "opaque" and "style" not in body
+    assert png_size(Path(path).read_bytes()) == (1536, 864)
+    assert "≈" not in status and "cost $" in status
+
+
+def test_retired_model_answer_names_the_successor(client, fake):
+    fake.retired_models = {"dall-e-3"}
+    with pytest.raises(AppError, match="2026-05-12.*gpt-image-2"):
+        client.predict(prompt="retired", api_name="/generate")
