@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import threading
+from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -22,7 +24,7 @@ from dalle3.metadata import read_settings
 from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, MODELS, closest_settings, resolve
 from dalle3.params import SEED_MAX, profile_for
 from dalle3.session import SEED_CONTROLS, SessionState, next_seed
-from dalle3.settings import Settings, parse_auth
+from dalle3.settings import Settings, exposure_warning, parse_auth
 
 log = logging.getLogger("dalle3")
 
@@ -306,6 +308,9 @@ def main(argv: list[str] | None = None) -> None:
         auth = parse_auth(args.auth, "--auth") if args.auth else settings.auth
     except ConfigurationError as exc:
         sys.exit(f"dalle3 studio: {exc.user_message}")
+    host = "0.0.0.0" if args.listen else os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    if warning := exposure_warning(replace(settings, auth=auth), host):
+        print(warning, file=sys.stderr)
     studio = Studio(settings)
     demo = build(studio)
     demo.queue(default_concurrency_limit=settings.concurrency)

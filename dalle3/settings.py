@@ -105,3 +105,16 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         auth=parse_auth(auth) if auth else None,
         default_model=model,
     )
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def exposure_warning(settings: Settings, host: str) -> str | None:
+    """A one-line warning when anyone on the network could spend the server key without limit."""
+    if host in LOOPBACK_HOSTS or not settings.api_key or settings.offline:
+        return None
+    if settings.auth or settings.max_spend_usd is not None:
+        return None
+    return (f"WARNING: serving on {host} with a server API key, no DALLE3_AUTH and no DALLE3_MAX_SPEND_USD: "
+            "anyone who can reach this page can spend on your key.")
