@@ -24,7 +24,7 @@ class Price:
     estimate: bool = False
 
     def __str__(self) -> str:
-        return f"{'≈ ' if self.estimate else ''}{format_usd(self.usd)}"
+        return f"≈ ${self.usd:.3f}" if self.estimate else format_usd(self.usd)
 
 
 def format_usd(usd: float) -> str:

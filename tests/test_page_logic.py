@@ -1,0 +1,118 @@
+"""What the page shows, tested as plain functions (no browser): cost, seed control, restore, status."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from dalle3 import page, status
+from dalle3.errors import ContentPolicyError
+from dalle3.params import SEED_MAX, validate
+from dalle3.pricing import Price
+from dalle3.session import HISTORY_LIMIT, SessionState, next_seed
+from dalle3.studio import GenerationResult
+from tests.apphelpers import running_app, app_settings
+
+
+def result(prompt="a fox", seed=1, usd=0.04, cached=False, backend="openai", **kw) -> GenerationResult:
+    return GenerationResult(request=validate(prompt, seed, **kw), path=Path("/tmp/x.png"), size=(1024, 1024),
+                            revised_prompt="A fox, revised", request_id="req_1", elapsed_s=12.34,
+                            cost=Price(usd), backend=backend, cached=cached)
+
+
+@pytest.mark.parametrize("control,seed,expected", [
+    ("fixed", 5, 5), ("increment", 5, 6), ("decrement", 5, 4),
+    ("increment", SEED_MAX, SEED_MAX), ("decrement", 0, 0),
+])
+def test_control_after_generate_moves_the_seed_like_comfyui(control, seed, expected):
+    assert next_seed(seed, control) == expected
+
+
+def test_randomize_gives_a_seed_in_range():
+    seeds = {next_seed(5, "randomize", random.Random(i)) for i in range(20)}
+    assert len(seeds) > 15 and all(0 <= s <= SEED_MAX for s in seeds)
+
+
+def test_cost_line_before_the_click_and_session_total_after():
+    state = SessionState()
+    assert page.cost_text("dall-e-3", "hd", "1792x1024", state) == \
+        "This image: $0.120 · This session: $0.00 (0 images)"
+    for i in range(3):
+        state = state.after(result(seed=i))
+    assert page.cost_text("dall-e-3", "standard", "1024x1024", state).endswith("This session: $0.12 (3 images)")
+    state = state.after(result(seed=0, usd=0.0, cached=True))
+    assert state.images == 3 and state.spent_usd == pytest.approx(0.12)
+
+
+def test_gpt_image_cost_is_marked_as_an_estimate():
+    text = page.cost_text("gpt-image-2", "high", "1024x1024", SessionState())
+    assert "≈ $0.125 (estimate)" in text
+    assert "unknown until it is made" in page.cost_text("gpt-image-2", "auto", "1024x1024", SessionState())
+    assert "experimental" in page.cost_text("gpt-image-2", "low", "3840x2160", SessionState())
+
+
+def test_history_is_newest_first_and_bounded():
+    state = SessionState()
+    for i in range(HISTORY_LIMIT + 5):
+        state = state.after(result(prompt=f"p{i}", seed=i))
+    assert len(state.history) == HISTORY_LIMIT and state.history[0].settings["prompt"] == f"p{HISTORY_LIMIT + 4}"
+
+
+def test_switching_model_keeps_nearest_settings_and_explains_style():
+    view = page.model_view("gpt-image-2", "hd", "1792x1024")
+    assert (view.quality, view.size, view.style_visible, view.custom_size) == ("high", "1792x1024", False, True)
+    assert "no style setting" in view.note and "hd → high" in view.note.replace("Quality ", "")
+    back = page.model_view("dall-e-3", "high", "1536x864")
+    assert (back.quality, back.size, back.style_visible) == ("standard", "1024x1024", True)
+
+
+def test_model_choices_mark_retired_and_endpoint_status():
+    labels = dict((v, k) for k, v in page.model_choices())
+    assert "retired 2026-05-12" in labels["dall-e-3"]
+    offered = page.image_models([{"id": "gpt-image-2"}, {"id": "gpt-image-2.7-flare"},
+                                 {"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"}, {"id": "gpt-5"}])
+    labels = dict((v, k) for k, v in page.model_choices(offered))
+    assert "not offered by this endpoint" in labels["dall-e-3"]
+    assert "not offered" not in labels["gpt-image-2"]
+    assert "rules assumed from the gpt-image-2 family" in labels["gpt-image-2.7-flare"]
+    assert "gpt-5" not in labels and "gpt-image-1.5" not in labels  # no table entry, no known family
+
+
+def test_restore_checks_settings_against_the_table():
+    restored = page.restore({"prompt": "a fox", "seed": 9, "quality": "hd", "style": "vivid",
+                             "size": "1792x1024", "model": "dall-e-3"})
+    assert (restored.prompt, restored.seed, restored.quality, restored.style, restored.size) == \
+        ("a fox", 9, "hd", "vivid", "1792x1024")
+    assert page.restore({"prompt": "a fox", "seed": -5}) is None
+    assert page.restore(None) is None
+    gpt = page.restore({"prompt": "x", "model": "gpt-image-2.6-flare", "quality": "low", "complexity": "medium"})
+    assert gpt.extras["complexity"] == "medium" and gpt.style is None
+
+
+def test_status_success_has_revised_prompt_time_cost_and_request_id():
+    text = status.success(result(), "outputs/2026-11-27/a-fox_seed1.png")
+    assert "Revised prompt: A fox, revised" in text.replace("\\", "")
+    assert "12.3 s" in text and "cost $0.040" in text and "request `req\\_1`" in text
+    assert "Saved to `outputs/2026-11-27/a-fox_seed1.png`" in text
+    cached = status.success(result(cached=True, usd=0.0))
+    assert "returned from cache, no charge" in cached
+
+
+def test_status_failure_is_the_plain_message_with_its_details():
+    text = status.failure(ContentPolicyError("Rephrase it.", status=400, code="content_policy_violation",
+                                             request_id="req_9"))
+    assert text.startswith("**Prompt rejected by the safety system.** Rephrase it")
+    assert "HTTP 400" in text and "content\\_policy\\_violation" in text
+
+
+def test_offline_mode_without_key_generates_free_marked_images(tmp_path):
+    with running_app(app_settings("http://127.0.0.1:9/v1", tmp_path, api_key=None)) as handle:
+        client = handle.client()
+        try:
+            path, text = client.predict(prompt="offline fox", seed=4, api_name="/generate")
+        finally:
+            client.close()
+    assert "Offline simulator" in text and "no charge" in text
+    assert Path(path).stat().st_size > 1000
