@@ -73,8 +73,9 @@ class ModelProfile:
     extra_defaults: Mapping[str, str]  # sent explicitly when the user sets none
     prompt_limit: int
     image_prices: Mapping[tuple[str, str], float]  # (quality, size) -> USD per image
-    token_prices: TokenPrices | None
+    token_prices: TokenPrices | None  # None: the bill is the per-image figure (or unknown)
     sources: tuple[Source, ...]
+    billing: str = "tokens"  # "image": a flat, exact price per image (DALL·E)
     assumed_from: str | None = None  # set when rules are borrowed from a family
     note: str = ""
 
@@ -114,6 +115,7 @@ DALLE3 = ModelProfile(
     prompt_limit=4000,
     image_prices=MappingProxyType(_DALLE3_PRICES),
     token_prices=None,
+    billing="image",
     sources=(
         Source(f"{DALLE3_PAGE} (per-image prices)"),
         Source(f"{DEPRECATIONS}: removed from the API 2026-05-12 (the date itself from third-party copies); "
@@ -179,6 +181,31 @@ def _variant(model_id: str, label: str, **changes) -> ModelProfile:
     return replace(GPT_IMAGE_2, id=model_id, label=label, **changes)
 
 
+def _gpt1(model_id: str, label: str, status: str, shutdown: str, prices: tuple[float, ...],
+          tokens: TokenPrices | None, source: Source) -> ModelProfile:
+    """A first-generation GPT Image model: presets only, per-image table (low, medium, high × square, wide)."""
+    table = {(q, size): prices[2 * i + (size != "1024x1024")]
+             for i, q in enumerate(("low", "medium", "high")) for size in ("1024x1024", "1536x1024", "1024x1536")}
+    return replace(
+        GPT_IMAGE_2, id=model_id, family="gpt-image-1", label=label, status=status, shutdown=shutdown,
+        successor="gpt-image-2", custom_size=None, image_prices=MappingProxyType(table), token_prices=tokens,
+        sources=(source, Source(f"{DEPRECATIONS} (shutdown date; OpenAI recommends gpt-image-2.6 models)")),
+    )
+
+
+_GPT1_MODELS = (
+    _gpt1("gpt-image-1.5", "GPT Image 1.5", "deprecated", "2026-12-01",
+          (0.009, 0.013, 0.034, 0.050, 0.133, 0.200), None,
+          Source("per-image prices from third-party copies of OpenAI's pricing page; token prices not "
+                 "found, so the bill shown is the per-image figure", confidence="unconfirmed")),
+    _gpt1("gpt-image-1-mini", "GPT Image 1 mini", "deprecated", "2026-12-01",
+          (0.005, 0.006, 0.011, 0.015, 0.036, 0.052), TokenPrices(2.00, 2.50, 8.00),
+          Source("https://developers.openai.com/api/docs/models/gpt-image-1-mini (per-image and token prices)")),
+    _gpt1("gpt-image-1", "GPT Image 1", "retired", "2026-10-23",
+          (0.011, 0.016, 0.042, 0.063, 0.167, 0.250), TokenPrices(5.00, 10.00, 40.00),
+          Source("https://developers.openai.com/api/docs/models/gpt-image-1 (per-image and token prices)")),
+)
+
 _COMPLEXITY_SOURCE = Source(
     "developers.openai.com model pages for gpt-image-2.6-* (complexity low|medium|high, default high)",
     confidence="unconfirmed",
@@ -203,6 +230,7 @@ MODELS: Mapping[str, ModelProfile] = MappingProxyType({
             sources=GPT_IMAGE_2.sources + (_COMPLEXITY_SOURCE,),
             note="OpenAI's recommended replacement for retired image models.",
         ),
+        *_GPT1_MODELS,
     )
 })
 
@@ -210,6 +238,7 @@ MODELS: Mapping[str, ModelProfile] = MappingProxyType({
 FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("gpt-image-2.6-", "gpt-image-2.6-flare"),
     ("gpt-image-2", "gpt-image-2"),
+    ("gpt-image-1", "gpt-image-1.5"),
     ("dall-e-3", "dall-e-3"),
 )
 

@@ -36,7 +36,7 @@ def estimate(profile: ModelProfile, quality: str, size: str) -> Price | None:
     """The price shown before the click; None when the table cannot say (quality ``auto``)."""
     exact = profile.image_prices.get((quality, size))
     if exact is not None:
-        return Price(exact, estimate=profile.token_prices is not None)
+        return Price(exact, estimate=profile.billing != "image")
     if profile.token_prices is None:
         return None
     if size == "auto":

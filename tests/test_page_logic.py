@@ -77,7 +77,8 @@ def test_model_choices_mark_retired_and_endpoint_status():
     assert "not offered by this endpoint" in labels["dall-e-3"]
     assert "not offered" not in labels["gpt-image-2"]
     assert "rules assumed from the gpt-image-2 family" in labels["gpt-image-2.7-flare"]
-    assert "gpt-5" not in labels and "gpt-image-1.5" not in labels  # no table entry, no known family
+    assert "retires 2026-12-01" in labels["gpt-image-1.5"]
+    assert "gpt-5" not in labels  # not an image model
 
 
 def test_restore_checks_settings_against_the_table():
