@@ -192,3 +192,13 @@ def test_lru_cache_is_bounded():
     for i in range(5):
         cache.put(i, str(i))
     assert len(cache) == 3 and cache.get(0) is None and cache.get(4) == "4"
+
+
+def test_importing_the_package_does_not_import_gradio():
+    import subprocess
+    import sys
+
+    code = "import sys, dalle3, dalle3.page, dalle3.discovery, dalle3.status; print('gradio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "False"
