@@ -259,6 +259,7 @@ def build(studio: Studio) -> gr.Blocks:
         demo.load(refresh_models, [own_key, model], [model, model_note], api_visibility="private",
                   show_progress="hidden")
 
+        # One line per argument: Gradio's MCP and API docs read only an argument's first line.
         def api_generate(prompt: str, seed: int = 0, quality: str = "standard", style: str = "natural",
                          size: str = "1024x1024", model: str = default.id, background: str = "",
                          moderation: str = "", complexity: str = "", api_key: str = "") -> tuple[str, str]:
@@ -266,17 +267,18 @@ def build(studio: Studio) -> gr.Blocks:
 
             Args:
                 prompt: What to draw. Up to 4000 characters for dall-e-3, 32000 for GPT Image models.
-                seed: 0 to 2147483647. Not sent to OpenAI (the API has no seed); it is part of the
-                    result cache key and stored in the PNG, so a new seed gives a new image.
+                seed: 0 to 2147483647. Not sent to OpenAI (it has no seed); stored in the PNG. New seed, new image.
                 quality: dall-e-3: standard | hd. GPT Image models: low | medium | high | auto.
                 style: dall-e-3 only: natural | vivid (ignored for models without a style).
-                size: dall-e-3: 1024x1024 | 1024x1792 | 1792x1024. GPT Image models: auto, a preset
-                    (1024x1024, 1536x1024, 1024x1536) or WIDTHxHEIGHT in multiples of 16.
+                size: dall-e-3: 1024x1024 | 1024x1792 | 1792x1024. GPT Image: auto, a preset or WxH in multiples of 16.
                 model: dall-e-3 or a GPT Image model such as gpt-image-2.
                 background: GPT Image models only: auto | opaque | transparent (empty: model default).
                 moderation: GPT Image models only: auto | low (empty: model default).
                 complexity: gpt-image-2.6 models only: low | medium | high (empty: model default).
                 api_key: Optional own OpenAI API key for this call only; never stored.
+
+            Returns:
+                The PNG with its settings embedded, and a Markdown status: revised prompt, cost, request id.
             """
             extras_in = {"background": background, "moderation": moderation, "complexity": complexity}
             try:

@@ -1,0 +1,92 @@
+"""``python -m dalle3 "a prompt"``: parse the arguments and call the library.
+
+Settings come from the same environment variables (and ``.env``) as the page.
+Exit codes: 0 done, 1 the API, the inputs or the configuration said no (the
+reason is printed to stderr), 2 the command line itself is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from dalle3 import DalleError, Studio, cli, from_env, validate
+from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS
+from dalle3.params import DEFAULT_MODEL, SEED_MAX
+
+GPT_IMAGE_26 = MODELS["gpt-image-2.6-flare"]  # has every extra setting
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m dalle3",
+        description="Generate one image with OpenAI's DALL·E 3 or a GPT Image model, save it as a PNG with "
+                    "its settings embedded, and print the revised prompt, cost and path. Without an API key "
+                    "(OPENAI_API_KEY, or .env) the offline simulator draws a stand-in.",
+        epilog="Environment: OPENAI_API_KEY, OPENAI_BASE_URL, DALLE3_OUTPUT_DIR, DALLE3_MODEL, DALLE3_OFFLINE, "
+               "DALLE3_TIMEOUT_S, DALLE3_MAX_RETRIES, DALLE3_MAX_SPEND_USD. Exit codes: 0 done, "
+               "1 refused (reason on stderr), 2 bad command line.")
+    p.add_argument("prompt", nargs="?", help="what to draw")
+    p.add_argument("--seed", type=int, default=0,
+                   help=f"0 to {SEED_MAX}; not sent to OpenAI, stored in the PNG; a new seed makes a new image "
+                        "(default: 0)")
+    p.add_argument("--quality", metavar="Q", help=f"one of {', '.join(ALL_QUALITIES)}, as the model allows "
+                   "(default: the model's: standard for dall-e-3, medium for GPT Image)")
+    p.add_argument("--style", metavar="S", help=f"dall-e-3 only: {', '.join(ALL_STYLES)} (default: natural)")
+    p.add_argument("--size", metavar="WxH", help=f"{', '.join(ALL_SIZES)}, or WIDTHxHEIGHT for GPT Image models "
+                   "(default: 1024x1024)")
+    p.add_argument("--model", metavar="M", help=f"{', '.join(MODELS)} or another id of those families "
+                   f"(default: DALLE3_MODEL, else {DEFAULT_MODEL})")
+    for name, allowed in GPT_IMAGE_26.extras.items():
+        which = "gpt-image-2.6 models" if name not in GPT_IMAGE_2.extras else "GPT Image models"
+        p.add_argument(f"--{name}", metavar="V", help=f"{which} only: {', '.join(allowed)} "
+                       f"(default: {GPT_IMAGE_26.extra_defaults[name]})")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE",
+                   help="also write the PNG (settings embedded) to FILE (default: only the copy in DALLE3_OUTPUT_DIR)")
+    p.add_argument("--offline", action="store_true",
+                   help="use the offline simulator even when a key is set; no network (default: off)")
+    p.add_argument("--read", type=Path, metavar="PNG", help="print the settings stored in a PNG and exit")
+    p.add_argument("--list-models", action="store_true",
+                   help="print the model table and, with a key, what the endpoint offers; then exit")
+    return p
+
+
+def run(args: argparse.Namespace) -> str:
+    if args.read:
+        return cli.settings_text(args.read)
+    settings = from_env()
+    if args.offline:
+        settings = replace(settings, offline=True)
+    if args.list_models:
+        return cli.list_models(settings)
+    extras = {"background": args.background, "moderation": args.moderation, "complexity": args.complexity}
+    request = validate(args.prompt, args.seed, args.quality, args.style, args.size,
+                       args.model or settings.default_model, extras)
+    return cli.generate(Studio(settings), request, args.output)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a cp1252 pipe must not turn "≈" into a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    chosen = sum((args.prompt is not None, args.read is not None, args.list_models))
+    if chosen != 1:
+        p.error("give a prompt, --read PNG or --list-models (exactly one)")
+    try:
+        print(run(args))
+    except DalleError as exc:
+        print(f"dalle3: {exc.user_message}", file=sys.stderr)
+        if details := exc.details():
+            print(f"dalle3: ({details})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

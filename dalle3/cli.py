@@ -1,0 +1,209 @@
+"""What ``python -m dalle3`` does and prints: plain text for a terminal.
+
+``__main__`` only parses arguments; the work and the wording live here, as
+functions that return text, so tests and the README can use them without a
+subprocess. :func:`models_markdown` renders the model table for the README
+from the same rows ``--list-models`` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Mapping, NamedTuple
+
+from dalle3.client import ImagesClient
+from dalle3.errors import DalleError, ValidationError
+from dalle3.metadata import read_settings
+from dalle3.models import MODELS, TABLE_CHECKED, ModelProfile, resolve
+from dalle3.params import GenerationRequest
+from dalle3.pricing import format_usd
+from dalle3.settings import Settings
+from dalle3.storage import atomic_replace
+from dalle3.studio import GenerationResult, Studio
+
+LISTING_TIMEOUT_S = 10.0
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+class ModelRow(NamedTuple):
+    """One model as the table shows it; every field is display text."""
+
+    id: str
+    label: str
+    status: str
+    successor: str
+    qualities: str
+    sizes: str
+    price: str
+    note: str
+    endpoint: str = ""  # "offered" / "not offered ..." once an endpoint was asked
+
+
+def generation_text(result: GenerationResult, written: Path | None = None) -> str:
+    """Revised prompt, cost and where the PNG is, one fact a line."""
+    req = result.request
+    head = f"{req.model} · {req.size} · {req.quality}" + (f" · {req.style}" if req.style else "")
+    lines = [head]
+    if result.simulated:
+        lines.append("Offline simulator: no API call was made and nothing was charged.")
+    if result.revised_prompt:  # text from the API: no escape sequences reach the terminal
+        lines.append(f"Revised prompt: {_CONTROL.sub(' ', result.revised_prompt)}")
+    lines.append(f"Cost: {'no charge' if result.cost.usd == 0 else result.cost}")
+    if result.request_id:
+        lines.append(f"Request id: {result.request_id}")
+    lines.append(f"Saved: {result.path}")
+    if written is not None:
+        lines.append(f"Written: {written}")
+    return "\n".join(lines)
+
+
+def generate(studio: Studio, request: GenerationRequest, out: Path | None = None) -> str:
+    """Make the image; with ``out``, copy the saved PNG (settings embedded) there byte for byte."""
+    result = studio.generate(request)
+    if out is not None:
+        try:
+            atomic_replace(out, result.path.read_bytes())
+        except OSError as exc:
+            raise ValidationError(f"Could not write {out}: {exc.strerror or exc}. "
+                                  f"The image is still saved at {result.path}.") from None
+    return generation_text(result, out)
+
+
+def settings_text(path: Path) -> str:
+    """The settings stored in a PNG as pretty JSON; ValidationError when there are none."""
+    if not path.is_file():
+        raise ValidationError(f"No such file: {path}.")
+    settings = read_settings(path)
+    if settings is None:
+        raise ValidationError(f"No dalle3 studio settings found in {path}.")
+    return json.dumps(settings, indent=2, ensure_ascii=False)
+
+
+def _price_range(prices: Mapping[tuple[str, str], float], quality: str) -> str:
+    figures = sorted(usd for (q, _), usd in prices.items() if q == quality)
+    if not figures:
+        return ""
+    low, high = format_usd(figures[0]), format_usd(figures[-1])
+    return f"{quality} {low}" if low == high else f"{quality} {low}–{high}"
+
+
+def price_text(profile: ModelProfile) -> str:
+    """Per-image figures by quality, and token prices where the bill is by tokens."""
+    ranges = "; ".join(filter(None, (_price_range(profile.image_prices, q) for q in profile.qualities)))
+    tokens = profile.token_prices
+    if tokens is None:
+        return f"{ranges} per image"
+    return (f"≈ {ranges} per image (estimate); billed by tokens, per 1M: ${tokens.text_input:g} text in, "
+            f"${tokens.image_input:g} image in, ${tokens.image_output:g} image out")
+
+
+def _sizes_text(profile: ModelProfile) -> str:
+    text = ", ".join(profile.sizes)
+    rule = profile.custom_size
+    if rule:
+        text += f", or WxH (multiples of {rule.multiple}, up to {rule.max_edge}, 1:3 to 3:1)"
+    return text
+
+
+def _status_text(profile: ModelProfile, listed: Mapping[str, Any] | None) -> str:
+    shutdown = (listed or {}).get("shutdown_date") or profile.shutdown
+    if profile.status == "retired":
+        return f"retired {profile.shutdown}"
+    return f"{profile.status}, retires {shutdown}" if shutdown else profile.status
+
+
+def model_row(profile: ModelProfile, offered: Mapping[str, Mapping[str, Any]] | None = None,
+              where: str = "") -> ModelRow:
+    """The row for ``profile``; with ``offered`` (an endpoint's listing) it says whether it is there."""
+    listed = (offered or {}).get(profile.id)
+    endpoint = ""
+    if offered is not None:
+        endpoint = "offered" if listed is not None else f"not offered by {where or 'this endpoint'}"
+    return ModelRow(
+        id=profile.id, label=profile.label, status=_status_text(profile, listed),
+        successor=profile.successor or "", qualities=", ".join(profile.qualities),
+        sizes=_sizes_text(profile), price=price_text(profile), note=profile.note, endpoint=endpoint,
+    )
+
+
+def _is_image_model(model_id: str) -> bool:
+    return model_id.startswith("dall-e") or "image" in model_id
+
+
+def other_models_text(offered: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Image models the endpoint offers that the table lacks, one line each."""
+    lines = []
+    for model_id in sorted(m for m in offered if m not in MODELS and _is_image_model(m)):
+        shutdown = offered[model_id].get("shutdown_date")
+        when = f", retires {shutdown}" if shutdown else ""
+        profile = resolve(model_id)
+        how = (f"{profile.note}." if profile else
+               "not in the table and of no family it knows: this app cannot drive it.")
+        lines.append(f"  {model_id}{when}: {how}")
+    return lines
+
+
+def models_text(offered: Mapping[str, Mapping[str, Any]] | None = None, where: str = "",
+                problem: str | None = None) -> str:
+    """``--list-models``: the table, a block per model, then what the endpoint offers besides."""
+    blocks = []
+    for profile in MODELS.values():
+        row = model_row(profile, offered, where)
+        lines = [f"{row.id} ({row.label})" if row.label != row.id else row.id,
+                 f"  status:    {row.status}" + (f", successor {row.successor}" if row.successor else "")]
+        if row.endpoint:
+            lines.append(f"  endpoint:  {row.endpoint}")
+        lines += [f"  quality:   {row.qualities}", f"  sizes:     {row.sizes}", f"  price:     {row.price}"]
+        if row.note:
+            lines.append(f"  note:      {row.note}")
+        blocks.append("\n".join(lines))
+    text = "\n\n".join(blocks) + f"\n\nTable checked {TABLE_CHECKED}; sources and confidence in dalle3/models.py."
+    if problem:
+        text += f"\n\n{problem}"
+    elif offered is not None:
+        others = other_models_text(offered)
+        text += (f"\n\nAlso offered by {where or 'this endpoint'}, not in the table:\n" + "\n".join(others)
+                 if others else f"\n\n{where or 'The endpoint'} offers no image model beyond the table.")
+    return text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|") or "—"
+
+
+def models_markdown() -> str:
+    """The model table as Markdown, for the README (no endpoint asked)."""
+    head = ["Model", "Status", "Successor", "Quality", "Sizes", "Price", "Note"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for profile in MODELS.values():
+        row = model_row(profile)
+        cells = [f"`{row.id}`", row.status, row.successor and f"`{row.successor}`", row.qualities,
+                 row.sizes, row.price, row.note]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines.append("")
+    lines.append(f"Checked {TABLE_CHECKED}; each figure's source and confidence is in `dalle3/models.py`.")
+    return "\n".join(lines)
+
+
+def list_models(settings: Settings) -> str:
+    """The table; when a server key is set and not offline, marked with what the endpoint offers."""
+    if settings.simulated:
+        return models_text()
+    offered, problem = endpoint_listing(ImagesClient(settings), settings.api_key or "")
+    return models_text(offered, settings.base_url, problem)
+
+
+def endpoint_listing(client: ImagesClient, api_key: str) -> tuple[dict[str, dict[str, Any]] | None, str | None]:
+    """Every model the endpoint lists for ``api_key`` (by id), or None and why not.
+
+    Unlike the page's discovery this keeps models the app cannot drive, so
+    ``--list-models`` can name them; a failure is a note, not an error.
+    """
+    try:
+        listed = client.list_models(api_key, LISTING_TIMEOUT_S)
+    except DalleError as exc:
+        return None, (f"Could not list the models of {client.settings.base_url}: {exc.user_message} "
+                      "The table above is the built-in one.")
+    return {str(m["id"]): dict(m) for m in listed}, None

@@ -1,0 +1,197 @@
+"""``python -m dalle3`` run as a real subprocess against the loopback fake, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dalle3.cli import models_markdown
+from dalle3.metadata import read_settings
+from dalle3.models import MODELS
+from tests.fake_openai import FakeOpenAI, Outcome, closed_port_url
+
+REPO = Path(__file__).resolve().parents[1]
+KEY = "sk-cli-test-SECRET-0123456789abcdef"
+
+
+def run_cli(tmp_path: Path, *args: str, fake: FakeOpenAI | None = None, key: str | None = KEY,
+            **env_extra: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point, in a clean environment: only the variables given here."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DALLE3_"))}
+    env.update({"PYTHONPATH": str(REPO), "DALLE3_OUTPUT_DIR": str(tmp_path / "out"), "DALLE3_TIMEOUT_S": "5",
+                "DALLE3_MAX_RETRIES": "0", "PYTHONIOENCODING": "utf-8", **env_extra})
+    if fake is not None:
+        env["OPENAI_BASE_URL"] = fake.base_url
+    if key is not None:
+        env["OPENAI_API_KEY"] = key
+    return subprocess.run([sys.executable, "-m", "dalle3", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+
+def saved_path(stdout: str) -> Path:
+    line = next(line for line in stdout.splitlines() if line.startswith("Saved: "))
+    return Path(line.removeprefix("Saved: "))
+
+
+def test_generate_prints_revised_prompt_cost_and_path_and_writes_identical_copy(tmp_path, fake_api):
+    fake_api.script(Outcome.success(revised_prompt="A calm lighthouse at dawn, watercolor"))
+    done = run_cli(tmp_path, "a lighthouse at dawn", "--seed", "7", "-o", "copy.png", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    assert "Revised prompt: A calm lighthouse at dawn, watercolor" in done.stdout
+    assert "Cost: $0.040" in done.stdout
+    assert "**" not in done.stdout and "`" not in done.stdout  # plain text, not Markdown
+    saved = saved_path(done.stdout)
+    assert saved.is_file() and saved.is_relative_to(tmp_path / "out")
+    copy = tmp_path / "copy.png"
+    assert copy.read_bytes() == saved.read_bytes()
+    settings = read_settings(copy)
+    assert settings is not None
+    assert (settings["prompt"], settings["seed"], settings["model"]) == ("a lighthouse at dawn", 7, "dall-e-3")
+    body = fake_api.requests[-1].json
+    assert body is not None and body["model"] == "dall-e-3" and body["quality"] == "standard"
+
+
+def test_options_reach_the_request(tmp_path, fake_api):
+    done = run_cli(tmp_path, "a fox", "--model", "gpt-image-2", "--quality", "high", "--size", "1536x1024",
+                   "--background", "opaque", "--moderation", "low", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    body = fake_api.requests[-1].json
+    assert body is not None
+    assert (body["model"], body["quality"], body["size"], body["background"], body["moderation"]) == (
+        "gpt-image-2", "high", "1536x1024", "opaque", "low")
+    assert "style" not in body
+    assert "Cost: $" in done.stdout
+
+
+def test_validation_error_exits_1_with_the_message_and_no_request(tmp_path, fake_api):
+    done = run_cli(tmp_path, "a fox", "--quality", "ultra", fake=fake_api)
+    assert done.returncode == 1
+    assert "Quality 'ultra' is not available for dall-e-3. Choose one of: standard, hd." in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert fake_api.generation_count == 0
+
+
+def test_api_error_exits_1_with_plain_message_no_traceback_and_no_key(tmp_path, fake_api):
+    fake_api.script(Outcome.content_policy())
+    done = run_cli(tmp_path, "something the safety system dislikes", fake=fake_api)
+    assert done.returncode == 1
+    assert "OpenAI's safety system rejected this prompt" in done.stderr
+    assert "HTTP 400" in done.stderr
+    assert "Traceback" not in done.stderr
+    for text in (done.stdout, done.stderr):
+        assert KEY not in text and KEY[-8:] not in text
+
+
+def test_unreachable_endpoint_is_a_plain_error(tmp_path):
+    done = run_cli(tmp_path, "a fox", OPENAI_BASE_URL=closed_port_url())
+    assert done.returncode == 1
+    assert done.stderr.startswith("dalle3: ") and "Traceback" not in done.stderr
+
+
+def test_bad_configuration_names_the_variable(tmp_path):
+    done = run_cli(tmp_path, "a fox", DALLE3_TIMEOUT_S="soon")
+    assert done.returncode == 1
+    assert "DALLE3_TIMEOUT_S='soon' is not a number." in done.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("--seed", "many", "a fox"), ("a fox", "--read", "x.png"), ("--nope",)])
+def test_usage_errors_exit_2(tmp_path, args):
+    done = run_cli(tmp_path, *args, key=None)
+    assert done.returncode == 2
+    assert "usage: python -m dalle3" in done.stderr
+
+
+def test_help_lists_every_option_with_its_default(tmp_path):
+    done = run_cli(tmp_path, "--help", key=None)
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for option in ("--seed", "--quality", "--style", "--size", "--model", "--background", "--moderation",
+                   "--complexity", "--output", "--offline", "--read", "--list-models"):
+        assert option in text
+    assert text.count("(default:") >= 10
+    for value in ("standard, hd, low, medium, high, auto", "natural, vivid", "1792x1024", "gpt-image-2"):
+        assert value in text
+
+
+def test_offline_needs_no_key_and_no_network(tmp_path):
+    done = run_cli(tmp_path, "a fox", "--offline", "-o", "fox.png", key=None,
+                   OPENAI_BASE_URL=closed_port_url())
+    assert done.returncode == 0, done.stderr
+    assert "Offline simulator" in done.stdout and "Cost: no charge" in done.stdout
+    assert (tmp_path / "fox.png").read_bytes() == saved_path(done.stdout).read_bytes()
+    assert read_settings(tmp_path / "fox.png")["backend"] == "simulator"
+
+
+def test_offline_flag_wins_over_a_configured_key(tmp_path, fake_api):
+    done = run_cli(tmp_path, "a fox", "--offline", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    assert "Offline simulator" in done.stdout
+    assert fake_api.generation_count == 0 and not fake_api.model_requests
+
+
+def test_read_round_trip_prints_the_stored_settings(tmp_path):
+    made = run_cli(tmp_path, "a red fox", "--seed", "11", "--style", "vivid", "--offline", "-o", "fox.png")
+    assert made.returncode == 0, made.stderr
+    done = run_cli(tmp_path, "--read", "fox.png", key=None)
+    assert done.returncode == 0, done.stderr
+    settings = json.loads(done.stdout)
+    assert settings == read_settings(tmp_path / "fox.png")
+    assert (settings["prompt"], settings["seed"], settings["style"]) == ("a red fox", 11, "vivid")
+    assert done.stdout.startswith("{\n  ")  # pretty-printed
+
+
+def test_read_a_file_without_settings_says_so(tmp_path):
+    (tmp_path / "plain.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    done = run_cli(tmp_path, "--read", "plain.png", key=None)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "dalle3: No dalle3 studio settings found in plain.png."
+
+
+def test_list_models_without_a_key_shows_the_table_only(tmp_path):
+    done = run_cli(tmp_path, "--list-models", key=None)
+    assert done.returncode == 0, done.stderr
+    assert "retired 2026-05-12, successor gpt-image-2" in done.stdout
+    for model_id in MODELS:
+        assert f"\n{model_id} (" in "\n" + done.stdout
+    assert "standard $0.040–$0.080; hd $0.080–$0.120 per image" in done.stdout
+    assert "$30 image out" in done.stdout
+    assert "endpoint:" not in done.stdout
+
+
+def test_list_models_with_a_key_marks_what_the_endpoint_offers(tmp_path, fake_api):
+    fake_api.models = [m for m in fake_api.models if m["id"] != "gpt-image-2.5-flare"]
+    fake_api.models.append({"id": "gpt-image-2.7-nova", "object": "model", "created": 1, "owned_by": "system"})
+    done = run_cli(tmp_path, "--list-models", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    blocks = {block.split(" ", 1)[0]: block for block in done.stdout.split("\n\n")}
+    assert "retired 2026-05-12" in blocks["dall-e-3"] and "endpoint:  offered" in blocks["dall-e-3"]
+    assert "gpt-image-2" in blocks and "endpoint:  offered" in blocks["gpt-image-2"]
+    assert f"not offered by {fake_api.base_url}" in blocks["gpt-image-2.5-flare"]
+    # gpt-image-1.5 is in the table or, listed by the endpoint only, among the others: either way dated.
+    line = next(line for line in done.stdout.splitlines() if "gpt-image-1.5" in line)
+    entry = blocks.get("gpt-image-1.5", line)
+    assert "retires 2026-12-01" in entry
+    assert "gpt-image-2.7-nova: rules assumed from the gpt-image-2 family." in done.stdout
+    assert "gpt-5" not in done.stdout and "text-embedding" not in done.stdout
+    assert len(fake_api.model_requests) == 1 and fake_api.generation_count == 0
+
+
+def test_list_models_survives_a_refused_listing(tmp_path, fake_api):
+    fake_api.models_outcome = Outcome.server_error()
+    done = run_cli(tmp_path, "--list-models", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    assert f"Could not list the models of {fake_api.base_url}" in done.stdout
+    assert "retired 2026-05-12" in done.stdout
+
+
+def test_models_markdown_is_a_table_of_every_model():
+    text = models_markdown()
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert [row.split("`")[1] for row in rows] == list(MODELS)
+    assert all(row.count(" | ") == 6 for row in rows)
+    assert "| `dall-e-3` | retired 2026-05-12 | `gpt-image-2` |" in text
