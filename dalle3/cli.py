@@ -93,9 +93,12 @@ def price_text(profile: ModelProfile) -> str:
     """Per-image figures by quality, and token prices where the bill is by tokens."""
     ranges = "; ".join(filter(None, (_price_range(profile.image_prices, q) for q in profile.qualities)))
     tokens = profile.token_prices
-    if tokens is None:
+    if profile.billing == "image":
         return f"{ranges} per image"
-    return (f"≈ {ranges} per image (estimate); billed by tokens, per 1M: ${tokens.text_input:g} text in, "
+    text = f"≈ {ranges} per image (estimate)"
+    if tokens is None:
+        return text + "; token prices unconfirmed"
+    return (f"{text}; billed by tokens, per 1M: ${tokens.text_input:g} text in, "
             f"${tokens.image_input:g} image in, ${tokens.image_output:g} image out")
 
 
