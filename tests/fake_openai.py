@@ -734,12 +734,14 @@ class FakeOpenAI:
     """A loopback OpenAI Images server with a scriptable queue of :class:`Outcome` s.
 
     Use as a context manager or via :meth:`start`/:meth:`stop`.  Attributes that
-    tests may set at any time: :attr:`default_delay_s`, :attr:`retired_models`,
-    :attr:`models`, :attr:`models_outcome`.
+    tests may set at any time: :attr:`default_delay_s`, :attr:`default_image`,
+    :attr:`retired_models`, :attr:`models`, :attr:`models_outcome`.
     """
 
     def __init__(self) -> None:
         self.default_delay_s: float = 0.0
+        #: Bytes every success answers with (unless its Outcome has ``image``); None: render one.
+        self.default_image: bytes | None = None
         self.retired_models: set[str] = set()
         self.models: list[dict[str, Any]] = _default_models()
         self.models_outcome: Outcome | None = None
@@ -1044,7 +1046,8 @@ class FakeOpenAI:
             quality = request.get("quality") or "auto"
             quality = "medium" if quality == "auto" else quality
             n = int(request.get("n") or 1)
-            image = outcome.image or render_image(width, height, fmt, background == "transparent")
+            image = outcome.image or self.default_image or render_image(
+                width, height, fmt, background == "transparent")
             items = [self._image_item(image, fmt, force_url) for _ in range(n)]
             input_tokens = max(1, len(prompt) // 4)
             per_image = round(OUTPUT_TOKENS_PER_MEGAPIXEL[quality] * width * height / _MEGAPIXEL)
@@ -1069,7 +1072,7 @@ class FakeOpenAI:
             return payload
         # DALL-E 3: the spec's default response_format is "url".
         use_url = force_url or request.get("response_format") in (None, "url")
-        image = outcome.image or render_image(width, height, "png")
+        image = outcome.image or self.default_image or render_image(width, height, "png")
         item = self._image_item(image, "png", use_url)
         item["revised_prompt"] = outcome.revised_prompt if outcome.revised_prompt is not None else f"Revised: {prompt}"
         return {"created": created, "data": [item]}
