@@ -155,15 +155,22 @@ def build(studio: Studio) -> gr.Blocks:
         def on_model(model_id, quality_v, size_v, state):
             return view_updates(model_id, quality_v, size_v, state)
 
+        # Gradio 6 checks a Radio input against its *current* choices, and these events can carry a
+        # quality from before a model switch: .input (the person's change; switch and restore send the
+        # whole view themselves), not .change, whose handler reads the other controls' old values; and
+        # preprocess=False, as picking an option fires `input` twice and the repeat arrives after the
+        # choices changed. Both handlers take any quality (the nearest is chosen / the price is unknown).
         view_outputs = [quality, style, size, *extras.values(), model_note, cost]
-        model.change(on_model, [model, quality, size, session], view_outputs, api_visibility="private",
-                     show_progress="hidden")
+        model.input(on_model, [model, quality, size, session], view_outputs, api_visibility="private",
+                    show_progress="hidden", preprocess=False)
         for control in (quality, size):
-            control.change(lambda m, q, s, st: page.cost_text(m, q, s, st), [model, quality, size, session],
-                           cost, api_visibility="private", show_progress="hidden")
+            control.input(lambda m, q, s, st: page.cost_text(m, q, s, st), [model, quality, size, session],
+                          cost, api_visibility="private", show_progress="hidden", preprocess=False)
         count_js = (f"(p, m) => {{ const lim = {limits}[m] ?? (m.startsWith('gpt-image') ? 32000 : 4000);"
                     " return `${[...(p || '')].length} / ${lim}`; }")
-        for trigger in (prompt.input, model.change):
+        # prompt.change, not .input: Gradio 6's Textbox fires `input` only on keypress, so paste,
+        # Backspace and restored settings would leave the count stale.
+        for trigger in (prompt.change, model.change):
             trigger(None, [prompt, model], char_count, js=count_js, api_visibility="private")
         dice.click(None, None, seed, js=f"() => Math.floor(Math.random() * {SEED_MAX + 1})",
                    api_visibility="private")
@@ -204,39 +211,45 @@ def build(studio: Studio) -> gr.Blocks:
                concurrency_limit=settings.concurrency)
          .then(lambda: gr.update(interactive=True), None, generate, queue=False, api_visibility="private"))
 
-        def on_switch(target, quality_v, size_v):
+        def on_switch(target, quality_v, size_v, state):
             if not target:
-                return gr.update(), gr.update(), gr.update(), gr.update(visible=False)
-            q, s = closest_settings(profile_for(target), quality_v, size_v)
-            return target, q, s, gr.update(visible=False)
+                return [gr.update()] * (1 + len(view_outputs)) + [gr.update(visible=False)]
+            # the new model's choices travel with its values (model.input does not fire for this change)
+            return [target, *view_updates(target, quality_v, size_v, state), gr.update(visible=False)]
 
-        switch.click(on_switch, [successor, quality, size], [model, quality, size, switch], api_visibility="private")
+        switch.click(on_switch, [successor, quality, size, session], [model, *view_outputs, switch],
+                     api_visibility="private")
 
-        def restore_outputs(restored: page.Restored | None, note: str, image: Any = None) -> list[Any]:
+        def restore_outputs(restored: page.Restored | None, note: str, state: SessionState,
+                            image: Any = None) -> list[Any]:
             if restored is None:
-                return [gr.update()] * len(controls) + [gr.update() if image is None else image, note]
-            extras_v = [restored.extras.get(n, "") for n in EXTRA_NAMES]
-            return [restored.prompt, restored.seed, restored.model, restored.quality,
-                    restored.style or "natural", restored.size, *extras_v,
+                return [gr.update()] * (len(controls) + 2) + [gr.update() if image is None else image, note]
+            # the restored model's choices, note and cost travel with the values: the PNG may come from
+            # another model family, and Gradio rejects a Radio value outside its current choices
+            view = view_updates(restored.model, restored.quality, restored.size, state, restored.extras)
+            view[1]["value"] = restored.style or "natural"
+            return [restored.prompt, restored.seed, restored.model, *view,
                     gr.update() if image is None else image, note]
+
+        restore_targets = [*controls, model_note, cost, result, status_md]
 
         def on_history(state: SessionState, evt: gr.SelectData):
             entry = state.history[evt.index] if evt.index < len(state.history) else None
             restored = page.restore(entry.settings) if entry else None
-            return restore_outputs(restored, "Settings restored from the history." if restored else "",
+            return restore_outputs(restored, "Settings restored from the history." if restored else "", state,
                                    entry.path if entry else None)
 
-        history.select(on_history, [session], [*controls, result, status_md], api_visibility="private")
+        history.select(on_history, [session], restore_targets, api_visibility="private")
 
-        def on_upload(path):
+        def on_upload(path, state):
             if not path:
-                return restore_outputs(None, "")
+                return restore_outputs(None, "", state)
             restored = page.restore(read_settings(path))
             note = ("Settings restored from the dropped PNG." if restored else
                     "No dalle3 studio settings found in that file (it is not a PNG made by this app).")
-            return restore_outputs(restored, note)
+            return restore_outputs(restored, note, state)
 
-        upload.upload(on_upload, upload, [*controls, result, status_md], api_visibility="private")
+        upload.upload(on_upload, [upload, session], restore_targets, api_visibility="private")
 
         def on_key(key: str):
             return (key or "").strip()

@@ -1,0 +1,137 @@
+"""Helpers for the browser tests: find Chromium, launch the page as ``python app.py`` does, read the DOM.
+
+Gradio 6 puts ``elem_id`` on the component's wrapper (a ``div`` or ``fieldset``); the
+helpers here reach the element a person actually sees or types into inside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import app
+from dalle3 import Settings, Studio
+from tests.apphelpers import RunningApp
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 1000}
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally; fail on CI (``CI=true``), where a silently skipped browser suite hides breakage."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests cannot run on CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def find_chromium() -> str | None:
+    if os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+@contextmanager
+def served_page(settings: Settings) -> Iterator[RunningApp]:
+    """The page launched with the same ``launch()`` options as ``app.main`` (css and the Ctrl+Enter js)."""
+    studio = Studio(settings)
+    studio.client._sleep = lambda s: None  # retries without waiting
+    demo = app.build(studio)
+    demo.queue(default_concurrency_limit=settings.concurrency)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
+                            run_history=False, show_error=False, allowed_paths=[str(studio.output_dir)],
+                            css=app.CSS, js=app.CTRL_ENTER_JS)
+    try:
+        yield RunningApp(url, studio, demo)
+    finally:
+        demo.close()
+
+
+def screenshot_name(nodeid_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid_name).strip("_") + ".png"
+
+
+# --- reading and driving components -------------------------------------------------------
+
+def text_input(page, elem_id: str):
+    """The textarea/input inside a Textbox, Number or Dropdown wrapper."""
+    return page.locator(f"#{elem_id} textarea, #{elem_id} input:not([type=file])").first
+
+
+def markdown(page, elem_id: str):
+    """The rendered text of a Markdown component (without the progress overlay)."""
+    return page.locator(f"#{elem_id} [data-testid=markdown]")
+
+
+def radio_label(page, elem_id: str, value: str):
+    return page.locator(f"#{elem_id} label[data-testid='{value}-radio-label']")
+
+
+def choose_radio(page, elem_id: str, value: str) -> None:
+    radio_label(page, elem_id, value).click()
+
+
+def radio_value(page, elem_id: str) -> str | None:
+    checked = page.locator(f"#{elem_id} input[type=radio]:checked")
+    return checked.get_attribute("value") if checked.count() else None
+
+
+def radio_choices(page, elem_id: str) -> list[str]:
+    return page.locator(f"#{elem_id} input[type=radio]").evaluate_all("els => els.map(e => e.value)")
+
+
+def choose_dropdown(page, elem_id: str, option_text: str) -> None:
+    """Open a Dropdown and click the option whose label contains ``option_text``."""
+    text_input(page, elem_id).click()
+    page.locator(f"#{elem_id} li[role=option]", has_text=option_text).first.click()
+
+
+def result_image(page):
+    return page.locator("#result img")
+
+
+def image_src(page) -> str | None:
+    img = result_image(page)
+    return img.get_attribute("src") if img.count() else None
+
+
+def wait_image_loaded(page, selector: str = "#result img", timeout: float = 15_000) -> dict:
+    """Wait until the image has really been decoded; its natural size."""
+    page.wait_for_function(
+        "sel => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }",
+        arg=selector, timeout=timeout)
+    return page.locator(selector).first.evaluate("i => ({w: i.naturalWidth, h: i.naturalHeight, src: i.src})")
+
+
+def run_generation(page, trigger=None, timeout: float = 20_000) -> str:
+    """Trigger a generation (click Generate unless told) and wait for a new status; its text."""
+    status = markdown(page, "status")
+    before = status.inner_text()
+    (trigger or (lambda: page.locator("#generate").click()))()
+    page.wait_for_function(
+        "before => { const s = document.querySelector('#status [data-testid=markdown]');"
+        " const b = document.querySelector('#generate');"
+        " return s && s.innerText.trim() && s.innerText !== before && b && !b.disabled; }",
+        arg=before, timeout=timeout)
+    return status.inner_text()
+
+
+def assert_no_error_shown(page) -> None:
+    """No Gradio error badge on a component, no error toast, no uncaught script error.
+
+    An event that fails before the app's own code (e.g. a Radio value outside its choices)
+    shows only these; the app's own failures are words in #status instead.
+    """
+    badges = page.locator("[data-testid='status-tracker'] .error").count()
+    toasts = page.locator("[data-testid='toast-body']").all_inner_texts()
+    assert badges == 0 and not toasts, f"Gradio shows an error: {badges} badge(s), toasts {toasts}"
+    assert not getattr(page, "page_errors", []), f"uncaught script errors: {page.page_errors}"

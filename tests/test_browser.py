@@ -1,0 +1,327 @@
+"""The page in a real browser (headless Chromium through Playwright), against the loopback fake API.
+
+Each test looks at what a person would see: the cost line, the picture and its size, the
+status words, the seed box, the history strip, the offline banner. One app (and one
+browser) per module; one fresh page (a new Gradio session) per test. A failing test leaves
+``test-output/screenshots/<test>.png``; the happy path refreshes ``docs/screenshot.png``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from tests.apphelpers import app_settings
+from tests.browser_support import (CHROMIUM_ARGS, REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown,
+                                   choose_dropdown, choose_radio, find_chromium, image_src, markdown,
+                                   radio_choices, radio_value, result_image, run_generation, screenshot_name,
+                                   served_page, text_input, unavailable, wait_image_loaded)
+from tests.fake_openai import FakeOpenAI, Outcome
+
+pytestmark = pytest.mark.browser
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    expect = sync_playwright = None
+    _PLAYWRIGHT_MISSING = f"playwright is not installed ({exc}); pip install -r requirements-dev.txt"
+else:
+    _PLAYWRIGHT_MISSING = None
+
+DOCS_SCREENSHOT = REPO / "docs" / "screenshot.png"
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    if _PLAYWRIGHT_MISSING:
+        unavailable(_PLAYWRIGHT_MISSING)
+    path = find_chromium()
+    if path is None:
+        unavailable("Chromium not found (/usr/bin/chromium or `chromium` on PATH); apt-get install chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def served(fake, tmp_path_factory):
+    with served_page(app_settings(fake.base_url, tmp_path_factory.mktemp("outputs"))) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def offline_served(fake, tmp_path_factory):
+    with served_page(app_settings(fake.base_url, tmp_path_factory.mktemp("offline"), api_key=None)) as handle:
+        yield handle
+
+
+@pytest.fixture
+def page(browser, fake, request):
+    """A fresh page (own context, so a new Gradio session); screenshot kept if the test fails."""
+    fake.reset()
+    fake.retired_models = set()
+    fake.default_delay_s = 0.0
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.page_errors = errors
+    try:
+        yield pg
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is None or report.failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            try:
+                pg.screenshot(path=str(SCREENSHOTS / screenshot_name(request.node.name)), full_page=True)
+            except Exception as exc:  # the page may be what broke; never mask the test's own failure
+                print(f"could not save the failure screenshot: {exc}")
+        context.close()
+        fake.retired_models = set()
+
+
+def open_app(pg, url: str):
+    pg.goto(url)
+    expect(pg.locator("#generate")).to_be_visible()
+    expect(text_input(pg, "prompt")).to_be_editable()
+    return pg
+
+
+@pytest.fixture
+def studio(page, served):
+    """The page of the app that talks to the fake, loaded."""
+    return open_app(page, served.url)
+
+
+def generate_one(pg, prompt: str) -> str:
+    text_input(pg, "prompt").fill(prompt)
+    status = run_generation(pg)
+    assert "Done" in status, status
+    wait_image_loaded(pg)
+    return status
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+def test_happy_path_generates_shows_costs_history_and_restores(studio, fake):
+    pg = studio
+    prompt = "A lighthouse on a basalt cliff at dusk, long exposure"
+    text_input(pg, "prompt").fill(prompt)
+    expect(markdown(pg, "char_count")).to_have_text(f"{len(prompt)} / 4000")
+    text_input(pg, "prompt").press("End")
+    text_input(pg, "prompt").press("Backspace")  # no keypress event: the count must follow anyway
+    expect(markdown(pg, "char_count")).to_have_text(f"{len(prompt) - 1} / 4000")
+    text_input(pg, "prompt").fill(prompt)
+    text_input(pg, "seed").fill("5")
+    choose_radio(pg, "seed_control", "increment")
+    choose_radio(pg, "quality", "hd")
+    choose_radio(pg, "style", "vivid")
+    choose_dropdown(pg, "size", "1792x1024")
+    expect(text_input(pg, "size")).to_have_value("1792x1024")
+    expect(markdown(pg, "cost")).to_contain_text("This image: $0.120")
+
+    status = run_generation(pg)
+    size = wait_image_loaded(pg)
+    assert (size["w"], size["h"]) == (1792, 1024)
+    assert "Revised prompt: Revised: A lighthouse on a basalt cliff" in status
+    assert "$0.120" in status
+    body = fake.requests[-1].json
+    assert (body["quality"], body["style"], body["size"], body["prompt"]) == ("hd", "vivid", "1792x1024", prompt)
+    assert fake.generation_count == 1
+    expect(text_input(pg, "seed")).to_have_value("6")
+    expect(markdown(pg, "cost")).to_contain_text("This session: $0.12 (1 image)")
+    thumbs = pg.locator("#history button.thumbnail-item")
+    expect(thumbs).to_have_count(1)
+    wait_image_loaded(pg, "#history button.thumbnail-item img")
+    expect(pg.locator("#generate")).to_be_enabled()
+    assert_no_error_shown(pg)
+
+    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(DOCS_SCREENSHOT), full_page=True)
+
+    # Change things, then click the thumbnail: its settings come back.
+    text_input(pg, "prompt").fill("something else entirely")
+    choose_radio(pg, "quality", "standard")
+    expect(markdown(pg, "cost")).to_contain_text("This image: $0.080")
+    thumbs.first.click()
+    expect(markdown(pg, "status")).to_contain_text("Settings restored from the history")
+    expect(text_input(pg, "prompt")).to_have_value(prompt)
+    expect(pg.locator("#quality input[value=hd]")).to_be_checked()
+    expect(pg.locator("#style input[value=vivid]")).to_be_checked()
+    expect(text_input(pg, "size")).to_have_value("1792x1024")
+    expect(text_input(pg, "seed")).to_have_value("5")
+    expect(markdown(pg, "cost")).to_contain_text("This image: $0.120 · This session: $0.12 (1 image)")
+    assert fake.generation_count == 1  # restoring is free
+    assert_no_error_shown(pg)
+
+
+def test_upload_of_an_app_png_restores_its_settings(studio, served):
+    client = served.client()
+    try:
+        path, _ = client.predict(prompt="A copper teapot on a linen cloth", seed=42, quality="hd", style="vivid",
+                                 size="1024x1792", api_name="/generate")
+    finally:
+        client.close()
+    pg = studio
+    pg.locator("#upload input[type=file]").set_input_files(path)
+    expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped PNG")
+    expect(text_input(pg, "prompt")).to_have_value("A copper teapot on a linen cloth")
+    expect(text_input(pg, "seed")).to_have_value("42")
+    expect(pg.locator("#quality input[value=hd]")).to_be_checked()
+    expect(pg.locator("#style input[value=vivid]")).to_be_checked()
+    expect(text_input(pg, "size")).to_have_value("1024x1792")
+    expect(markdown(pg, "cost")).to_contain_text("This image: $0.120")
+    assert_no_error_shown(pg)
+
+
+def test_upload_of_a_gpt_image_png_switches_the_controls_to_that_model(studio, served, fake):
+    """Restoring settings of another model family: the quality choices must follow the model."""
+    client = served.client()
+    try:
+        path, _ = client.predict(prompt="A poster of a comet", seed=7, model="gpt-image-2", quality="high",
+                                 size="1536x1024", background="opaque", api_name="/generate")
+    finally:
+        client.close()
+    pg = studio
+    pg.locator("#upload input[type=file]").set_input_files(path)
+    expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped PNG")
+    expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
+    expect(pg.locator("#quality input[value=high]")).to_be_checked()
+    assert radio_choices(pg, "quality") == ["low", "medium", "high", "auto"]
+    expect(pg.locator("#style")).to_be_hidden()
+    expect(text_input(pg, "size")).to_have_value("1536x1024")
+    expect(text_input(pg, "background")).to_have_value("opaque")
+    expect(markdown(pg, "char_count")).to_have_text("19 / 32000")
+    # and the restored settings generate as they are (same inputs: from the cache, no new request)
+    fake.reset()
+    status = run_generation(pg)
+    assert "Done" in status and "gpt-image-2" in status, status
+    assert "returned from cache" in status, status
+    assert fake.generation_count == 0
+    assert_no_error_shown(pg)
+
+
+def test_upload_of_a_png_without_settings_says_so(studio, tmp_path):
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(plain)
+    pg = studio
+    text_input(pg, "prompt").fill("keep me")
+    pg.locator("#upload input[type=file]").set_input_files(str(plain))
+    expect(markdown(pg, "status")).to_contain_text("No dalle3 studio settings found")
+    expect(text_input(pg, "prompt")).to_have_value("keep me")
+    assert radio_value(pg, "quality") == "standard"
+    assert_no_error_shown(pg)
+
+
+def test_content_policy_error_keeps_the_previous_image(studio, fake):
+    pg = studio
+    generate_one(pg, "A quiet mountain lake in the morning")
+    before = image_src(pg)
+    assert before
+    fake.script(Outcome.content_policy())
+    text_input(pg, "prompt").fill("A prompt the safety system dislikes")
+    status = run_generation(pg)
+    assert "safety system" in status, status
+    assert fake.generation_count == 2
+    expect(result_image(pg)).to_be_visible()
+    assert image_src(pg) == before
+    expect(markdown(pg, "cost")).to_contain_text("This session: $0.04 (1 image)")
+    expect(pg.locator("#generate")).to_be_enabled()
+    expect(pg.locator("#switch_model")).to_be_hidden()
+    assert_no_error_shown(pg)
+
+
+def test_ctrl_enter_in_the_prompt_generates(studio, fake):
+    pg = studio
+    box = text_input(pg, "prompt")
+    box.fill("A paper boat on a puddle")
+    box.focus()
+    status = run_generation(pg, trigger=lambda: box.press("Control+Enter"))
+    assert "Done" in status
+    wait_image_loaded(pg)
+    assert fake.generation_count == 1
+    expect(box).to_have_value("A paper boat on a puddle")  # no newline typed
+    assert_no_error_shown(pg)
+
+
+def test_offline_banner_and_simulated_image(page, offline_served, fake):
+    pg = open_app(page, offline_served.url)
+    expect(markdown(pg, "banner")).to_contain_text("Offline simulator")
+    text_input(pg, "prompt").fill("A cardboard robot waving")
+    status = run_generation(pg)
+    size = wait_image_loaded(pg)
+    assert (size["w"], size["h"]) == (1024, 1024)
+    assert "Simulated" in status and "Offline simulator" in status and "no charge" in status, status
+    assert fake.generation_count == 0
+    expect(markdown(pg, "cost")).to_contain_text("This session: $0.00")
+    assert_no_error_shown(pg)
+
+
+def test_switching_to_a_gpt_image_model_changes_the_controls(studio, fake):
+    pg = studio
+    expect(pg.locator("#style")).to_be_visible()
+    assert radio_choices(pg, "quality") == ["standard", "hd"]
+    choose_radio(pg, "quality", "hd")
+    expect(markdown(pg, "cost")).to_contain_text("This image: $0.080")
+    choose_dropdown(pg, "model", "(gpt-image-2)")
+    expect(pg.locator("#style")).to_be_hidden()
+    expect(pg.locator("#quality input[value=low]")).to_have_count(1)
+    assert radio_choices(pg, "quality") == ["low", "medium", "high", "auto"]
+    expect(pg.locator("#quality input[value=high]")).to_be_checked()
+    expect(markdown(pg, "char_count")).to_contain_text("/ 32000")
+    # The choices sent to the page are accepted back by Gradio: a generation goes through.
+    text_input(pg, "prompt").fill("A neon sign reading OPEN")
+    choose_radio(pg, "quality", "medium")
+    status = run_generation(pg)
+    assert "Done" in status and "gpt-image-2" in status, status
+    body = fake.requests[-1].json
+    assert (body["model"], body["quality"]) == ("gpt-image-2", "medium") and "style" not in body
+    # Back to DALL·E 3 with the keyboard: filter, Enter.
+    text_input(pg, "model").click()
+    text_input(pg, "model").fill("dall-e-3")
+    text_input(pg, "model").press("Enter")
+    expect(pg.locator("#style")).to_be_visible()
+    expect(pg.locator("#quality input[value=hd]")).to_have_count(1)
+    assert radio_choices(pg, "quality") == ["standard", "hd"]
+    expect(pg.locator("#quality input[value=standard]")).to_be_checked()  # medium's nearest
+    expect(markdown(pg, "char_count")).to_contain_text("/ 4000")
+    assert_no_error_shown(pg)
+
+
+def test_retired_model_offers_a_switch_to_its_successor(studio, fake):
+    fake.retired_models = {"dall-e-3"}
+    pg = studio
+    choose_radio(pg, "quality", "hd")
+    expect(markdown(pg, "cost")).to_contain_text("This image: $0.080")
+    text_input(pg, "prompt").fill("An old brass compass")
+    status = run_generation(pg)
+    assert "2026-05-12" in status, status
+    switch = pg.locator("#switch_model")
+    expect(switch).to_be_visible()
+    expect(switch).to_contain_text("gpt-image-2")
+    expect(result_image(pg)).to_have_count(0)
+    switch.click()
+    expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
+    expect(pg.locator("#quality input[value=high]")).to_be_checked()
+    expect(switch).to_be_hidden()
+    expect(pg.locator("#style")).to_be_hidden()
+    assert radio_choices(pg, "quality") == ["low", "medium", "high", "auto"]
+    expect(markdown(pg, "char_count")).to_contain_text("/ 32000")
+    status = run_generation(pg)
+    assert "Done" in status and "gpt-image-2" in status, status
+    body = fake.requests[-1].json
+    assert (body["model"], body["quality"]) == ("gpt-image-2", "high") and "style" not in body
+    expect(markdown(pg, "cost")).to_contain_text("(1 image)")
+    assert_no_error_shown(pg)
