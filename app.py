@@ -73,7 +73,7 @@ def build(studio: Studio) -> gr.Blocks:
         successor = gr.State(None)
         gr.Markdown(f"# dalle3 studio\nDrive OpenAI's DALL·E 3 — and today's GPT Image models — by hand. "
                     f"<small>v{__version__}</small>")
-        banner = gr.Markdown(banner_text(settings), elem_id="banner")
+        gr.Markdown(banner_text(settings), elem_id="banner")
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
                 model = gr.Dropdown(page.model_choices(), value=default.id, label="Model", elem_id="model")
@@ -305,6 +305,12 @@ def build(studio: Studio) -> gr.Blocks:
     return demo
 
 
+def launch_options(studio: Studio) -> dict[str, Any]:
+    """What every launch of the page needs, for ``main`` and the tests alike."""
+    return dict(run_history=False, show_error=False, allowed_paths=[str(studio.output_dir)],
+                css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="dalle3 studio: the page.")
     parser.add_argument("--listen", action="store_true", help="serve on all interfaces (0.0.0.0), not only 127.0.0.1")
@@ -323,17 +329,15 @@ def main(argv: list[str] | None = None) -> None:
         auth = parse_auth(args.auth, "--auth") if args.auth else settings.auth
     except ConfigurationError as exc:
         sys.exit(f"dalle3 studio: {exc.user_message}")
+    settings = replace(settings, auth=auth)
     host = "0.0.0.0" if args.listen else os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
-    if warning := exposure_warning(replace(settings, auth=auth), host):
+    if warning := exposure_warning(settings, host):
         print(warning, file=sys.stderr)
     studio = Studio(settings)
     demo = build(studio)
     demo.queue(default_concurrency_limit=settings.concurrency)
-    demo.launch(
-        server_name="0.0.0.0" if args.listen else None, server_port=args.port, auth=auth,
-        mcp_server=args.mcp or None, run_history=False, show_error=False,
-        allowed_paths=[str(studio.output_dir)], css=CSS, js=CTRL_ENTER_JS,
-    )
+    demo.launch(server_name="0.0.0.0" if args.listen else None, server_port=args.port,
+                mcp_server=args.mcp or None, **launch_options(studio))
 
 
 if __name__ == "__main__":

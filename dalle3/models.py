@@ -10,7 +10,7 @@ a known family's prefix is served with that family's rules, labelled so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 

@@ -16,6 +16,7 @@ from dalle3.pricing import Price
 from dalle3.studio import GenerationResult
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_CODE_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")  # inside a code span escapes do not work: keep id characters only
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -42,7 +43,7 @@ def success(result: GenerationResult, location: str | None = None) -> str:
     cost = "no charge" if result.cost.usd == 0 else f"cost {result.cost}"
     tail = f"{result.elapsed_s:.1f} s · {cost}"
     if result.request_id:
-        tail += f" · request `{inert(result.request_id)}`"
+        tail += f" · request `{_CODE_UNSAFE.sub('', result.request_id)}`"
     if result.attempts > 1:
         tail += f" · {result.attempts} attempts"
     lines.append(tail)

@@ -46,8 +46,7 @@ def running_app(settings: Settings, sleep=None) -> Iterator[RunningApp]:
     demo = app.build(studio)
     demo.queue(default_concurrency_limit=settings.concurrency)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
-                            run_history=False, allowed_paths=[str(studio.output_dir)],
-                            auth=settings.auth)
+                            **app.launch_options(studio))
     try:
         yield RunningApp(url, studio, demo)
     finally:

@@ -15,9 +15,9 @@ from typing import Iterator
 
 import pytest
 
-import app
-from dalle3 import Settings, Studio
-from tests.apphelpers import RunningApp
+
+from dalle3 import Settings
+from tests.apphelpers import RunningApp, running_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,18 +42,9 @@ def find_chromium() -> str | None:
 
 @contextmanager
 def served_page(settings: Settings) -> Iterator[RunningApp]:
-    """The page launched with the same ``launch()`` options as ``app.main`` (css and the Ctrl+Enter js)."""
-    studio = Studio(settings)
-    studio.client._sleep = lambda s: None  # retries without waiting
-    demo = app.build(studio)
-    demo.queue(default_concurrency_limit=settings.concurrency)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
-                            run_history=False, show_error=False, allowed_paths=[str(studio.output_dir)],
-                            css=app.CSS, js=app.CTRL_ENTER_JS)
-    try:
-        yield RunningApp(url, studio, demo)
-    finally:
-        demo.close()
+    """The page launched with the same ``launch()`` options as ``app.main``; retries without waiting."""
+    with running_app(settings, sleep=lambda s: None) as handle:
+        yield handle
 
 
 def screenshot_name(nodeid_name: str) -> str:

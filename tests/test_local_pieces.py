@@ -14,7 +14,7 @@ from dalle3.errors import ConfigurationError, SpendCapError
 from dalle3.ledger import SpendLedger
 from dalle3.models import DALLE3, GPT_IMAGE_2
 from dalle3.params import validate
-from dalle3.settings import Settings, from_env
+from dalle3.settings import from_env
 from dalle3.storage import save_image, slug
 
 

@@ -95,7 +95,7 @@ def test_restore_checks_settings_against_the_table():
 def test_status_success_has_revised_prompt_time_cost_and_request_id():
     text = status.success(result(), "outputs/2026-11-27/a-fox_seed1.png")
     assert "Revised prompt: A fox, revised" in text.replace("\\", "")
-    assert "12.3 s" in text and "cost $0.040" in text and "request `req\\_1`" in text
+    assert "12.3 s" in text and "cost $0.040" in text and "request `req_1`" in text
     assert "Saved to `outputs/2026-11-27/a-fox_seed1.png`" in text
     cached = status.success(result(cached=True, usd=0.0))
     assert "returned from cache, no charge" in cached
