@@ -113,7 +113,7 @@ def build(studio: Studio) -> gr.Blocks:
                                   buttons=["download", "fullscreen"], elem_id="result")
                 status_md = gr.Markdown("Ready.", label="status", elem_id="status")
                 switch = gr.Button(visible=False, elem_id="switch_model", variant="secondary")
-                history = gr.Gallery(label="This session", columns=4, height=260, allow_preview=False,
+                history = gr.Gallery(label="This session", columns=4, height=260, allow_preview=False, fit_columns=False,
                                      elem_id="history")
 
         # API-only inputs: hidden, typed, defaults as documented. Choices list every model's
