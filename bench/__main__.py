@@ -13,7 +13,6 @@ import base64
 import itertools
 import os
 import platform
-import shlex
 import socket
 import statistics
 import subprocess
@@ -21,7 +20,6 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Callable, Iterator
@@ -419,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         f"the floor app gets the same limit ({default_concurrency}). Ours and the floor run in-process in this "
         "process, each behind its own Gradio server, called through gradio_client; start-up and memory use "
         "subprocesses.",
-        f"- Floor: bench/floor_app.py (requests.Session post → base64 decode → write file → return path to "
+        "- Floor: bench/floor_app.py (requests.Session post → base64 decode → write file → return path to "
         "gr.Image(type='filepath', format='png')). Every distinct-prompt call misses the cache.", "",
         *lines, "",
         "Added time per generation, by stage (stage rows: in-process, fake delay 0, medians; hand-off: from the "

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="dalle3-gradio-"))
@@ -21,6 +22,15 @@ from dalle3 import Settings, Studio  # noqa: E402
 SERVER_KEY = "sk-server-KEY-0123456789abcdef"
 
 
+def run_concurrently(*calls: Callable[[], object], timeout_s: float = 120) -> None:
+    """Start every call in its own thread at once and wait for all of them."""
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout_s)
+
+
 @dataclass
 class RunningApp:
     url: str
@@ -29,6 +39,14 @@ class RunningApp:
 
     def client(self, **kw) -> Client:
         return Client(self.url, verbose=False, **kw)
+
+    def predict_once(self, **inputs) -> tuple[str, str]:
+        """One /generate call from a fresh client (a new browser session), closed afterwards."""
+        client = self.client()
+        try:
+            return client.predict(**inputs, api_name="/generate")
+        finally:
+            client.close()
 
 
 def app_settings(base_url: str, output_dir: Path, **overrides) -> Settings:

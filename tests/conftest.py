@@ -16,6 +16,13 @@ def fake_api() -> Iterator[FakeOpenAI]:
         yield fake
 
 
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAI]:
+    """One fake per test module, shared by its app; tests reset or script it as they need."""
+    with FakeOpenAI() as server:
+        yield server
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the item (``item.rep_call``) so fixtures can see a test failed."""

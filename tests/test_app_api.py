@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from gradio_client.exceptions import AppError
 
 from dalle3.metadata import png_size, read_settings
-from tests.apphelpers import SERVER_KEY, running_app, app_settings
-from tests.fake_openai import FakeOpenAI, Outcome
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAI() as server:
-        yield server
+from tests.apphelpers import SERVER_KEY, app_settings, run_concurrently, running_app
+from tests.fake_openai import Outcome
 
 
 @pytest.fixture(scope="module")
@@ -99,20 +92,16 @@ def test_own_key_is_used_for_that_call_while_the_server_key_serves_another(serve
     own, other = served.client(), served.client()
     results = {}
     try:
-        threads = [
-            threading.Thread(target=lambda: results.setdefault("own", own.predict(
-                prompt="own key image", api_key="sk-visitor-OWN-999", api_name="/generate"))),
-            threading.Thread(target=lambda: results.setdefault("server", other.predict(
-                prompt="server key image", api_name="/generate"))),
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_concurrently(
+            lambda: results.setdefault("own", own.predict(
+                prompt="own key image", api_key="sk-visitor-OWN-999", api_name="/generate")),
+            lambda: results.setdefault("server", other.predict(prompt="server key image", api_name="/generate")),
+        )
     finally:
         fake.default_delay_s = 0.0
         own.close()
         other.close()
+    assert all(Path(results[who][0]).exists() for who in ("own", "server"))
     keys = {r.json["prompt"]: r.headers["authorization"] for r in fake.requests}
     assert keys == {"own key image": "Bearer sk-visitor-OWN-999", "server key image": f"Bearer {SERVER_KEY}"}
 

@@ -16,7 +16,7 @@ from tests.browser_support import (CHROMIUM_ARGS, REPO, SCREENSHOTS, VIEWPORT, a
                                    choose_dropdown, choose_radio, find_chromium, image_src, markdown,
                                    radio_choices, radio_value, result_image, run_generation, screenshot_name,
                                    served_page, text_input, unavailable, wait_image_loaded)
-from tests.fake_openai import FakeOpenAI, Outcome
+from tests.fake_openai import Outcome
 
 pytestmark = pytest.mark.browser
 
@@ -46,12 +46,6 @@ def browser():
             yield b
         finally:
             b.close()
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -168,12 +162,8 @@ def test_happy_path_generates_shows_costs_history_and_restores(studio, fake):
 
 
 def test_upload_of_an_app_png_restores_its_settings(studio, served):
-    client = served.client()
-    try:
-        path, _ = client.predict(prompt="A copper teapot on a linen cloth", seed=42, quality="hd", style="vivid",
-                                 size="1024x1792", api_name="/generate")
-    finally:
-        client.close()
+    path, _ = served.predict_once(prompt="A copper teapot on a linen cloth", seed=42, quality="hd", style="vivid",
+                                  size="1024x1792")
     pg = studio
     pg.locator("#upload input[type=file]").set_input_files(path)
     expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped PNG")
@@ -188,12 +178,8 @@ def test_upload_of_an_app_png_restores_its_settings(studio, served):
 
 def test_upload_of_a_gpt_image_png_switches_the_controls_to_that_model(studio, served, fake):
     """Restoring settings of another model family: the quality choices must follow the model."""
-    client = served.client()
-    try:
-        path, _ = client.predict(prompt="A poster of a comet", seed=7, model="gpt-image-2", quality="high",
-                                 size="1536x1024", background="opaque", api_name="/generate")
-    finally:
-        client.close()
+    path, _ = served.predict_once(prompt="A poster of a comet", seed=7, model="gpt-image-2", quality="high",
+                                  size="1536x1024", background="opaque")
     pg = studio
     pg.locator("#upload input[type=file]").set_input_files(path)
     expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped PNG")

@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from tests.apphelpers import run_concurrently
 from tests.fake_openai import FakeOpenAI, Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,14 +119,10 @@ def test_two_own_keys_at_once_each_reach_the_api_with_their_own_key(app_process)
     keys = {"alice": "sk-own-alice-AAAA1111", "bob": "sk-own-bob-BBBB2222"}
     clients = {name: Client(url, verbose=False) for name in keys}
 
-    threads = [threading.Thread(target=clients[name].predict,
-                                kwargs=dict(prompt=f"image for {name}", api_key=key, api_name="/generate"))
-               for name, key in keys.items()]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        run_concurrently(*(lambda n=name, k=key: clients[n].predict(prompt=f"image for {n}", api_key=k,
+                                                                     api_name="/generate")
+                           for name, key in keys.items()))
     finally:
         fake.default_delay_s = 0.0
         for c in clients.values():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -19,16 +18,10 @@ from gradio_client.exceptions import AppError
 from dalle3 import storage
 from dalle3.metadata import png_size, read_settings
 from dalle3.settings import Settings, exposure_warning
-from tests.apphelpers import SERVER_KEY, running_app, app_settings
-from tests.fake_openai import FakeOpenAI, Outcome, closed_port_url
+from tests.apphelpers import SERVER_KEY, app_settings, run_concurrently, running_app
+from tests.fake_openai import Outcome, closed_port_url
 
 SLEEPS: list[float] = []
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeOpenAI() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -129,12 +122,8 @@ def test_twenty_simultaneous_generations_lose_nothing(served, fake):
     def one(i: int) -> None:
         results[i] = clients[i % 4].predict(prompt=f"crowd {i} 🦊", seed=i, api_name="/generate")
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        run_concurrently(*(lambda i=i: one(i) for i in range(20)))
     finally:
         fake.default_delay_s = 0.0
         for c in clients:
@@ -220,12 +209,8 @@ def test_spend_cap_holds_under_concurrent_requests(fake, tmp_path):
             except AppError as exc:
                 outcomes.append("capped" if "spending cap" in str(exc) else str(exc))
 
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(10)]
         try:
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=60)
+            run_concurrently(*(lambda i=i: one(i) for i in range(10)))
         finally:
             fake.default_delay_s = 0.0
             for c in clients:
