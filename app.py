@@ -104,6 +104,9 @@ def build(studio: Studio) -> gr.Blocks:
                 with gr.Accordion("Your OpenAI API key", open=not settings.api_key):
                     api_key = gr.Textbox(label="Your OpenAI API key (this browser session only)", type="password",
                                          placeholder="sk-...", elem_id="api_key",
+                                         html_attributes=gr.InputHTMLAttributes(
+                                             autocomplete="off", spellcheck=False, autocorrect="off",
+                                             autocapitalize="off"),  # no password manager, no spellcheck service
                                          info="Used for your requests only; never saved, logged or shared. "
                                               + ("Server key configured." if settings.api_key else ""))
                 upload = gr.Image(label="Drop a PNG to restore its settings", type="filepath",

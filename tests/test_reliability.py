@@ -238,6 +238,8 @@ def test_page_config_exposes_no_key_keeps_no_run_history_and_cleans_its_cache(se
     assert data["run_history"] is False
     api_key_boxes = [c for c in data["components"] if c.get("props", {}).get("elem_id") == "api_key"]
     assert api_key_boxes and not api_key_boxes[0]["props"].get("value")
+    assert api_key_boxes[0]["props"]["type"] == "password"
+    assert api_key_boxes[0]["props"]["html_attributes"]["autocomplete"] == "off"
     assert served.demo.delete_cache == (3600, 24 * 3600)
     public = [d.get("api_name") for d in data["dependencies"] if d.get("api_visibility", "public") == "public"]
     assert public == ["generate"]
