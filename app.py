@@ -21,10 +21,10 @@ from dalle3 import DalleError, Studio, __version__, from_env, page, status, vali
 from dalle3.discovery import Discovery
 from dalle3.errors import ConfigurationError, ModelUnavailableError
 from dalle3.metadata import read_settings
-from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, MODELS, closest_settings, resolve
+from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, MODELS, resolve
 from dalle3.params import SEED_MAX, profile_for
 from dalle3.session import SEED_CONTROLS, SessionState, next_seed
-from dalle3.settings import Settings, exposure_warning, parse_auth
+from dalle3.settings import exposure_warning, parse_auth
 
 log = logging.getLogger("dalle3")
 
@@ -46,18 +46,6 @@ PLACEHOLDER = "A watercolor painting of a red fox curled up in fresh snow at daw
 EXTRA_NAMES = page.EXTRA_NAMES
 
 
-def banner_text(settings: Settings) -> str:
-    if settings.offline:
-        return ("**Offline simulator** (DALLE3_OFFLINE=1): images are stand-ins drawn locally; nothing "
-                "is sent to OpenAI and nothing is charged. Unset DALLE3_OFFLINE to use the API.")
-    if not settings.api_key:
-        return ("**Offline simulator** — no API key is configured, so images are stand-ins drawn "
-                "locally and nothing is charged. Put `OPENAI_API_KEY` in `.env` (or the Space's "
-                "secrets), or paste your own key under *Your OpenAI API key* below.")
-    cap = f" Spending cap: ${settings.max_spend_usd:.2f}." if settings.max_spend_usd is not None else ""
-    return f"Server key configured — images are made by {settings.base_url}.{cap}"
-
-
 def build(studio: Studio) -> gr.Blocks:
     """The page for ``studio``; one Blocks per process."""
     settings = studio.settings
@@ -73,7 +61,7 @@ def build(studio: Studio) -> gr.Blocks:
         successor = gr.State(None)
         gr.Markdown(f"# dalle3 studio\nDrive OpenAI's DALL·E 3 — and today's GPT Image models — by hand. "
                     f"<small>v{__version__}</small>")
-        gr.Markdown(banner_text(settings), elem_id="banner")
+        gr.Markdown(page.banner_text(settings), elem_id="banner")
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
                 model = gr.Dropdown(page.model_choices(), value=default.id, label="Model", elem_id="model")
@@ -188,10 +176,7 @@ def build(studio: Studio) -> gr.Blocks:
                 progress(0.05, desc=f"Waiting for {request.model}…")
                 outcome = studio.generate(request, key)
             except ModelUnavailableError as exc:
-                label = None
-                if exc.successor:
-                    q, s = closest_settings(profile_for(exc.successor), quality_v, size_v)
-                    label = f"Switch to {exc.successor} (quality {q}, size {s}; style has no counterpart)"
+                label = page.switch_label(exc.successor, quality_v, size_v) if exc.successor else None
                 return (gr.update(), status.failure(exc), gr.update(), gr.update(), gr.update(), state,
                         gr.update(visible=bool(label), value=label), exc.successor)
             except DalleError as exc:

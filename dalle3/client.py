@@ -14,7 +14,6 @@ import base64
 import binascii
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -23,7 +22,6 @@ import requests
 
 from dalle3 import errors
 from dalle3.metadata import png_size
-from dalle3.models import resolve
 from dalle3.params import GenerationRequest, profile_for, request_body
 from dalle3.retry import RetryPolicy
 from dalle3.settings import Settings
@@ -32,9 +30,6 @@ log = logging.getLogger("dalle3")
 
 MAX_RESPONSE_BYTES = 40 * 1024 * 1024
 _CHUNK = 1 << 20
-_KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{2,}|[A-Za-z0-9_\-]{32,})")
-BILLING_URL = "https://platform.openai.com/settings/organization/billing"
-KEYS_URL = "https://platform.openai.com/api-keys"
 
 
 @dataclass(frozen=True)
@@ -46,11 +41,6 @@ class ApiImage:
     request_id: str | None
     usage: dict[str, Any] | None
     attempts: int
-
-
-def scrub(text: str) -> str:
-    """Remove anything shaped like a key from text the API wrote (it echoes masked keys)."""
-    return _KEYISH.sub("[redacted]", text)[:500]
 
 
 class ImagesClient:
@@ -83,7 +73,7 @@ class ImagesClient:
                 if self.policy.should_retry(attempt, None):
                     self._sleep(self.policy.delay_s(attempt))
                     continue
-                raise self._network_error(exc, attempt) from None
+                raise errors.network_error(exc, self.settings, attempt) from None
             with response:
                 raw = self._read(response)
                 if response.status_code == 200:
@@ -93,7 +83,8 @@ class ImagesClient:
                     log.info("HTTP %s from the API, retrying (attempt %d)", response.status_code, attempt)
                     self._sleep(self.policy.delay_s(attempt, response.headers))
                     continue
-                raise self._status_error(response, error, request, attempt)
+                raise errors.from_status(response.status_code, error, response.headers.get("x-request-id"),
+                                         self.settings.base_url, request.model, attempt)
 
     def list_models(self, api_key: str, timeout_s: float = 5.0) -> list[dict[str, Any]]:
         """The models this key can use, as the endpoint lists them (no retries: a hint only)."""
@@ -102,11 +93,12 @@ class ImagesClient:
                                         timeout=(min(timeout_s, self.settings.connect_timeout_s), timeout_s),
                                         headers={"Authorization": f"Bearer {api_key}"})
         except requests.RequestException as exc:
-            raise self._network_error(exc, 1) from None
+            raise errors.network_error(exc, self.settings, 1) from None
         with response:
             raw = self._read(response)
             if response.status_code != 200:
-                raise self._status_error(response, _error_fields(raw), None, 1)
+                raise errors.from_status(response.status_code, _error_fields(raw), response.headers.get("x-request-id"),
+                                         self.settings.base_url, None, 1)
         data = _json(raw, response).get("data")
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []
 
@@ -129,7 +121,7 @@ class ImagesClient:
                         f"{self.settings.timeout_s:g} s. Try again; raise DALLE3_TIMEOUT_S if it keeps happening.",
                         request_id=rid)
         except requests.RequestException as exc:
-            raise self._network_error(exc, 1) from None
+            raise errors.network_error(exc, self.settings, 1) from None
         return bytes(buffer)
 
     def _image(self, raw: bytes, response: requests.Response, attempts: int) -> ApiImage:
@@ -167,7 +159,7 @@ class ImagesClient:
         try:
             response = requests.get(url, timeout=self._timeout, stream=True)
         except requests.RequestException as exc:
-            raise self._network_error(exc, 1) from None
+            raise errors.network_error(exc, self.settings, 1) from None
         with response:
             raw = self._read(response)
             if response.status_code != 200:
@@ -175,69 +167,6 @@ class ImagesClient:
                     f"The image link the API sent could not be fetched (HTTP {response.status_code}). Try again.",
                     status=response.status_code, request_id=rid)
         return raw
-
-    def _network_error(self, exc: requests.RequestException, attempts: int) -> errors.DalleError:
-        base = self.settings.base_url
-        tries = f" (tried {attempts} time{'s' if attempts > 1 else ''})"
-        if isinstance(exc, requests.ConnectTimeout) or not isinstance(exc, requests.Timeout):
-            return errors.ConnectionFailedError(
-                f"Could not connect to {base}{tries}. Check the internet connection, "
-                "or OPENAI_BASE_URL if you point the app at another server.")
-        return errors.RequestTimeoutError(
-            f"No answer from {base} within {self.settings.timeout_s:g} s{tries}. Image generation "
-            "can be slow: try again, or raise DALLE3_TIMEOUT_S.")
-
-    def _status_error(self, response: requests.Response, error: dict[str, Any],
-                      request: GenerationRequest | None, attempts: int) -> errors.DalleError:
-        status = response.status_code
-        code = error.get("code") if isinstance(error.get("code"), str) else None
-        rid = response.headers.get("x-request-id")
-        kw = {"status": status, "code": code, "request_id": rid}
-        api_says = scrub(str(error.get("message") or "")).strip()
-        tries = f"{attempts} time{'s' if attempts > 1 else ''}"
-        if code == "content_policy_violation" or error.get("type") == "image_generation_user_error":
-            return errors.ContentPolicyError(
-                "OpenAI's safety system rejected this prompt. Rephrase it — leave out real people's "
-                "names, brands, and violent or sexual detail — and try again. Nothing was charged.", **kw)
-        if status == 401:
-            return errors.AuthenticationError(
-                "OpenAI did not accept the API key. Check OPENAI_API_KEY (in .env or the Space's "
-                f"secrets) or the key you typed; create one at {KEYS_URL}.", **kw)
-        if code in ("insufficient_quota", "billing_hard_limit_reached"):
-            return errors.QuotaExceededError(
-                "The OpenAI account behind this key is out of credit or over its budget. "
-                f"Add credit at {BILLING_URL}, or use another key.", **kw)
-        if status == 404 and request is not None and (code == "model_not_found" or "model" in api_says.lower()):
-            return _model_error(request.model, kw)
-        if status == 403:
-            return errors.PermissionDeniedError(
-                f"This key may not use {request.model if request else 'this endpoint'}. "
-                f"OpenAI said: {api_says or 'permission denied'}", **kw)
-        if status == 429:
-            return errors.RateLimitError(
-                f"OpenAI is rate-limiting this key (tried {tries}). Wait a minute and try again.", **kw)
-        if status == 408:
-            return errors.RequestTimeoutError(f"OpenAI timed out handling the request (tried {tries}). Try again.", **kw)
-        if status >= 500 or status == 409:
-            return errors.ServerError(
-                f"OpenAI's servers answered with an error (HTTP {status}, tried {tries}). This is on "
-                "their side: try again in a minute, and see https://status.openai.com.", **kw)
-        if status == 404:
-            return errors.BadRequestError(
-                f"{self.settings.base_url} has no images endpoint (HTTP 404). Check OPENAI_BASE_URL.", **kw)
-        return errors.BadRequestError(
-            f"The API refused the request (HTTP {status}): {api_says or 'no reason given'}", **kw)
-
-
-def _model_error(model: str, kw: dict[str, Any]) -> errors.ModelUnavailableError:
-    profile = resolve(model)
-    successor = profile.successor if profile else None
-    retired = f" OpenAI retired it on {profile.shutdown}." if profile and profile.shutdown else ""
-    offer = f" Switch to {successor}, its successor," if successor else " Pick another model"
-    return errors.ModelUnavailableError(
-        f"This endpoint does not offer {model}.{retired}{offer} or point OPENAI_BASE_URL at a "
-        f"server that still serves {model}.", model=model, successor=successor, **kw)
-
 
 def _too_big(rid: str | None) -> errors.BadResponseError:
     return errors.BadResponseError(

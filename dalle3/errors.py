@@ -10,6 +10,20 @@ text plus values that cannot hold one (base URL, status, model id).
 
 from __future__ import annotations
 
+import re
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from dalle3.models import resolve
+
+if TYPE_CHECKING:
+    from dalle3.settings import Settings
+
+BILLING_URL = "https://platform.openai.com/settings/organization/billing"
+KEYS_URL = "https://platform.openai.com/api-keys"
+_KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{2,}|[A-Za-z0-9_\-]{32,})")
+
 
 class DalleError(Exception):
     """Base class: ``user_message`` says what happened and what to do."""
@@ -113,3 +127,75 @@ class ConnectionFailedError(DalleError):
 
 class BadResponseError(DalleError):
     title = "Unusable response"
+
+
+# --- turning what the network and the API said into one of the above ------------------------
+
+def scrub(text: str) -> str:
+    """Remove anything shaped like a key from text the API wrote (it echoes masked keys)."""
+    return _KEYISH.sub("[redacted]", text)[:500]
+
+
+def _times(attempts: int) -> str:
+    return f"{attempts} time{'s' if attempts > 1 else ''}"
+
+
+def network_error(exc: requests.RequestException, settings: "Settings", attempts: int) -> DalleError:
+    """A connection failure or timeout, naming the base URL (never the key)."""
+    base = settings.base_url
+    if isinstance(exc, requests.ConnectTimeout) or not isinstance(exc, requests.Timeout):
+        return ConnectionFailedError(
+            f"Could not connect to {base} (tried {_times(attempts)}). Check the internet connection, "
+            "or OPENAI_BASE_URL if you point the app at another server.")
+    return RequestTimeoutError(
+        f"No answer from {base} within {settings.timeout_s:g} s (tried {_times(attempts)}). Image "
+        "generation can be slow: try again, or raise DALLE3_TIMEOUT_S.")
+
+
+def model_unavailable(model: str, **kw: Any) -> ModelUnavailableError:
+    """The endpoint does not serve ``model``: say when OpenAI retired it and what replaces it."""
+    profile = resolve(model)
+    successor = profile.successor if profile else None
+    retired = f" OpenAI retired it on {profile.shutdown}." if profile and profile.shutdown else ""
+    offer = f" Switch to {successor}, its successor," if successor else " Pick another model"
+    return ModelUnavailableError(
+        f"This endpoint does not offer {model}.{retired}{offer} or point OPENAI_BASE_URL at a "
+        f"server that still serves {model}.", model=model, successor=successor, **kw)
+
+
+def from_status(status: int, error: dict[str, Any], request_id: str | None, base_url: str,
+                model: str | None, attempts: int) -> DalleError:
+    """The error for an HTTP answer that was not 200, from its status and OpenAI ``error`` body."""
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
+    api_says = scrub(str(error.get("message") or "")).strip()
+    tries = _times(attempts)
+    if code == "content_policy_violation" or error.get("type") == "image_generation_user_error":
+        return ContentPolicyError(
+            "OpenAI's safety system rejected this prompt. Rephrase it — leave out real people's "
+            "names, brands, and violent or sexual detail — and try again. Nothing was charged.", **kw)
+    if status == 401:
+        return AuthenticationError(
+            "OpenAI did not accept the API key. Check OPENAI_API_KEY (in .env or the Space's "
+            f"secrets) or the key you typed; create one at {KEYS_URL}.", **kw)
+    if code in ("insufficient_quota", "billing_hard_limit_reached"):
+        return QuotaExceededError(
+            "The OpenAI account behind this key is out of credit or over its budget. "
+            f"Add credit at {BILLING_URL}, or use another key.", **kw)
+    if status == 404 and model is not None and (code == "model_not_found" or "model" in api_says.lower()):
+        return model_unavailable(model, **kw)
+    if status == 403:
+        return PermissionDeniedError(
+            f"This key may not use {model or 'this endpoint'}. OpenAI said: {api_says or 'permission denied'}",
+            **kw)
+    if status == 429:
+        return RateLimitError(f"OpenAI is rate-limiting this key (tried {tries}). Wait a minute and try again.", **kw)
+    if status == 408:
+        return RequestTimeoutError(f"OpenAI timed out handling the request (tried {tries}). Try again.", **kw)
+    if status >= 500 or status == 409:
+        return ServerError(
+            f"OpenAI's servers answered with an error (HTTP {status}, tried {tries}). This is on "
+            "their side: try again in a minute, and see https://status.openai.com.", **kw)
+    if status == 404:
+        return BadRequestError(f"{base_url} has no images endpoint (HTTP 404). Check OPENAI_BASE_URL.", **kw)
+    return BadRequestError(f"The API refused the request (HTTP {status}): {api_says or 'no reason given'}", **kw)

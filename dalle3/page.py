@@ -15,6 +15,7 @@ from dalle3.errors import ValidationError
 from dalle3.models import MODELS, ModelProfile, closest_settings, is_experimental, resolve
 from dalle3.params import parse_seed, profile_for, validate
 from dalle3.session import SessionState
+from dalle3.settings import Settings
 from dalle3.status import cost_line
 
 QUALITY_HINTS = {
@@ -158,3 +159,22 @@ def safe_seed(value: Any) -> int:
         return parse_seed(value)
     except ValidationError:
         return 0
+
+
+def banner_text(settings: Settings) -> str:
+    """The line under the title: where images come from, and how to get real ones."""
+    if settings.offline:
+        return ("**Offline simulator** (DALLE3_OFFLINE=1): images are stand-ins drawn locally; nothing "
+                "is sent to OpenAI and nothing is charged. Unset DALLE3_OFFLINE to use the API.")
+    if not settings.api_key:
+        return ("**Offline simulator** — no API key is configured, so images are stand-ins drawn "
+                "locally and nothing is charged. Put `OPENAI_API_KEY` in `.env` (or the Space's "
+                "secrets), or paste your own key under *Your OpenAI API key* below.")
+    cap = f" Spending cap: ${settings.max_spend_usd:.2f}." if settings.max_spend_usd is not None else ""
+    return f"Server key configured — images are made by {settings.base_url}.{cap}"
+
+
+def switch_label(successor: str, quality: str, size: str) -> str:
+    """The one-click offer after a retired model's answer, naming the settings it will use."""
+    new_quality, new_size = closest_settings(profile_for(successor), quality, size)
+    return f"Switch to {successor} (quality {new_quality}, size {new_size}; style has no counterpart)"
