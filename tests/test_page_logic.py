@@ -117,3 +117,17 @@ def test_offline_mode_without_key_generates_free_marked_images(tmp_path):
             client.close()
     assert "Offline simulator" in text and "no charge" in text
     assert Path(path).stat().st_size > 1000
+
+
+def test_banner_says_where_images_come_from_and_never_shows_the_key():
+    from dalle3.settings import Settings
+
+    assert "no API key is configured" in page.banner_text(Settings())
+    assert "DALLE3_OFFLINE=1" in page.banner_text(Settings(api_key="sk-abc-SECRET", offline=True))
+    served = page.banner_text(Settings(api_key="sk-abc-SECRET", max_spend_usd=5.0))
+    assert "Server key configured" in served and "$5.00" in served and "SECRET" not in served
+
+
+def test_switch_offer_names_the_settings_it_will_use():
+    assert page.switch_label("gpt-image-2", "hd", "1792x1024") == \
+        "Switch to gpt-image-2 (quality high, size 1792x1024; style has no counterpart)"
