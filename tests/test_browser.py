@@ -316,3 +316,20 @@ def test_retired_model_offers_a_switch_to_its_successor(studio, fake):
     assert (body["model"], body["quality"]) == ("gpt-image-2", "high") and "style" not in body
     expect(markdown(pg, "cost")).to_contain_text("(1 image)")
     assert_no_error_shown(pg)
+
+
+def test_own_key_typed_in_the_page_is_used_and_never_stored_by_the_browser(studio, fake):
+    """The visitor's key reaches the API for their requests only; localStorage and the page never keep it."""
+    pg = studio
+    own_key = "sk-own-BROWSERSECRET-k3y9"
+    pg.get_by_text("Your OpenAI API key", exact=True).first.click()  # open the accordion
+    key_box = pg.locator("#api_key input")
+    key_box.fill(own_key)
+    key_box.blur()
+    generate_one(pg, "A kite over a windy beach")
+    assert fake.requests[-1].headers["authorization"] == f"Bearer {own_key}"
+    stored = pg.evaluate("() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage})")
+    assert "BROWSERSECRET" not in stored
+    assert "BROWSERSECRET" not in markdown(pg, "status").inner_text()
+    assert "BROWSERSECRET" not in pg.locator("#history").inner_html()
+    assert_no_error_shown(pg)
