@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -20,6 +21,13 @@ import app  # noqa: E402
 from dalle3 import Settings, Studio  # noqa: E402
 
 SERVER_KEY = "sk-server-KEY-0123456789abcdef"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def run_concurrently(*calls: Callable[[], object], timeout_s: float = 120) -> None:

@@ -8,7 +8,6 @@ kinds of key, then every byte it produced is searched.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from tests.apphelpers import run_concurrently
+from tests.apphelpers import free_port, run_concurrently
 from tests.fake_openai import FakeOpenAI, Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,12 +26,6 @@ SERVER_KEY = "sk-srv-ZZSERVERSECRETZZ-q7Xk"
 OWN_KEY = "sk-own-ZZVISITORSECRETZZ-w9Pj"
 # The key itself, its distinctive middle, and the tail the real API echoes in masked form.
 NEEDLES = [SERVER_KEY, OWN_KEY, "SERVERSECRET", "VISITORSECRET", "q7Xk", "w9Pj"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def assert_clean(text: str | bytes, where: str) -> None:
