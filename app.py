@@ -21,7 +21,7 @@ from dalle3 import DalleError, Studio, __version__, from_env, page, status, vali
 from dalle3.discovery import Discovery
 from dalle3.errors import ConfigurationError, ModelUnavailableError
 from dalle3.metadata import read_settings
-from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, MODELS, resolve
+from dalle3.models import ALL_EXTRAS, ALL_QUALITIES, ALL_SIZES, ALL_STYLES, MODELS, resolve
 from dalle3.params import SEED_MAX, profile_for
 from dalle3.session import SEED_CONTROLS, SessionState, next_seed
 from dalle3.settings import exposure_warning, parse_auth
@@ -117,9 +117,8 @@ def build(studio: Studio) -> gr.Blocks:
                 style=gr.Dropdown(list(ALL_STYLES), value="natural", allow_custom_value=True, label="style"),
                 size=gr.Dropdown(list(ALL_SIZES), value="1024x1024", allow_custom_value=True, label="size"),
                 model=gr.Dropdown(list(MODELS), value=default.id, allow_custom_value=True, label="model"),
-                background=gr.Dropdown(["", "auto", "opaque", "transparent"], value="", allow_custom_value=True),
-                moderation=gr.Dropdown(["", "auto", "low"], value="", allow_custom_value=True),
-                complexity=gr.Dropdown(["", "low", "medium", "high"], value="", allow_custom_value=True),
+                **{name: gr.Dropdown(["", *ALL_EXTRAS[name]], value="", allow_custom_value=True, label=name)
+                   for name in EXTRA_NAMES},
                 api_key=gr.Textbox("", label="api_key", type="password"),
             )
             api_trigger = gr.Button(visible=False)
@@ -281,7 +280,7 @@ def build(studio: Studio) -> gr.Blocks:
             Returns:
                 The PNG with its settings embedded, and a Markdown status: revised prompt, cost, request id.
             """
-            extras_in = {"background": background, "moderation": moderation, "complexity": complexity}
+            extras_in = dict(zip(EXTRA_NAMES, (background, moderation, complexity)))
             try:
                 outcome = studio.generate(validate(prompt, seed, quality, style, size, model, extras_in), api_key)
             except DalleError as exc:

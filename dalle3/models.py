@@ -247,6 +247,10 @@ FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
 ALL_QUALITIES: tuple[str, ...] = tuple(dict.fromkeys(q for p in MODELS.values() for q in p.qualities))
 ALL_SIZES: tuple[str, ...] = tuple(dict.fromkeys(s for p in MODELS.values() for s in p.sizes))
 ALL_STYLES: tuple[str, ...] = DALLE3.styles
+ALL_EXTRAS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    name: tuple(dict.fromkeys(v for p in MODELS.values() for v in p.extras.get(name, ())))
+    for name in dict.fromkeys(n for p in MODELS.values() for n in p.extras)
+})
 
 
 def resolve(model_id: str) -> ModelProfile | None:
