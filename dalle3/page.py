@@ -62,7 +62,7 @@ def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | N
     listed = (offered or {}).get(profile.id)
     shutdown = (listed or {}).get("shutdown_date") or profile.shutdown
     if profile.status == "retired":
-        label += f" — retired {profile.shutdown}"
+        label += f" — retired by OpenAI {profile.shutdown}"
     elif shutdown:
         label += f" — retires {shutdown}"
     if offered is not None and listed is None:

@@ -58,8 +58,7 @@ class Studio:
         self.client = client or ImagesClient(settings)
         self.cache: LRUCache[GenerationResult] = LRUCache(cache_size)
         self.output_dir = settings.output_dir or Path(tempfile.gettempdir()) / "dalle3-studio"
-        ledger_path = settings.output_dir / LEDGER_NAME if settings.output_dir else None
-        self.ledger = SpendLedger(ledger_path, settings.max_spend_usd)
+        self.ledger = SpendLedger(self.output_dir / LEDGER_NAME, settings.max_spend_usd)
         self._guard = threading.Lock()
         self._inflight: dict[Hashable, threading.Lock] = {}
 
