@@ -119,3 +119,15 @@ def test_retired_model_answer_names_the_successor(client, fake):
     fake.retired_models = {"dall-e-3"}
     with pytest.raises(AppError, match="2026-05-12.*gpt-image-2"):
         client.predict(prompt="retired", api_name="/generate")
+
+
+def test_served_png_is_the_apis_bytes_plus_settings_with_c2pa_kept(client, fake, served):
+    from tests.test_local_pieces import png_with_c2pa
+
+    api_png = png_with_c2pa((1024, 1024))
+    fake.script(Outcome.success(image=api_png))
+    path, status = client.predict(prompt="provenance", seed=21, api_name="/generate")
+    got = Path(path).read_bytes()
+    assert b"caBX" in got and got.endswith(api_png[33:]) and got[:33] == api_png[:33]
+    saved = next(served.studio.output_dir.rglob("provenance_seed21.png"))
+    assert saved.read_bytes() == got  # handed to Gradio as a path: served byte for byte
