@@ -50,6 +50,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -1089,3 +1090,13 @@ class FakeOpenAI:
 def _error_payload(message: str, type_: str, param: str | None, code: str | None) -> dict[str, Any]:
     """``{"error": {...}}`` with exactly the four fields the spec's Error schema requires."""
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+def png_with_c2pa(size=(64, 48)) -> bytes:
+    """A PNG like the API's: pixels plus a caBX (C2PA) chunk that re-encoding would drop."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (10, 200, 30)).save(buffer, format="PNG")
+    raw = buffer.getvalue()
+    manifest = b"caBX" + b"c2pa-manifest"
+    chunk = struct.pack(">I", len(manifest) - 4) + manifest + struct.pack(">I", zlib.crc32(manifest))
+    return raw[:33] + chunk + raw[33:]

@@ -9,7 +9,7 @@ from gradio_client.exceptions import AppError
 
 from dalle3.metadata import png_size, read_settings
 from tests.apphelpers import SERVER_KEY, app_settings, run_concurrently, running_app
-from tests.fake_openai import Outcome
+from tests.fake_openai import Outcome, png_with_c2pa
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +122,6 @@ def test_retired_model_answer_names_the_successor(client, fake):
 
 
 def test_served_png_is_the_apis_bytes_plus_settings_with_c2pa_kept(client, fake, served):
-    from tests.test_local_pieces import png_with_c2pa
-
     api_png = png_with_c2pa((1024, 1024))
     fake.script(Outcome.success(image=api_png))
     path, status = client.predict(prompt="provenance", seed=21, api_name="/generate")

@@ -16,14 +16,7 @@ from dalle3.models import DALLE3, GPT_IMAGE_2
 from dalle3.params import validate
 from dalle3.settings import from_env
 from dalle3.storage import save_image, slug
-
-
-def png_with_c2pa(size=(64, 48)) -> bytes:
-    """A PNG like the API's: pixels plus a caBX (C2PA) chunk that re-encoding would drop."""
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (10, 200, 30)).save(buffer, format="PNG")
-    raw = buffer.getvalue()
-    return raw[:33] + metadata._chunk(b"caBX", b"c2pa-manifest") + raw[33:]
+from tests.fake_openai import png_with_c2pa
 
 
 def test_embed_keeps_every_original_byte_and_chunk():
