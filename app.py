@@ -70,8 +70,9 @@ def build(studio: Studio) -> gr.Blocks:
                                     elem_id="prompt", info="Ctrl/Cmd+Enter generates")
                 char_count = gr.Markdown(f"0 / {default.prompt_limit}", elem_id="char_count")
                 with gr.Row():
-                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=SEED_MAX,
-                                     elem_id="seed", scale=3)
+                    # No minimum/maximum here: dalle3 checks the range and says so in the status area.
+                    seed = gr.Number(0, label="Seed", precision=0, info=f"0 to {SEED_MAX}", elem_id="seed",
+                                     scale=3)
                     dice = gr.Button("🎲 Random", elem_id="dice", scale=0, min_width=110)
                     seed_control = gr.Radio(list(SEED_CONTROLS), value="randomize", elem_id="seed_control",
                                             label="Control after generate", scale=5)

@@ -333,3 +333,12 @@ def test_own_key_typed_in_the_page_is_used_and_never_stored_by_the_browser(studi
     assert "BROWSERSECRET" not in markdown(pg, "status").inner_text()
     assert "BROWSERSECRET" not in pg.locator("#history").inner_html()
     assert_no_error_shown(pg)
+
+
+def test_seed_out_of_range_is_explained_in_the_status_and_nothing_is_sent(studio, fake):
+    pg = studio
+    text_input(pg, "prompt").fill("A quiet pond")
+    text_input(pg, "seed").fill("-1")
+    status = run_generation(pg)
+    assert "0 to 2147483647" in status and fake.generation_count == 0
+    assert_no_error_shown(pg)
