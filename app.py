@@ -184,8 +184,8 @@ def build(studio: Studio) -> gr.Blocks:
                         gr.update(visible=False), None)
             except Exception:  # a bug must not take the page down or show a traceback
                 log.exception("unexpected error while generating")
-                return (gr.update(), "**Something unexpected went wrong.** The details are in the server log; "
-                        "try again.", gr.update(), gr.update(), gr.update(), state, gr.update(visible=False), None)
+                return (gr.update(), status.UNEXPECTED, gr.update(), gr.update(), gr.update(), state,
+                        gr.update(visible=False), None)
             state = state.after(outcome)
             where = str(outcome.path) if settings.output_dir else None
             return (str(outcome.path), status.success(outcome, where), next_seed(request.seed, control),
@@ -286,6 +286,9 @@ def build(studio: Studio) -> gr.Blocks:
                 outcome = studio.generate(validate(prompt, seed, quality, style, size, model, extras_in), api_key)
             except DalleError as exc:
                 raise gr.Error(exc.user_message, title=exc.title, print_exception=False) from None
+            except Exception:  # a bug must reach the caller as a sentence, not a traceback
+                log.exception("unexpected error while generating")
+                raise gr.Error(status.UNEXPECTED, print_exception=False) from None
             return str(outcome.path), status.success(outcome)
 
         api_trigger.click(api_generate, list(api_in.values()), [result, status_md], api_name="generate",

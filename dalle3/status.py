@@ -20,6 +20,9 @@ _CODE_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")  # inside a code span escapes do 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+UNEXPECTED = "Something unexpected went wrong. The details are in the server log; try again."
+
+
 def inert(text: str) -> str:
     """``text`` safe to drop into Markdown: escaped, control characters made visible."""
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -243,3 +243,16 @@ def test_page_config_exposes_no_key_keeps_no_run_history_and_cleans_its_cache(se
     assert served.demo.delete_cache == (3600, 24 * 3600)
     public = [d.get("api_name") for d in data["dependencies"] if d.get("api_visibility", "public") == "public"]
     assert public == ["generate"]
+
+
+def test_an_unexpected_bug_reaches_the_caller_as_a_sentence_and_the_app_keeps_serving(client, fake, served,
+                                                                                      monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug deep inside")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(served.studio, "generate", broken)
+        with pytest.raises(AppError) as info:
+            client.predict(prompt="trigger the bug", api_name="/generate")
+    assert "Something unexpected went wrong" in str(info.value) and "RuntimeError" not in str(info.value)
+    still_serves(client, fake)
