@@ -57,7 +57,7 @@ class ModelView:
 
 
 def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None) -> str:
-    """``"DALL·E 3 — retired 2026-05-12"``: status from the table and from the endpoint."""
+    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status from the table and the endpoint."""
     label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
     listed = (offered or {}).get(profile.id)
     shutdown = (listed or {}).get("shutdown_date") or profile.shutdown
