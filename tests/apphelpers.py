@@ -48,13 +48,19 @@ class RunningApp:
     def client(self, **kw) -> Client:
         return Client(self.url, verbose=False, **kw)
 
-    def predict_once(self, **inputs) -> tuple[str, str]:
-        """One /generate call from a fresh client (a new browser session), closed afterwards."""
+    @contextmanager
+    def connected(self) -> Iterator[Client]:
+        """A gradio_client session (one per simulated visitor), closed afterwards."""
         client = self.client()
         try:
-            return client.predict(**inputs, api_name="/generate")
+            yield client
         finally:
             client.close()
+
+    def predict_once(self, **inputs) -> tuple[str, str]:
+        """One /generate call from a fresh client (a new browser session), closed afterwards."""
+        with self.connected() as client:
+            return client.predict(**inputs, api_name="/generate")
 
 
 def app_settings(base_url: str, output_dir: Path, **overrides) -> Settings:

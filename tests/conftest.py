@@ -23,6 +23,22 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def shared_client(served):
+    """One gradio_client session for a module's ``served`` app (modules define ``served``)."""
+    with served.connected() as client:
+        yield client
+
+
+@pytest.fixture
+def client(shared_client, fake):
+    """The module's client, with the fake back to plain success and no recorded requests."""
+    fake.reset()
+    fake.retired_models = set()
+    fake.default_delay_s = 0.0
+    return shared_client
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the item (``item.rep_call``) so fixtures can see a test failed."""

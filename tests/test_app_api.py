@@ -19,20 +19,6 @@ def served(fake, tmp_path_factory):
         yield handle
 
 
-@pytest.fixture(scope="module")
-def shared_client(served):
-    c = served.client()
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def client(shared_client, fake):
-    fake.reset()
-    fake.retired_models = set()
-    return shared_client
-
-
 def test_defaults_reach_the_api_exactly(client, fake):
     path, status = client.predict(prompt="a lighthouse at dawn", api_name="/generate")
     assert fake.requests[0].json == {"model": "dall-e-3", "prompt": "a lighthouse at dawn", "n": 1,
@@ -89,18 +75,17 @@ def test_api_error_reaches_the_client_as_a_plain_message(client, fake):
 def test_own_key_is_used_for_that_call_while_the_server_key_serves_another(served, fake):
     fake.reset()
     fake.default_delay_s = 0.5
-    own, other = served.client(), served.client()
     results = {}
     try:
-        run_concurrently(
-            lambda: results.setdefault("own", own.predict(
-                prompt="own key image", api_key="sk-visitor-OWN-999", api_name="/generate")),
-            lambda: results.setdefault("server", other.predict(prompt="server key image", api_name="/generate")),
-        )
+        with served.connected() as own, served.connected() as other:
+            run_concurrently(
+                lambda: results.setdefault("own", own.predict(
+                    prompt="own key image", api_key="sk-visitor-OWN-999", api_name="/generate")),
+                lambda: results.setdefault("server", other.predict(prompt="server key image",
+                                                                   api_name="/generate")),
+            )
     finally:
         fake.default_delay_s = 0.0
-        own.close()
-        other.close()
     assert all(Path(results[who][0]).exists() for who in ("own", "server"))
     keys = {r.json["prompt"]: r.headers["authorization"] for r in fake.requests}
     assert keys == {"own key image": "Bearer sk-visitor-OWN-999", "server key image": f"Bearer {SERVER_KEY}"}

@@ -110,11 +110,7 @@ def test_status_failure_is_the_plain_message_with_its_details():
 
 def test_offline_mode_without_key_generates_free_marked_images(tmp_path):
     with running_app(app_settings("http://127.0.0.1:9/v1", tmp_path, api_key=None)) as handle:
-        client = handle.client()
-        try:
-            path, text = client.predict(prompt="offline fox", seed=4, api_name="/generate")
-        finally:
-            client.close()
+        path, text = handle.predict_once(prompt="offline fox", seed=4)
     assert "Offline simulator" in text and "no charge" in text
     assert Path(path).stat().st_size > 1000
 

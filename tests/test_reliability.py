@@ -31,19 +31,11 @@ def served(fake, tmp_path_factory):
         yield handle
 
 
-@pytest.fixture(scope="module")
-def shared_client(served):
-    c = served.client()
-    yield c
-    c.close()
-
-
 @pytest.fixture
-def client(shared_client, fake):
-    fake.reset()
-    fake.default_delay_s = 0.0
+def client(client):
+    """The shared client, with the recorded backoff sleeps cleared too."""
     SLEEPS.clear()
-    return shared_client
+    return client
 
 
 def still_serves(client, fake) -> None:
@@ -103,14 +95,11 @@ def test_500_then_success_is_retried_once(client, fake):
 def test_connection_refused_names_the_base_url(tmp_path):
     base = closed_port_url()
     with running_app(app_settings(base, tmp_path, max_retries=1), sleep=lambda s: None) as handle:
-        c = handle.client()
-        try:
+        with handle.connected() as c:
             with pytest.raises(AppError, match="Could not connect to " + base.replace(".", r"\.")):
                 c.predict(prompt="refused", api_name="/generate")
             with pytest.raises(AppError, match="Could not connect"):  # and it still answers
                 c.predict(prompt="refused again", api_name="/generate")
-        finally:
-            c.close()
 
 
 def test_twenty_simultaneous_generations_lose_nothing(served, fake):
@@ -172,27 +161,19 @@ def test_hostile_prompts_are_sent_faithfully_and_shown_inert(client, fake, promp
 def test_spend_cap_refuses_the_server_key_but_not_own_keys_and_survives_restart(fake, tmp_path):
     fake.reset()
     settings = app_settings(fake.base_url, tmp_path, max_spend_usd=0.10)
-    with running_app(settings) as handle:
-        c = handle.client()
-        try:
-            c.predict(prompt="capped 1", api_name="/generate")
-            c.predict(prompt="capped 2", api_name="/generate")
-            with pytest.raises(AppError, match=r"spending cap \(\$0\.100\) is reached: \$0\.080 spent"):
-                c.predict(prompt="capped 3", api_name="/generate")
-            assert fake.generation_count == 2
-            path, _ = c.predict(prompt="capped 3", api_key="sk-own-visitor-1", api_name="/generate")
-            assert Path(path).exists() and fake.generation_count == 3
-        finally:
-            c.close()
+    with running_app(settings) as handle, handle.connected() as c:
+        c.predict(prompt="capped 1", api_name="/generate")
+        c.predict(prompt="capped 2", api_name="/generate")
+        with pytest.raises(AppError, match=r"spending cap \(\$0\.100\) is reached: \$0\.080 spent"):
+            c.predict(prompt="capped 3", api_name="/generate")
+        assert fake.generation_count == 2
+        path, _ = c.predict(prompt="capped 3", api_key="sk-own-visitor-1", api_name="/generate")
+        assert Path(path).exists() and fake.generation_count == 3
     ledger = json.loads((tmp_path / ".spend-ledger.json").read_text())
     assert ledger == {"spent_usd": 0.08, "images": 2}
-    with running_app(settings) as handle:  # a restart keeps the total
-        c = handle.client()
-        try:
-            with pytest.raises(AppError, match="spending cap"):
-                c.predict(prompt="after restart", api_name="/generate")
-        finally:
-            c.close()
+    with running_app(settings) as handle, handle.connected() as c:  # a restart keeps the total
+        with pytest.raises(AppError, match="spending cap"):
+            c.predict(prompt="after restart", api_name="/generate")
 
 
 def test_spend_cap_holds_under_concurrent_requests(fake, tmp_path):
