@@ -6,7 +6,7 @@ import os
 import socket
 import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -56,6 +56,12 @@ class RunningApp:
             yield client
         finally:
             client.close()
+
+    @contextmanager
+    def visitors(self, count: int) -> Iterator[list[Client]]:
+        """``count`` separate gradio_client sessions, all closed afterwards."""
+        with ExitStack() as stack:
+            yield [stack.enter_context(self.connected()) for _ in range(count)]
 
     def predict_once(self, **inputs) -> tuple[str, str]:
         """One /generate call from a fresh client (a new browser session), closed afterwards."""

@@ -105,18 +105,16 @@ def test_connection_refused_names_the_base_url(tmp_path):
 def test_twenty_simultaneous_generations_lose_nothing(served, fake):
     fake.reset()
     fake.default_delay_s = 0.3
-    clients = [served.client() for _ in range(4)]
     results: dict[int, tuple[str, str]] = {}
 
-    def one(i: int) -> None:
-        results[i] = clients[i % 4].predict(prompt=f"crowd {i} 🦊", seed=i, api_name="/generate")
+    def one(client, i: int) -> None:
+        results[i] = client.predict(prompt=f"crowd {i} 🦊", seed=i, api_name="/generate")
 
     try:
-        run_concurrently(*(lambda i=i: one(i) for i in range(20)))
+        with served.visitors(4) as clients:
+            run_concurrently(*(lambda i=i: one(clients[i % 4], i) for i in range(20)))
     finally:
         fake.default_delay_s = 0.0
-        for c in clients:
-            c.close()
     assert len(results) == 20 and fake.generation_count == 20
     saved = sorted(served.studio.output_dir.rglob("crowd-*.png"))
     assert len(saved) == 20
@@ -180,22 +178,20 @@ def test_spend_cap_holds_under_concurrent_requests(fake, tmp_path):
     fake.reset()
     fake.default_delay_s = 0.3
     with running_app(app_settings(fake.base_url, tmp_path, max_spend_usd=0.20, concurrency=8)) as handle:
-        clients = [handle.client() for _ in range(4)]
         outcomes: list[str] = []
 
-        def one(i: int) -> None:
+        def one(client, i: int) -> None:
             try:
-                clients[i % 4].predict(prompt=f"race {i}", api_name="/generate")
+                client.predict(prompt=f"race {i}", api_name="/generate")
                 outcomes.append("ok")
             except AppError as exc:
                 outcomes.append("capped" if "spending cap" in str(exc) else str(exc))
 
         try:
-            run_concurrently(*(lambda i=i: one(i) for i in range(10)))
+            with handle.visitors(4) as clients:
+                run_concurrently(*(lambda i=i: one(clients[i % 4], i) for i in range(10)))
         finally:
             fake.default_delay_s = 0.0
-            for c in clients:
-                c.close()
     assert outcomes.count("ok") == 5 and outcomes.count("capped") == 5
     assert fake.generation_count == 5 and handle.studio.ledger.spent == pytest.approx(0.20)
 
