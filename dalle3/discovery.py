@@ -41,11 +41,8 @@ class Discovery:
 
     def listing(self, api_key: str) -> Listing:
         """The models ``api_key`` may use; failures become a Listing with ``problem`` set."""
-        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
-        with self._lock:
-            cached = self._cache.get(fingerprint)
-        if cached and time.monotonic() - cached[0] < TTL_S:
-            return cached[1]
+        if (cached := self.peek(api_key)) is not None:
+            return cached
         try:
             result = Listing(image_models(self.client.list_models(api_key, self.timeout_s)))
         except DalleError as exc:
@@ -53,12 +50,16 @@ class Discovery:
             result = Listing(None, f"Could not list this endpoint's models ({exc.user_message}) — "
                                    "showing the built-in table unchanged.")
         with self._lock:
-            self._cache[fingerprint] = (time.monotonic(), result)
+            self._cache[_fingerprint(api_key)] = (time.monotonic(), result)
         return result
 
     def peek(self, api_key: str) -> Listing | None:
         """The cached listing for ``api_key`` if there is a fresh one; never calls the network."""
-        fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
         with self._lock:
-            cached = self._cache.get(fingerprint)
+            cached = self._cache.get(_fingerprint(api_key))
         return cached[1] if cached and time.monotonic() - cached[0] < TTL_S else None
+
+
+def _fingerprint(api_key: str) -> str:
+    """The cache key for a key: a hash, so no key is kept in memory longer than a call."""
+    return hashlib.sha256(api_key.encode()).hexdigest()

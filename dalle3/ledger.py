@@ -25,7 +25,7 @@ LEDGER_NAME = ".spend-ledger.json"
 class SpendLedger:
     """Spent and reserved USD on the server key; ``cap`` None means no cap."""
 
-    def __init__(self, path: Path | None, cap: float | None) -> None:
+    def __init__(self, path: Path, cap: float | None) -> None:
         self.path = path
         self.cap = cap
         self._lock = threading.Lock()
@@ -34,9 +34,9 @@ class SpendLedger:
 
     def _load(self) -> tuple[float, int]:
         try:
-            data = json.loads(self.path.read_text()) if self.path else {}
+            data = json.loads(self.path.read_text())
             return float(data.get("spent_usd", 0.0)), int(data.get("images", 0))
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError):  # no ledger yet, or not one we wrote
             return 0.0, 0
 
     @contextmanager
@@ -58,9 +58,8 @@ class SpendLedger:
                 if charge.usd:
                     self.spent += charge.usd
                     self.images += 1
-                    if self.path:
-                        payload = {"spent_usd": round(self.spent, 6), "images": self.images}
-                        atomic_replace(self.path, json.dumps(payload).encode())
+                    payload = {"spent_usd": round(self.spent, 6), "images": self.images}
+                    atomic_replace(self.path, json.dumps(payload).encode())
 
 
 class _Charge:

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from dalle3 import pricing
 from dalle3.errors import ValidationError
-from dalle3.models import MODELS, ModelProfile, closest_settings, is_experimental, resolve
+from dalle3.models import ALL_EXTRAS, MODELS, ModelProfile, closest_settings, is_experimental, resolve
 from dalle3.params import parse_seed, profile_for, validate
 from dalle3.session import SessionState
 from dalle3.settings import Settings
@@ -35,7 +35,7 @@ EXTRA_HINTS = {
     "moderation": "low: less restrictive content filtering",
     "complexity": "how much detail the model plans (2.6 models; OpenAI's default high)",
 }
-EXTRA_NAMES = ("background", "moderation", "complexity")
+EXTRA_NAMES = tuple(ALL_EXTRAS)  # background, moderation, complexity: from the model table
 
 
 @dataclass(frozen=True)
