@@ -20,7 +20,7 @@ import gradio as gr
 from dalle3 import DalleError, Studio, __version__, from_env, page, status, validate
 from dalle3.discovery import Discovery
 from dalle3.errors import ConfigurationError, ModelUnavailableError
-from dalle3.metadata import read_settings
+from dalle3.metadata import read_parameters
 from dalle3.models import ALL_EXTRAS, ALL_QUALITIES, ALL_SIZES, ALL_STYLES, MODELS, resolve
 from dalle3.params import SEED_MAX, profile_for
 from dalle3.session import SEED_CONTROLS, SessionState, next_seed
@@ -223,7 +223,7 @@ def build(studio: Studio) -> gr.Blocks:
 
         def on_history(state: SessionState, evt: gr.SelectData):
             entry = state.history[evt.index] if evt.index < len(state.history) else None
-            restored = page.restore(entry.settings) if entry else None
+            restored = page.restore(entry.parameters) if entry else None
             return restore_outputs(restored, "Settings restored from the history." if restored else "", state,
                                    entry.path if entry else None)
 
@@ -232,7 +232,7 @@ def build(studio: Studio) -> gr.Blocks:
         def on_upload(path, state):
             if not path:
                 return restore_outputs(None, "", state)
-            restored = page.restore(read_settings(path))
+            restored = page.restore(read_parameters(path))
             note = ("Settings restored from the dropped PNG." if restored else
                     "No dalle3 studio settings found in that file (it is not a PNG made by this app).")
             return restore_outputs(restored, note, state)

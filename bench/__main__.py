@@ -192,9 +192,9 @@ def measure_stages(fake: FakeOpenAI, settings: Settings, out_dir: Path, runs: in
         for _ in range(n):
             validate(request.prompt, 7, "standard", "natural", SIZE, "dall-e-3", {})
         validate_s = (time.perf_counter() - t0) / n
-        embed_s = median(timed(lambda: metadata.embed(image.png, Studio._settings_for(request, image, "openai")))
+        embed_s = median(timed(lambda: metadata.embed(image.png, Studio._parameters_for(request, image, "openai")))
                          for _ in range(reps))
-        png = metadata.embed(image.png, Studio._settings_for(request, image, "openai"))
+        png = metadata.embed(image.png, Studio._parameters_for(request, image, "openai"))
         save_s = median(timed(lambda: save_image(png, out_dir / "stages", request.prompt, 7)) for _ in range(reps))
         floor_dir = out_dir / "stages-floor"
         floor_dir.mkdir(parents=True, exist_ok=True)

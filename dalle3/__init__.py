@@ -7,8 +7,7 @@ The package is usable from a script, the CLI or the page alike::
     result = studio.generate(validate("a lighthouse at dawn", seed=7))
 """
 
-__version__ = "0.1.0"
-
+from dalle3.version import __version__  # noqa: E402
 from dalle3.errors import DalleError, ValidationError  # noqa: E402
 from dalle3.params import GenerationRequest, validate  # noqa: E402
 from dalle3.settings import Settings, from_env  # noqa: E402

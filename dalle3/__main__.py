@@ -55,7 +55,7 @@ def parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> str:
     if args.read:
-        return cli.settings_text(args.read)
+        return cli.parameters_text(args.read)
     settings = from_env()
     if args.offline:
         settings = replace(settings, offline=True)

@@ -15,7 +15,7 @@ from typing import Any, Mapping, NamedTuple
 
 from dalle3.client import ImagesClient
 from dalle3.errors import DalleError, ValidationError
-from dalle3.metadata import read_settings
+from dalle3.metadata import read_parameters
 from dalle3.models import MODELS, TABLE_CHECKED, ModelProfile, resolve
 from dalle3.params import GenerationRequest
 from dalle3.pricing import format_usd
@@ -32,7 +32,7 @@ class ModelRow(NamedTuple):
 
     id: str
     label: str
-    status: str
+    lifecycle: str
     successor: str
     qualities: str
     sizes: str
@@ -71,11 +71,11 @@ def generate(studio: Studio, request: GenerationRequest, out: Path | None = None
     return generation_text(result, out)
 
 
-def settings_text(path: Path) -> str:
+def parameters_text(path: Path) -> str:
     """The settings stored in a PNG as pretty JSON; ValidationError when there are none."""
     if not path.is_file():
         raise ValidationError(f"No such file: {path}.")
-    settings = read_settings(path)
+    settings = read_parameters(path)
     if settings is None:
         raise ValidationError(f"No dalle3 studio settings found in {path}.")
     return json.dumps(settings, indent=2, ensure_ascii=False)
@@ -110,11 +110,11 @@ def _sizes_text(profile: ModelProfile) -> str:
     return text
 
 
-def _status_text(profile: ModelProfile, listed: Mapping[str, Any] | None) -> str:
+def _lifecycle_text(profile: ModelProfile, listed: Mapping[str, Any] | None) -> str:
     shutdown = (listed or {}).get("shutdown_date") or profile.shutdown
-    if profile.status == "retired":
+    if profile.lifecycle == "retired":
         return f"retired {profile.shutdown}"
-    return f"{profile.status}, retires {shutdown}" if shutdown else profile.status
+    return f"{profile.lifecycle}, retires {shutdown}" if shutdown else profile.lifecycle
 
 
 def model_row(profile: ModelProfile, offered: Mapping[str, Mapping[str, Any]] | None = None,
@@ -125,7 +125,7 @@ def model_row(profile: ModelProfile, offered: Mapping[str, Mapping[str, Any]] | 
     if offered is not None:
         endpoint = "offered" if listed is not None else f"not offered by {where or 'this endpoint'}"
     return ModelRow(
-        id=profile.id, label=profile.label, status=_status_text(profile, listed),
+        id=profile.id, label=profile.label, lifecycle=_lifecycle_text(profile, listed),
         successor=profile.successor or "", qualities=", ".join(profile.qualities),
         sizes=_sizes_text(profile), price=price_text(profile), note=profile.note, endpoint=endpoint,
     )
@@ -155,7 +155,7 @@ def models_text(offered: Mapping[str, Mapping[str, Any]] | None = None, where: s
     for profile in MODELS.values():
         row = model_row(profile, offered, where)
         lines = [f"{row.id} ({row.label})" if row.label != row.id else row.id,
-                 f"  status:    {row.status}" + (f", successor {row.successor}" if row.successor else "")]
+                 f"  status:    {row.lifecycle}" + (f", successor {row.successor}" if row.successor else "")]
         if row.endpoint:
             lines.append(f"  endpoint:  {row.endpoint}")
         lines += [f"  quality:   {row.qualities}", f"  sizes:     {row.sizes}", f"  price:     {row.price}"]
@@ -182,7 +182,7 @@ def models_markdown() -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for profile in MODELS.values():
         row = model_row(profile)
-        cells = [f"`{row.id}`", row.status, row.successor and f"`{row.successor}`", row.qualities,
+        cells = [f"`{row.id}`", row.lifecycle, row.successor and f"`{row.successor}`", row.qualities,
                  row.sizes, row.price, row.note]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines.append("")

@@ -73,7 +73,7 @@ class ImagesClient:
                 if self.policy.should_retry(attempt, None):
                     self._sleep(self.policy.delay_s(attempt))
                     continue
-                raise errors.network_error(exc, self.settings, attempt) from None
+                raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, attempt) from None
             with response:
                 raw = self._read(response)
                 if response.status_code == 200:
@@ -93,7 +93,7 @@ class ImagesClient:
                                         timeout=(min(timeout_s, self.settings.connect_timeout_s), timeout_s),
                                         headers={"Authorization": f"Bearer {api_key}"})
         except requests.RequestException as exc:
-            raise errors.network_error(exc, self.settings, 1) from None
+            raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, 1) from None
         with response:
             raw = self._read(response)
             if response.status_code != 200:
@@ -121,7 +121,7 @@ class ImagesClient:
                         f"{self.settings.timeout_s:g} s. Try again; raise DALLE3_TIMEOUT_S if it keeps happening.",
                         request_id=rid)
         except requests.RequestException as exc:
-            raise errors.network_error(exc, self.settings, 1) from None
+            raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, 1) from None
         return bytes(buffer)
 
     def _image(self, raw: bytes, response: requests.Response, attempts: int) -> ApiImage:
@@ -131,7 +131,7 @@ class ImagesClient:
         if not isinstance(data, list) or not data or not isinstance(data[0], dict):
             raise errors.BadResponseError(
                 "The API answered but sent no image. Try again; if it repeats, the endpoint "
-                "may not support this model.", status=200, request_id=rid)
+                "may not support this model.", http_status=200, request_id=rid)
         item = data[0]
         if isinstance(item.get("b64_json"), str):
             try:
@@ -139,16 +139,16 @@ class ImagesClient:
             except (binascii.Error, ValueError):
                 raise errors.BadResponseError(
                     "The API sent an image that could not be decoded (bad base64). Try again.",
-                    status=200, request_id=rid) from None
+                    http_status=200, request_id=rid) from None
         elif isinstance(item.get("url"), str):
             png = self._download(item["url"], rid)
         else:
             raise errors.BadResponseError("The API answered without an image. Try again.",
-                                          status=200, request_id=rid)
+                                          http_status=200, request_id=rid)
         if png_size(png) is None:
             raise errors.BadResponseError(
                 "The API sent something that is not a PNG image. Try again; if it repeats, "
-                "check that OPENAI_BASE_URL points at an OpenAI-compatible server.", status=200, request_id=rid)
+                "check that OPENAI_BASE_URL points at an OpenAI-compatible server.", http_status=200, request_id=rid)
         revised = item.get("revised_prompt")
         usage = payload.get("usage")
         return ApiImage(png=png, revised_prompt=revised if isinstance(revised, str) else None,
@@ -159,13 +159,13 @@ class ImagesClient:
         try:
             response = requests.get(url, timeout=self._timeout, stream=True)
         except requests.RequestException as exc:
-            raise errors.network_error(exc, self.settings, 1) from None
+            raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, 1) from None
         with response:
             raw = self._read(response)
             if response.status_code != 200:
                 raise errors.BadResponseError(
                     f"The image link the API sent could not be fetched (HTTP {response.status_code}). Try again.",
-                    status=response.status_code, request_id=rid)
+                    http_status=response.status_code, request_id=rid)
         return raw
 
 def _too_big(rid: str | None) -> errors.BadResponseError:
@@ -183,7 +183,7 @@ def _json(raw: bytes, response: requests.Response) -> dict[str, Any]:
         raise errors.BadResponseError(
             "The API's answer was not the JSON it should be (perhaps a proxy or an error page). "
             "Try again; check OPENAI_BASE_URL if it repeats.",
-            status=response.status_code, request_id=response.headers.get("x-request-id"))
+            http_status=response.status_code, request_id=response.headers.get("x-request-id"))
     return payload
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from dalle3.client import ImagesClient
 from dalle3.errors import DalleError
-from dalle3.page import image_models
+from dalle3.models import image_models
 
 log = logging.getLogger("dalle3")
 TTL_S = 600.0

@@ -11,14 +11,11 @@ text plus values that cannot hold one (base URL, status, model id).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
 from dalle3.models import resolve
-
-if TYPE_CHECKING:
-    from dalle3.settings import Settings
 
 BILLING_URL = "https://platform.openai.com/settings/organization/billing"
 KEYS_URL = "https://platform.openai.com/api-keys"
@@ -34,21 +31,21 @@ class DalleError(Exception):
         self,
         user_message: str,
         *,
-        status: int | None = None,
+        http_status: int | None = None,
         code: str | None = None,
         request_id: str | None = None,
     ) -> None:
         super().__init__(user_message)
         self.user_message = user_message
-        self.status = status
+        self.http_status = http_status
         self.code = code
         self.request_id = request_id
 
     def details(self) -> str:
         """The short technical tail for a status line: HTTP status, code, request id."""
         parts = []
-        if self.status is not None:
-            parts.append(f"HTTP {self.status}")
+        if self.http_status is not None:
+            parts.append(f"HTTP {self.http_status}")
         if self.code:
             parts.append(f"code {self.code}")
         if self.request_id:
@@ -56,7 +53,7 @@ class DalleError(Exception):
         return " · ".join(parts)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.user_message!r}, status={self.status!r}, code={self.code!r})"
+        return f"{type(self).__name__}({self.user_message!r}, http_status={self.http_status!r}, code={self.code!r})"
 
 
 class ValidationError(DalleError):
@@ -140,15 +137,14 @@ def _times(attempts: int) -> str:
     return f"{attempts} time{'s' if attempts > 1 else ''}"
 
 
-def network_error(exc: requests.RequestException, settings: "Settings", attempts: int) -> DalleError:
+def network_error(exc: requests.RequestException, base: str, timeout_s: float, attempts: int) -> DalleError:
     """A connection failure or timeout, naming the base URL (never the key)."""
-    base = settings.base_url
     if isinstance(exc, requests.ConnectTimeout) or not isinstance(exc, requests.Timeout):
         return ConnectionFailedError(
             f"Could not connect to {base} (tried {_times(attempts)}). Check the internet connection, "
             "or OPENAI_BASE_URL if you point the app at another server.")
     return RequestTimeoutError(
-        f"No answer from {base} within {settings.timeout_s:g} s (tried {_times(attempts)}). Image "
+        f"No answer from {base} within {timeout_s:g} s (tried {_times(attempts)}). Image "
         "generation can be slow: try again, or raise DALLE3_TIMEOUT_S.")
 
 
@@ -167,7 +163,7 @@ def from_status(status: int, error: dict[str, Any], request_id: str | None, base
                 model: str | None, attempts: int) -> DalleError:
     """The error for an HTTP answer that was not 200, from its status and OpenAI ``error`` body."""
     code = error.get("code") if isinstance(error.get("code"), str) else None
-    kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
+    kw: dict[str, Any] = {"http_status": status, "code": code, "request_id": request_id}
     api_says = scrub(str(error.get("message") or "")).strip()
     tries = _times(attempts)
     if code == "content_policy_violation" or error.get("type") == "image_generation_user_error":

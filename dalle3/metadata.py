@@ -45,7 +45,7 @@ def embed(png: bytes, settings: dict[str, Any]) -> bytes:
     return png[:ihdr_end] + _chunk(b"iTXt", itxt) + software + png[ihdr_end:]
 
 
-def read_settings(source: str | Path | bytes) -> dict[str, Any] | None:
+def read_parameters(source: str | Path | bytes) -> dict[str, Any] | None:
     """The settings stored by :func:`embed` (or a compatible tool), else None.
 
     Any file that is not a PNG with our chunk — a JPEG, a PNG from elsewhere,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Iterable, Mapping
 
 TABLE_CHECKED = "2026-11-27"
 
@@ -60,7 +60,7 @@ class ModelProfile:
     id: str
     family: str
     label: str
-    status: str  # active | deprecated | retired
+    lifecycle: str  # active | deprecated | retired
     shutdown: str | None
     successor: str | None
     qualities: tuple[str, ...]
@@ -101,7 +101,7 @@ DALLE3 = ModelProfile(
     id="dall-e-3",
     family="dall-e-3",
     label="DALL·E 3",
-    status="retired",
+    lifecycle="retired",
     shutdown="2026-05-12",
     successor="gpt-image-2",
     qualities=("standard", "hd"),
@@ -151,7 +151,7 @@ GPT_IMAGE_2 = ModelProfile(
     id="gpt-image-2",
     family="gpt-image-2",
     label="GPT Image 2",
-    status="active",
+    lifecycle="active",
     shutdown=None,
     successor=None,
     qualities=_GPT2_QUALITIES,
@@ -181,13 +181,13 @@ def _variant(model_id: str, label: str, **changes) -> ModelProfile:
     return replace(GPT_IMAGE_2, id=model_id, label=label, **changes)
 
 
-def _gpt1(model_id: str, label: str, status: str, shutdown: str, prices: tuple[float, ...],
+def _gpt1(model_id: str, label: str, lifecycle: str, shutdown: str, prices: tuple[float, ...],
           tokens: TokenPrices | None, source: Source) -> ModelProfile:
     """A first-generation GPT Image model: presets only, per-image table (low, medium, high × square, wide)."""
     table = {(q, size): prices[2 * i + (size != "1024x1024")]
              for i, q in enumerate(("low", "medium", "high")) for size in ("1024x1024", "1536x1024", "1024x1536")}
     return replace(
-        GPT_IMAGE_2, id=model_id, family="gpt-image-1", label=label, status=status, shutdown=shutdown,
+        GPT_IMAGE_2, id=model_id, family="gpt-image-1", label=label, lifecycle=lifecycle, shutdown=shutdown,
         successor="gpt-image-2", custom_size=None, image_prices=MappingProxyType(table), token_prices=tokens,
         sources=(source, Source(f"{DEPRECATIONS} (shutdown date; OpenAI recommends gpt-image-2.6 models)")),
     )
@@ -261,11 +261,16 @@ def resolve(model_id: str) -> ModelProfile | None:
         if model_id.startswith(prefix):
             base = MODELS[base_id]
             return replace(
-                base, id=model_id, label=model_id, status="active", shutdown=None,
+                base, id=model_id, label=model_id, lifecycle="active", shutdown=None,
                 successor=None, assumed_from=base.family,
                 note=f"rules assumed from the {base.family} family",
             )
     return None
+
+
+def image_models(listing: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The entries of a ``GET /models`` listing that this app can drive."""
+    return {str(m["id"]): dict(m) for m in listing if resolve(str(m.get("id", ""))) is not None}
 
 
 def closest_settings(profile: ModelProfile, quality: str, size: str) -> tuple[str, str]:

@@ -8,12 +8,12 @@ offered per model all come from the model table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from dalle3 import pricing
 from dalle3.errors import ValidationError
 from dalle3.models import ALL_EXTRAS, MODELS, ModelProfile, closest_settings, is_experimental, resolve
-from dalle3.params import parse_seed, profile_for, validate
+from dalle3.params import profile_for, validate
 from dalle3.session import SessionState
 from dalle3.settings import Settings
 from dalle3.status import cost_line
@@ -61,7 +61,7 @@ def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | N
     label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
     listed = (offered or {}).get(profile.id)
     shutdown = (listed or {}).get("shutdown_date") or profile.shutdown
-    if profile.status == "retired":
+    if profile.lifecycle == "retired":
         label += f" — retired by OpenAI {profile.shutdown}"
     elif shutdown:
         label += f" — retires {shutdown}"
@@ -79,11 +79,6 @@ def model_choices(offered: Mapping[str, dict[str, Any]] | None = None) -> list[t
     return [(model_label(resolve(m), offered), m) for m in ids]  # type: ignore[arg-type]
 
 
-def image_models(listing: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The entries of a ``GET /models`` listing that this app can drive."""
-    return {str(m["id"]): dict(m) for m in listing if resolve(str(m.get("id", ""))) is not None}
-
-
 def model_view(model_id: str, quality: str | None, size: str | None) -> ModelView:
     """Switching model keeps prompt and seed and the nearest quality/size; says what changed."""
     profile = profile_for(model_id)
@@ -98,7 +93,7 @@ def model_view(model_id: str, quality: str | None, size: str | None) -> ModelVie
         notes.append(f"Size {size} → {new_size}.")
     if profile.custom_size:
         notes.append("Size: pick a preset or type WIDTHxHEIGHT (multiples of 16, up to 3840, 1:3 to 3:1).")
-    if profile.status == "retired":
+    if profile.lifecycle == "retired":
         notes.append(f"OpenAI retired {profile.id} on {profile.shutdown}; it works only on endpoints that "
                      f"still serve it. Its successor is {profile.successor}.")
     if profile.assumed_from:
@@ -152,13 +147,6 @@ def restore(settings: Mapping[str, Any] | None) -> Restored | None:
     return Restored(request.prompt, request.seed, request.model, request.quality,
                     request.style, request.size, request.options)
 
-
-def safe_seed(value: Any) -> int:
-    """The seed box's value as an int, falling back to 0 for junk."""
-    try:
-        return parse_seed(value)
-    except ValidationError:
-        return 0
 
 
 def banner_text(settings: Settings) -> str:

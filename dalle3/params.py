@@ -34,8 +34,8 @@ class GenerationRequest:
     def options(self) -> dict[str, str]:
         return dict(self.extras)
 
-    def settings(self) -> dict[str, Any]:
-        """The request as plain data, for metadata and the status line."""
+    def parameters(self) -> dict[str, Any]:
+        """The request as plain data: what a PNG stores and a history entry keeps."""
         data: dict[str, Any] = {
             "prompt": self.prompt, "seed": self.seed, "model": self.model,
             "quality": self.quality, "size": self.size,

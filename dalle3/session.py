@@ -35,7 +35,7 @@ class HistoryEntry:
     """One image of this session: where it is and the settings that made it."""
 
     path: str
-    settings: dict[str, Any] = field(hash=False)
+    parameters: dict[str, Any] = field(hash=False)
     caption: str = ""
 
 
@@ -49,7 +49,7 @@ class SessionState:
 
     def after(self, result: GenerationResult) -> "SessionState":
         caption = f"{result.request.prompt[:60]} · seed {result.request.seed}"
-        entry = HistoryEntry(str(result.path), result.request.settings(), caption)
+        entry = HistoryEntry(str(result.path), result.request.parameters(), caption)
         return replace(
             self,
             history=(entry, *self.history)[:HISTORY_LIMIT],

@@ -39,10 +39,6 @@ class Settings:
         """True when generation uses the offline simulator (forced, or no server key)."""
         return self.offline or not self.api_key
 
-    @property
-    def has_server_key(self) -> bool:
-        return bool(self.api_key)
-
 
 def _number(env: Mapping[str, str], name: str, default: float, kind: type, minimum: float) -> float:
     raw = env.get(name, "").strip()

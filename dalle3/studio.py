@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Hashable, Iterator
 
-from dalle3 import __version__, metadata, pricing, simulator
+from dalle3 import metadata, pricing, simulator
 from dalle3.cache import LRUCache
 from dalle3.client import ApiImage, ImagesClient
 from dalle3.ledger import LEDGER_NAME, SpendLedger
@@ -25,6 +25,7 @@ from dalle3.params import GenerationRequest, profile_for
 from dalle3.pricing import Price
 from dalle3.settings import Settings
 from dalle3.storage import save_image
+from dalle3.version import __version__
 
 SIMULATOR = "simulator"
 OPENAI = "openai"
@@ -80,7 +81,7 @@ class Studio:
             if hit := self._cached(key, started):
                 return hit
             image, cost = self._make(request, backend, own_key)
-            png = metadata.embed(image.png, self._settings_for(request, image, backend))
+            png = metadata.embed(image.png, self._parameters_for(request, image, backend))
             path = save_image(png, self.output_dir, request.prompt, request.seed)
             result = GenerationResult(
                 request=request, path=path, size=metadata.png_size(png) or (0, 0),
@@ -125,8 +126,8 @@ class Studio:
                     del self._inflight[key]
 
     @staticmethod
-    def _settings_for(request: GenerationRequest, image: ApiImage, backend: str) -> dict[str, Any]:
-        data = request.settings()
+    def _parameters_for(request: GenerationRequest, image: ApiImage, backend: str) -> dict[str, Any]:
+        data = request.parameters()
         if image.revised_prompt:
             data["revised_prompt"] = image.revised_prompt
         data.update(backend=backend, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -1,7 +1,8 @@
 """JSON-Schema validators built from OpenAI's published OpenAPI entry for ``POST /images/generations``.
 
 The fake server and the tests both validate against the *vendored public spec*
-(``/work/shared/reference/openai-images-generations.openapi.json``) rather than
+(``tests/reference/openai-images-generations.openapi.json``, copied from
+openai/openai-openapi, MIT licence) rather than
 against hand-written expectations, so that the fake cannot silently drift away
 from what the real API documents.
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +37,8 @@ __all__ = [
     "validate_error_response",
 ]
 
-#: Where the vendored spec lives; overridable for other checkouts.
-SPEC_PATH = Path(
-    os.environ.get(
-        "OPENAI_IMAGES_SPEC",
-        "/work/shared/reference/openai-images-generations.openapi.json",
-    )
-)
+#: The vendored spec, inside the repository (its ``source`` field names where it was copied from).
+SPEC_PATH = Path(__file__).parent / "reference" / "openai-images-generations.openapi.json"
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from gradio_client.exceptions import AppError
 
-from dalle3.metadata import png_size, read_settings
+from dalle3.metadata import png_size, read_parameters
 from tests.apphelpers import SERVER_KEY, app_settings, run_concurrently, running_app
 from tests.fake_openai import Outcome, png_with_c2pa
 
@@ -49,7 +49,7 @@ def test_identical_inputs_come_from_cache_without_a_request(client, fake):
 def test_downloaded_png_carries_the_settings_but_not_the_key(client, fake):
     path, _ = client.predict(prompt="a kettle", seed=5, quality="hd", style="vivid", api_name="/generate")
     data = Path(path).read_bytes()
-    settings = read_settings(data)
+    settings = read_parameters(data)
     assert settings["prompt"] == "a kettle" and settings["seed"] == 5 and settings["quality"] == "hd"
     assert settings["style"] == "vivid" and settings["model"] == "dall-e-3"
     assert settings["revised_prompt"] == "Revised: a kettle"

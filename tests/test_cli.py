@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dalle3.cli import models_markdown
-from dalle3.metadata import read_settings
+from dalle3.metadata import read_parameters
 from dalle3.models import MODELS
 from tests.fake_openai import FakeOpenAI, Outcome, closed_port_url
 
@@ -49,7 +49,7 @@ def test_generate_prints_revised_prompt_cost_and_path_and_writes_identical_copy(
     assert saved.is_file() and saved.is_relative_to(tmp_path / "out")
     copy = tmp_path / "copy.png"
     assert copy.read_bytes() == saved.read_bytes()
-    settings = read_settings(copy)
+    settings = read_parameters(copy)
     assert settings is not None
     assert (settings["prompt"], settings["seed"], settings["model"]) == ("a lighthouse at dawn", 7, "dall-e-3")
     body = fake_api.requests[-1].json
@@ -124,7 +124,7 @@ def test_offline_needs_no_key_and_no_network(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Offline simulator" in done.stdout and "Cost: no charge" in done.stdout
     assert (tmp_path / "fox.png").read_bytes() == saved_path(done.stdout).read_bytes()
-    assert read_settings(tmp_path / "fox.png")["backend"] == "simulator"
+    assert read_parameters(tmp_path / "fox.png")["backend"] == "simulator"
 
 
 def test_offline_flag_wins_over_a_configured_key(tmp_path, fake_api):
@@ -140,7 +140,7 @@ def test_read_round_trip_prints_the_stored_settings(tmp_path):
     done = run_cli(tmp_path, "--read", "fox.png", key=None)
     assert done.returncode == 0, done.stderr
     settings = json.loads(done.stdout)
-    assert settings == read_settings(tmp_path / "fox.png")
+    assert settings == read_parameters(tmp_path / "fox.png")
     assert (settings["prompt"], settings["seed"], settings["style"]) == ("a red fox", 11, "vivid")
     assert done.stdout.startswith("{\n  ")  # pretty-printed
 

@@ -94,7 +94,7 @@ def test_rate_limit_gives_up_after_the_retry_budget(fake_api):
     fake_api.script(*[Outcome.rate_limited(retry_after="0")] * 3)
     error, _ = fails(fake_api, errors.RateLimitError)
     assert fake_api.generation_count == 3 and "tried 3 times" in error.user_message
-    assert error.status == 429 and error.code == "rate_limit_exceeded"
+    assert error.http_status == 429 and error.code == "rate_limit_exceeded"
 
 
 def test_insufficient_quota_is_not_retried(fake_api):
@@ -140,7 +140,7 @@ def test_503_three_times_gives_up_with_an_outage_message(fake_api):
 def test_502_html_page_is_an_outage_not_a_crash(fake_api):
     fake_api.script(*[Outcome.html(502)] * 3)
     error, _ = fails(fake_api, errors.ServerError)
-    assert error.status == 502 and "<html" not in error.user_message
+    assert error.http_status == 502 and "<html" not in error.user_message
 
 
 def test_connection_refused_shows_the_base_url_not_the_key():

@@ -33,22 +33,22 @@ def test_embed_keeps_every_original_byte_and_chunk():
 
 def test_settings_round_trip_including_unicode():
     settings = {"prompt": "雪の中の狐 🦊 مرحبا", "seed": 7, "quality": "hd"}
-    assert metadata.read_settings(metadata.embed(png_with_c2pa(), settings)) == settings
+    assert metadata.read_parameters(metadata.embed(png_with_c2pa(), settings)) == settings
 
 
 @pytest.mark.parametrize("data", [b"", b"not an image", b"\x89PNG\r\n\x1a\ntruncated"])
 def test_non_png_or_broken_file_reads_as_no_settings(data):
-    assert metadata.read_settings(data) is None
+    assert metadata.read_parameters(data) is None
 
 
 def test_png_without_our_chunk_reads_as_no_settings():
-    assert metadata.read_settings(png_with_c2pa()) is None
+    assert metadata.read_parameters(png_with_c2pa()) is None
 
 
 def test_jpeg_reads_as_no_settings():
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buffer, format="JPEG")
-    assert metadata.read_settings(buffer.getvalue()) is None
+    assert metadata.read_parameters(buffer.getvalue()) is None
 
 
 def test_simulator_is_deterministic_and_sized_and_differs_by_seed():

@@ -9,6 +9,7 @@ import pytest
 
 from dalle3 import page, status
 from dalle3.errors import ContentPolicyError
+from dalle3.models import image_models
 from dalle3.params import SEED_MAX, validate
 from dalle3.pricing import Price
 from dalle3.session import HISTORY_LIMIT, SessionState, next_seed
@@ -57,7 +58,7 @@ def test_history_is_newest_first_and_bounded():
     state = SessionState()
     for i in range(HISTORY_LIMIT + 5):
         state = state.after(result(prompt=f"p{i}", seed=i))
-    assert len(state.history) == HISTORY_LIMIT and state.history[0].settings["prompt"] == f"p{HISTORY_LIMIT + 4}"
+    assert len(state.history) == HISTORY_LIMIT and state.history[0].parameters["prompt"] == f"p{HISTORY_LIMIT + 4}"
 
 
 def test_switching_model_keeps_nearest_settings_and_explains_style():
@@ -71,7 +72,7 @@ def test_switching_model_keeps_nearest_settings_and_explains_style():
 def test_model_choices_mark_retired_and_endpoint_status():
     labels = dict((v, k) for k, v in page.model_choices())
     assert "retired by OpenAI 2026-05-12" in labels["dall-e-3"]
-    offered = page.image_models([{"id": "gpt-image-2"}, {"id": "gpt-image-2.7-flare"},
+    offered = image_models([{"id": "gpt-image-2"}, {"id": "gpt-image-2.7-flare"},
                                  {"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"}, {"id": "gpt-5"}])
     labels = dict((v, k) for k, v in page.model_choices(offered))
     assert "not offered by this endpoint" in labels["dall-e-3"]
@@ -102,7 +103,7 @@ def test_status_success_has_revised_prompt_time_cost_and_request_id():
 
 
 def test_status_failure_is_the_plain_message_with_its_details():
-    text = status.failure(ContentPolicyError("Rephrase it.", status=400, code="content_policy_violation",
+    text = status.failure(ContentPolicyError("Rephrase it.", http_status=400, code="content_policy_violation",
                                              request_id="req_9"))
     assert text.startswith("**Prompt rejected by the safety system.** Rephrase it")
     assert "HTTP 400" in text and "content\\_policy\\_violation" in text

@@ -16,7 +16,7 @@ import requests
 from gradio_client.exceptions import AppError
 
 from dalle3 import storage
-from dalle3.metadata import png_size, read_settings
+from dalle3.metadata import png_size, read_parameters
 from dalle3.settings import Settings, exposure_warning
 from tests.apphelpers import SERVER_KEY, app_settings, run_concurrently, running_app
 from tests.fake_openai import Outcome, closed_port_url
@@ -118,7 +118,7 @@ def test_twenty_simultaneous_generations_lose_nothing(served, fake):
     assert len(results) == 20 and fake.generation_count == 20
     saved = sorted(served.studio.output_dir.rglob("crowd-*.png"))
     assert len(saved) == 20
-    prompts = {read_settings(p)["prompt"] for p in saved}
+    prompts = {read_parameters(p)["prompt"] for p in saved}
     assert prompts == {f"crowd {i} 🦊" for i in range(20)}
     assert all(png_size(p.read_bytes()) == (1024, 1024) for p in saved)
 
@@ -151,7 +151,7 @@ def test_hostile_prompts_are_sent_faithfully_and_shown_inert(client, fake, promp
     assert "](javascript" not in status and "**bold**" not in status
     name = Path(path).name
     assert ".." not in name and "/" not in name and len(name) < 90
-    assert read_settings(Path(path).read_bytes())["prompt"] == prompt
+    assert read_parameters(Path(path).read_bytes())["prompt"] == prompt
 
 
 # --- spend cap -------------------------------------------------------------------------------
