@@ -106,7 +106,7 @@ def _sizes_text(profile: ModelProfile) -> str:
     text = ", ".join(profile.sizes)
     rule = profile.custom_size
     if rule:
-        text += f", or WxH (multiples of {rule.multiple}, up to {rule.max_edge}, 1:3 to 3:1)"
+        text += f", or {rule.describe()}"
     return text
 
 

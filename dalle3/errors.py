@@ -126,6 +126,12 @@ class BadResponseError(DalleError):
     title = "Unusable response"
 
 
+class UnexpectedError(DalleError):
+    """A bug, told as a sentence; the traceback goes to the server log only."""
+
+    title = "Something went wrong"
+
+
 # --- turning what the network and the API said into one of the above ------------------------
 
 def scrub(text: str) -> str:

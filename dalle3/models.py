@@ -42,6 +42,11 @@ class CustomSizeRule:
     max_pixels: int = 8_294_400
     experimental_above: int = 2560 * 1440
 
+    def describe(self) -> str:
+        """The rule in words, for the page's note and the CLI's model table."""
+        ratio = f"1:{self.max_ratio:g} to {self.max_ratio:g}:1"
+        return f"WIDTHxHEIGHT (multiples of {self.multiple}, up to {self.max_edge}, {ratio})"
+
 
 @dataclass(frozen=True)
 class TokenPrices:
@@ -241,6 +246,9 @@ FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("gpt-image-1", "gpt-image-1.5"),
     ("dall-e-3", "dall-e-3"),
 )
+
+DEFAULT_MODEL = DALLE3.id
+DEFAULT_STYLE = DALLE3.default_style or "natural"
 
 # Every value any model takes: the page's Radio/Dropdown choices must accept
 # all of them (Gradio checks inputs against declared choices before our code).

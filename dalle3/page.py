@@ -12,11 +12,12 @@ from typing import Any, Mapping
 
 from dalle3 import pricing
 from dalle3.errors import ValidationError
-from dalle3.models import ALL_EXTRAS, MODELS, ModelProfile, closest_settings, is_experimental, resolve
+from dalle3.models import (ALL_EXTRAS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS, ModelProfile, closest_settings,
+                           is_experimental, resolve, size_problem)
 from dalle3.params import profile_for, validate
 from dalle3.session import SessionState
 from dalle3.settings import Settings
-from dalle3.status import cost_line
+from dalle3.status import cost_line, session_total
 
 QUALITY_HINTS = {
     "standard": "standard: the usual detail, cheaper",
@@ -35,25 +36,38 @@ EXTRA_HINTS = {
     "moderation": "low: less restrictive content filtering",
     "complexity": "how much detail the model plans (2.6 models; OpenAI's default high)",
 }
+NO_PARAMETERS = "No dalle3 studio settings found in that file (it is not an image made by this app)."
 EXTRA_NAMES = tuple(ALL_EXTRAS)  # background, moderation, complexity: from the model table
 
 
 @dataclass(frozen=True)
+class ExtraView:
+    """One extra setting's control for one model: hidden where the model lacks it."""
+
+    visible: bool
+    choices: tuple[str, ...]
+    value: str
+
+
+@dataclass(frozen=True)
 class ModelView:
-    """The controls as they should look for one model."""
+    """Every control that depends on the model, as it should look: choices, values, note, cost."""
 
     profile: ModelProfile
     quality: str
     size: str
+    style: str
     note: str
+    cost: str
+    extras: Mapping[str, ExtraView]
 
     @property
     def style_visible(self) -> bool:
         return bool(self.profile.styles)
 
     @property
-    def custom_size(self) -> bool:
-        return self.profile.custom_size is not None
+    def quality_info(self) -> str:
+        return " · ".join(QUALITY_HINTS.get(q, q) for q in self.profile.qualities)
 
 
 def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None) -> str:
@@ -79,31 +93,61 @@ def model_choices(offered: Mapping[str, dict[str, Any]] | None = None) -> list[t
     return [(model_label(resolve(m), offered), m) for m in ids]  # type: ignore[arg-type]
 
 
-def model_view(model_id: str, quality: str | None, size: str | None) -> ModelView:
-    """Switching model keeps prompt and seed and the nearest quality/size; says what changed."""
+def model_view(model_id: str, quality: str | None, size: str | None, state: SessionState, *,
+               style: str | None = None, extras: Mapping[str, str] | None = None,
+               remapped: bool = True) -> ModelView:
+    """The controls for ``model_id``, keeping the nearest quality/size (and style, extras) given.
+
+    With ``remapped``, the note says which of the person's choices had to change; without it
+    (typing in a control, restoring a PNG) the note only describes the model, so an old
+    remapping note clears.
+    """
     profile = profile_for(model_id)
     new_quality, new_size = closest_settings(profile, quality or profile.default_quality,
                                              size or profile.default_size)
     notes = []
+    if remapped and quality and new_quality != quality:
+        notes.append(f"Quality {quality} → {new_quality}.")
+    if remapped and size and new_size != size:
+        notes.append(f"Size {size} → {new_size}.")
     if not profile.styles:
         notes.append(f"{profile.id} has no style setting (it is a DALL·E 3 option), so none is sent.")
-    if quality and new_quality != quality:
-        notes.append(f"Quality {quality} → {new_quality}.")
-    if size and new_size != size:
-        notes.append(f"Size {size} → {new_size}.")
     if profile.custom_size:
-        notes.append("Size: pick a preset or type WIDTHxHEIGHT (multiples of 16, up to 3840, 1:3 to 3:1).")
+        notes.append(f"Size: pick a preset or type {profile.custom_size.describe()}.")
     if profile.lifecycle == "retired":
         notes.append(f"OpenAI retired {profile.id} on {profile.shutdown}; it works only on endpoints that "
                      f"still serve it. Its successor is {profile.successor}.")
     if profile.assumed_from:
         notes.append(f"{profile.id}: {profile.note}.")
-    return ModelView(profile, new_quality, new_size, " ".join(notes))
+    chosen = extras or {}
+    extra_views = {}
+    for name in EXTRA_NAMES:
+        allowed = profile.extras.get(name, ())
+        value = chosen.get(name)
+        extra_views[name] = ExtraView(
+            visible=bool(allowed), choices=allowed or ("",),
+            value=value if value in allowed else profile.extra_defaults.get(name, ""))
+    return ModelView(
+        profile, new_quality, new_size, style if style in profile.styles else DEFAULT_STYLE,
+        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views)
 
 
-def quality_info(model_id: str) -> str:
-    profile = resolve(model_id) or MODELS["dall-e-3"]
-    return " · ".join(QUALITY_HINTS[q] for q in profile.qualities)
+def start_model(model_id: str, offered: Mapping[str, Any] | None) -> tuple[str, str | None]:
+    """The model the page starts on: ``model_id``, or its successor when the endpoint lacks it.
+
+    Follows the successor chain to the first model the endpoint lists. With no listing
+    (offline, no key, the listing failed) the configured model stays.
+    """
+    if offered is None or model_id in offered:
+        return model_id, None
+    seen, candidate = {model_id}, resolve(model_id)
+    while candidate is not None and candidate.successor and candidate.successor not in seen:
+        seen.add(candidate.successor)
+        if candidate.successor in offered:
+            return (candidate.successor,
+                    f"{model_id} is not offered by this endpoint; using {candidate.successor}.")
+        candidate = resolve(candidate.successor)
+    return model_id, None
 
 
 def style_info() -> str:
@@ -111,8 +155,11 @@ def style_info() -> str:
 
 
 def cost_text(model_id: str, quality: str, size: str, state: SessionState) -> str:
-    """The live "This image / This session" line."""
+    """The live "This image / This session" line; an invalid size is explained, not priced."""
     profile = resolve(model_id)
+    problem = size_problem(profile, size) if profile and isinstance(size, str) else None
+    if problem:
+        return f"This image: no price — {problem} · {session_total(state.spent_usd, state.images)}"
     price = pricing.estimate(profile, quality, size) if profile else None
     text = cost_line(price, state.spent_usd, state.images)
     if profile and is_experimental(profile, size):
@@ -141,7 +188,7 @@ def restore(settings: Mapping[str, Any] | None) -> Restored | None:
     try:
         request = validate(settings.get("prompt"), settings.get("seed", 0), settings.get("quality"),
                            settings.get("style"), settings.get("size"),
-                           settings.get("model") or "dall-e-3", extras)
+                           settings.get("model") or DEFAULT_MODEL, extras)
     except ValidationError:
         return None
     return Restored(request.prompt, request.seed, request.model, request.quality,
@@ -162,7 +209,52 @@ def banner_text(settings: Settings) -> str:
     return f"Server key configured — images are made by {settings.base_url}.{cap}"
 
 
+def switched_text(before: ModelView, after: ModelView) -> str:
+    """The status after a one-click switch: which model, and which settings changed."""
+    changes = [f"{name} {old} → {new}" for name, old, new in (
+        ("quality", before.quality, after.quality), ("size", before.size, after.size)) if old != new]
+    if before.style_visible and not after.style_visible:
+        changes.append(f"style {before.style} dropped ({after.profile.id} has none)")
+    what = "; ".join(changes) if changes else "the other settings are unchanged"
+    return f"Switched to {after.profile.id}: {what}. Click Generate to try again."
+
+
 def switch_label(successor: str, quality: str, size: str) -> str:
     """The one-click offer after a retired model's answer, naming the settings it will use."""
     new_quality, new_size = closest_settings(profile_for(successor), quality, size)
     return f"Switch to {successor} (quality {new_quality}, size {new_size}; style has no counterpart)"
+
+
+def _by_model(values: Mapping[str, tuple[str, ...]]) -> str:
+    """``"standard | hd (dall-e-3); low | medium | high | auto (GPT Image models)"``, from per-model values."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for model_id, allowed in values.items():
+        if allowed:
+            groups.setdefault(allowed, []).append(model_id)
+    gpt = [m for m in MODELS if m.startswith("gpt-image")]
+    return "; ".join(f"{' | '.join(a)} ({'GPT Image models' if ids == gpt else ', '.join(ids)})"
+                     for a, ids in groups.items())
+
+
+def api_arguments() -> dict[str, str]:
+    """One line per ``/generate`` argument, in order, read from the model table (API docs and MCP)."""
+    table = MODELS.values()
+
+    def sizes(p: ModelProfile) -> tuple[str, ...]:
+        return (", ".join(p.sizes) + (f" or {p.custom_size.describe()}" if p.custom_size else ""),)
+
+    args = {
+        "prompt": "What to draw, at most: " + _by_model({p.id: (f"{p.prompt_limit:,} characters",) for p in table}),
+        "seed": "0 to 2147483647 (default 0). Not sent to OpenAI (it has no seed); stored in the image. "
+                "New seed, new image.",
+        "quality": "Empty: the model's default. " + _by_model({p.id: p.qualities for p in table}),
+        "style": "Empty: the model's default. " + _by_model({p.id: p.styles for p in table})
+                 + "; ignored for models without a style.",
+        "size": "Empty: the model's default. " + _by_model({p.id: sizes(p) for p in table}),
+        "model": f"Empty: the page's model ({DEFAULT_MODEL}, or its successor when the endpoint lacks it). "
+                 f"One of {', '.join(MODELS)}, or another id of those families the endpoint offers.",
+    }
+    for name in EXTRA_NAMES:
+        args[name] = ("Empty: the model's default. " + _by_model({p.id: p.extras.get(name, ()) for p in table})
+                      + "; other models take none.")
+    return args

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from dalle3.errors import ValidationError
-from dalle3.models import ModelProfile, resolve, size_problem
+from dalle3.models import DEFAULT_MODEL, DEFAULT_STYLE, ModelProfile, resolve, size_problem
 
 SEED_MAX = 2_147_483_647
-DEFAULT_MODEL = "dall-e-3"
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class GenerationRequest:
     prompt: str
     seed: int = 0
     quality: str = "standard"
-    style: str | None = "natural"
+    style: str | None = DEFAULT_STYLE
     size: str = "1024x1024"
     model: str = DEFAULT_MODEL
     extras: tuple[tuple[str, str], ...] = ()  # sorted (name, value) pairs

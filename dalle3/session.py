@@ -16,6 +16,7 @@ from dalle3.params import SEED_MAX
 from dalle3.studio import GenerationResult
 
 SEED_CONTROLS = ("fixed", "increment", "decrement", "randomize")
+SEED_CONTROL_DEFAULT = "randomize"  # as ComfyUI: a new image each click unless the person fixes the seed
 HISTORY_LIMIT = 48
 
 
@@ -48,13 +49,23 @@ class SessionState:
     images: int = 0
 
     def after(self, result: GenerationResult) -> "SessionState":
+        """The state with ``result`` on top of the history.
+
+        A cache hit for an image already in this history moves it to the top rather than
+        listing it twice, so the gallery and the image count always agree.
+        """
+        path = str(result.path)
+        earlier = [entry for entry in self.history if entry.path == path] if result.cached else []
+        if earlier:
+            rest = tuple(entry for entry in self.history if entry.path != path)
+            return replace(self, history=(earlier[0], *rest), spent_usd=self.spent_usd + result.cost.usd)
         caption = f"{result.request.prompt[:60]} · seed {result.request.seed}"
-        entry = HistoryEntry(str(result.path), result.request.parameters(), caption)
+        entry = HistoryEntry(path, result.request.parameters(), caption)
         return replace(
             self,
             history=(entry, *self.history)[:HISTORY_LIMIT],
             spent_usd=self.spent_usd + result.cost.usd,
-            images=self.images + (0 if result.cached else 1),
+            images=self.images + 1,
         )
 
     def gallery(self) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from dalle3.errors import ConfigurationError
-from dalle3.models import MODELS, resolve
+from dalle3.models import DEFAULT_MODEL, MODELS, resolve
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -32,7 +32,7 @@ class Settings:
     concurrency: int = 4
     max_spend_usd: float | None = None
     auth: tuple[str, str] | None = field(default=None, repr=False)
-    default_model: str = "dall-e-3"
+    default_model: str = DEFAULT_MODEL
 
     @property
     def simulated(self) -> bool:
@@ -85,7 +85,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     out = env.get("DALLE3_OUTPUT_DIR")
     spend = _number(env, "DALLE3_MAX_SPEND_USD", -1.0, float, 0)
     auth = env.get("DALLE3_AUTH", "").strip()
-    model = env.get("DALLE3_MODEL", "").strip() or "dall-e-3"
+    model = env.get("DALLE3_MODEL", "").strip() or DEFAULT_MODEL
     if resolve(model) is None:
         raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model ({', '.join(MODELS)}).")
     return Settings(

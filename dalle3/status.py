@@ -2,21 +2,28 @@
 
 Prompts and revised prompts come from people and from the API; they are
 shown, never interpreted: HTML is escaped and Markdown syntax backslashed, so
-``<script>`` or ``![x](http://…)`` in a prompt is displayed as typed.
+``<script>`` or ``![x](http://…)`` in a prompt is displayed as typed. Only the
+characters that can start Markdown syntax are escaped (a ``-`` or ``.`` only at
+the start of a line), so a renderer that ignores escapes still reads cleanly.
+:func:`facts` is the same result as data, for programs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
+from typing import Any
 
 from dalle3.errors import DalleError
 from dalle3.models import resolve
 from dalle3.pricing import Price
 from dalle3.studio import GenerationResult
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
+_LINE_START = re.compile(r"^([ \t]*(?:\d+)?)([#>+\-=.)])", re.MULTILINE)  # headings, quotes, lists
 _CODE_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")  # inside a code span escapes do not work: keep id characters only
+_FILE_UNSAFE = re.compile(r"[^A-Za-z0-9_./-]")  # saved names are ASCII slugs; keep them so in a code span
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -26,18 +33,20 @@ UNEXPECTED = "Something unexpected went wrong. The details are in the server log
 def inert(text: str) -> str:
     """``text`` safe to drop into Markdown: escaped, control characters made visible."""
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", "  \n")
+    text = _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return _LINE_START.sub(r"\1\\\2", text).replace("\n", "  \n")
 
 
-def success(result: GenerationResult, location: str | None = None) -> str:
-    """Revised prompt, time, cost, request id, saved path — or the cache/simulator notice."""
+def success(result: GenerationResult, saved: bool = True) -> str:
+    """Revised prompt, time, cost, request id, saved file name — or the cache/simulator notice."""
     req = result.request
     head = f"**{'Simulated' if result.simulated else 'Done'}** · {req.model} · {req.size} · {req.quality}"
     if req.style:
         head += f" · {req.style}"
     lines = [head]
     if result.cached:
-        lines.append("Same inputs as an earlier image — returned from cache, no charge.")
+        made = dt.datetime.fromtimestamp(result.created).strftime("%H:%M:%S") if result.created else "earlier"
+        lines.append(f"Same inputs as the image made at {made} — returned from cache, no charge.")
     elif result.simulated:
         lines.append("Offline simulator: no API call was made and nothing was charged. "
                      "Add an OpenAI API key to get real images.")
@@ -50,12 +59,24 @@ def success(result: GenerationResult, location: str | None = None) -> str:
     if result.attempts > 1:
         tail += f" · {result.attempts} attempts"
     lines.append(tail)
-    if location:
-        lines.append(f"Saved to `{location}`")
+    if saved:
+        lines.append(f"Saved as `{_FILE_UNSAFE.sub('', result.file_name)}`")
     profile = resolve(req.model)
     if profile and profile.assumed_from:
         lines.append(f"Note: {req.model} is not in the model table; {profile.note}.")
     return "\n\n".join(lines)
+
+
+def facts(result: GenerationResult) -> dict[str, Any]:
+    """The result as data for API callers: every fact the status line shows, unescaped."""
+    req = result.request
+    return {
+        "model": req.model, "size": req.size, "quality": req.quality, "style": req.style, "seed": req.seed,
+        "extras": dict(req.extras), "revised_prompt": result.revised_prompt,
+        "cost_usd": round(result.cost.usd, 6), "cost_exact": not result.cost.estimate,
+        "request_id": result.request_id, "cached": result.cached, "backend": result.backend,
+        "file": result.file_name, "seconds": round(result.elapsed_s, 3),
+    }
 
 
 def failure(error: DalleError) -> str:
@@ -71,5 +92,10 @@ def cost_line(price: Price | None, session_usd: float, session_images: int) -> s
     this = "unknown until it is made" if price is None else str(price)
     if price is not None and price.estimate:
         this += " (estimate)"
+    return f"This image: {this} · {session_total(session_usd, session_images)}"
+
+
+def session_total(session_usd: float, session_images: int) -> str:
+    """"This session: $0.12 (3 images)"."""
     plural = "image" if session_images == 1 else "images"
-    return f"This image: {this} · This session: ${session_usd:.2f} ({session_images} {plural})"
+    return f"This session: ${session_usd:.2f} ({session_images} {plural})"

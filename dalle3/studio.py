@@ -45,6 +45,12 @@ class GenerationResult:
     backend: str
     cached: bool = False
     attempts: int = 1
+    created: float = 0.0  # when the image was made (Unix time); a cache hit keeps the first one's
+
+    @property
+    def file_name(self) -> str:
+        """The saved file as ``YYYY-MM-DD/name.png``: enough to find it, no server path."""
+        return f"{self.path.parent.name}/{self.path.name}"
 
     @property
     def simulated(self) -> bool:
@@ -86,7 +92,8 @@ class Studio:
             result = GenerationResult(
                 request=request, path=path, size=metadata.png_size(png) or (0, 0),
                 revised_prompt=image.revised_prompt, request_id=image.request_id,
-                elapsed_s=time.perf_counter() - started, cost=cost, backend=backend, attempts=image.attempts)
+                elapsed_s=time.perf_counter() - started, cost=cost, backend=backend, attempts=image.attempts,
+                created=time.time())
             self.cache.put(key, result)
             return result
 

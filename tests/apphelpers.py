@@ -18,6 +18,7 @@ import gradio as gr  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
 import app  # noqa: E402
+from ui.api import KEY_HEADER  # noqa: E402
 from dalle3 import Settings, Studio  # noqa: E402
 
 SERVER_KEY = "sk-server-KEY-0123456789abcdef"
@@ -49,9 +50,12 @@ class RunningApp:
         return Client(self.url, verbose=False, **kw)
 
     @contextmanager
-    def connected(self) -> Iterator[Client]:
-        """A gradio_client session (one per simulated visitor), closed afterwards."""
-        client = self.client()
+    def connected(self, own_key: str | None = None) -> Iterator[Client]:
+        """A gradio_client session (one per simulated visitor), closed afterwards.
+
+        ``own_key`` travels as API callers send theirs: in the key header, never as an input.
+        """
+        client = self.client(headers={KEY_HEADER: own_key} if own_key else None)
         try:
             yield client
         finally:
@@ -63,7 +67,7 @@ class RunningApp:
         with ExitStack() as stack:
             yield [stack.enter_context(self.connected()) for _ in range(count)]
 
-    def predict_once(self, **inputs) -> tuple[str, str]:
+    def predict_once(self, **inputs) -> tuple[str, str, dict]:
         """One /generate call from a fresh client (a new browser session), closed afterwards."""
         with self.connected() as client:
             return client.predict(**inputs, api_name="/generate")
@@ -82,9 +86,7 @@ def running_app(settings: Settings, sleep=None) -> Iterator[RunningApp]:
     if sleep is not None:
         studio.client._sleep = sleep
     demo = app.build(studio)
-    demo.queue(default_concurrency_limit=settings.concurrency)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
-                            **app.launch_options(studio))
+    url = app.serve(demo, studio, server_name="127.0.0.1", server_port=None, quiet=True)
     try:
         yield RunningApp(url, studio, demo)
     finally:

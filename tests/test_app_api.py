@@ -20,7 +20,7 @@ def served(fake, tmp_path_factory):
 
 
 def test_defaults_reach_the_api_exactly(client, fake):
-    path, status = client.predict(prompt="a lighthouse at dawn", api_name="/generate")
+    path, status, _ = client.predict(prompt="a lighthouse at dawn", api_name="/generate")
     assert fake.requests[0].json == {"model": "dall-e-3", "prompt": "a lighthouse at dawn", "n": 1,
                                      "size": "1024x1024", "quality": "standard", "style": "natural",
                                      "response_format": "b64_json"}
@@ -31,7 +31,7 @@ def test_defaults_reach_the_api_exactly(client, fake):
 
 @pytest.mark.parametrize("quality,style,size", [("hd", "vivid", "1792x1024"), ("standard", "natural", "1024x1792")])
 def test_each_control_reaches_the_request_body(client, fake, quality, style, size):
-    path, status = client.predict(prompt="a harbour", seed=3, quality=quality, style=style, size=size,
+    path, status, _ = client.predict(prompt="a harbour", seed=3, quality=quality, style=style, size=size,
                                   api_name="/generate")
     body = fake.requests[0].json
     assert (body["quality"], body["style"], body["size"]) == (quality, style, size) and "seed" not in body
@@ -40,14 +40,14 @@ def test_each_control_reaches_the_request_body(client, fake, quality, style, siz
 
 def test_identical_inputs_come_from_cache_without_a_request(client, fake):
     client.predict(prompt="cache me", seed=11, api_name="/generate")
-    _, status = client.predict(prompt="cache me", seed=11, api_name="/generate")
+    _, status, _ = client.predict(prompt="cache me", seed=11, api_name="/generate")
     assert fake.generation_count == 1 and "returned from cache, no charge" in status
     client.predict(prompt="cache me", seed=12, api_name="/generate")
     assert fake.generation_count == 2
 
 
 def test_downloaded_png_carries_the_settings_but_not_the_key(client, fake):
-    path, _ = client.predict(prompt="a kettle", seed=5, quality="hd", style="vivid", api_name="/generate")
+    path, _, _ = client.predict(prompt="a kettle", seed=5, quality="hd", style="vivid", api_name="/generate")
     data = Path(path).read_bytes()
     settings = read_parameters(data)
     assert settings["prompt"] == "a kettle" and settings["seed"] == 5 and settings["quality"] == "hd"
@@ -68,7 +68,7 @@ def test_api_error_reaches_the_client_as_a_plain_message(client, fake):
     fake.script(Outcome.content_policy())
     with pytest.raises(AppError, match="safety system rejected this prompt"):
         client.predict(prompt="something rejected", api_name="/generate")
-    path, _ = client.predict(prompt="fine afterwards", api_name="/generate")
+    path, _, _ = client.predict(prompt="fine afterwards", api_name="/generate")
     assert Path(path).exists()
 
 
@@ -77,10 +77,9 @@ def test_own_key_is_used_for_that_call_while_the_server_key_serves_another(serve
     fake.default_delay_s = 0.5
     results = {}
     try:
-        with served.connected() as own, served.connected() as other:
+        with served.connected("sk-visitor-OWN-999") as own, served.connected() as other:
             run_concurrently(
-                lambda: results.setdefault("own", own.predict(
-                    prompt="own key image", api_key="sk-visitor-OWN-999", api_name="/generate")),
+                lambda: results.setdefault("own", own.predict(prompt="own key image", api_name="/generate")),
                 lambda: results.setdefault("server", other.predict(prompt="server key image",
                                                                    api_name="/generate")),
             )
@@ -92,7 +91,7 @@ def test_own_key_is_used_for_that_call_while_the_server_key_serves_another(serve
 
 
 def test_gpt_image_model_through_the_api_sends_only_its_parameters(client, fake):
-    path, status = client.predict(prompt="a poster", model="gpt-image-2.6-flare", quality="high",
+    path, status, _ = client.predict(prompt="a poster", model="gpt-image-2.6-flare", quality="high",
                                   size="1536x864", complexity="low", background="opaque", api_name="/generate")
     body = fake.requests[0].json
     assert body["complexity"] == "low" and body["background"] == "opaque" and "style" not in body
@@ -109,7 +108,7 @@ def test_retired_model_answer_names_the_successor(client, fake):
 def test_served_png_is_the_apis_bytes_plus_settings_with_c2pa_kept(client, fake, served):
     api_png = png_with_c2pa((1024, 1024))
     fake.script(Outcome.success(image=api_png))
-    path, status = client.predict(prompt="provenance", seed=21, api_name="/generate")
+    path, status, _ = client.predict(prompt="provenance", seed=21, api_name="/generate")
     got = Path(path).read_bytes()
     assert b"caBX" in got and got.endswith(api_png[33:]) and got[:33] == api_png[:33]
     saved = next(served.studio.output_dir.rglob("provenance_seed21.png"))

@@ -167,11 +167,11 @@ def test_happy_path_generates_shows_costs_history_and_restores(studio, fake):
 
 
 def test_upload_of_an_app_png_restores_its_settings(studio, served):
-    path, _ = served.predict_once(prompt="A copper teapot on a linen cloth", seed=42, quality="hd", style="vivid",
+    path, _, _ = served.predict_once(prompt="A copper teapot on a linen cloth", seed=42, quality="hd", style="vivid",
                                   size="1024x1792")
     pg = studio
     pg.locator("#upload input[type=file]").set_input_files(path)
-    expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped PNG")
+    expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped image")
     expect(text_input(pg, "prompt")).to_have_value("A copper teapot on a linen cloth")
     expect(text_input(pg, "seed")).to_have_value("42")
     expect(pg.locator("#quality input[value=hd]")).to_be_checked()
@@ -183,11 +183,11 @@ def test_upload_of_an_app_png_restores_its_settings(studio, served):
 
 def test_upload_of_a_gpt_image_png_switches_the_controls_to_that_model(studio, served, fake):
     """Restoring settings of another model family: the quality choices must follow the model."""
-    path, _ = served.predict_once(prompt="A poster of a comet", seed=7, model="gpt-image-2", quality="high",
+    path, _, _ = served.predict_once(prompt="A poster of a comet", seed=7, model="gpt-image-2", quality="high",
                                   size="1536x1024", background="opaque")
     pg = studio
     pg.locator("#upload input[type=file]").set_input_files(path)
-    expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped PNG")
+    expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped image")
     expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
     expect(pg.locator("#quality input[value=high]")).to_be_checked()
     assert radio_choices(pg, "quality") == ["low", "medium", "high", "auto"]

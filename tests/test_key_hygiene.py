@@ -18,7 +18,7 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from tests.apphelpers import free_port, run_concurrently
+from tests.apphelpers import KEY_HEADER, free_port, run_concurrently
 from tests.fake_openai import FakeOpenAI, Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,17 +73,17 @@ FAULTS = [Outcome.success(), Outcome.insufficient_quota(), Outcome.content_polic
 
 def test_no_key_anywhere_after_every_fault_with_both_kinds_of_key(app_process):
     fake, url, work = app_process
-    client = Client(url, verbose=False)
+    clients = {key: Client(url, verbose=False, headers={KEY_HEADER: key} if key else None) for key in ("", OWN_KEY)}
     seen_texts: list[str] = []
     bearers: set[str] = set()
     try:
-        for key in ("", OWN_KEY):
+        for key, client in clients.items():
             for i, outcome in enumerate(FAULTS):
                 # Two attempts' worth of the fault, so retried faults still fail.
                 fake.script(outcome, outcome)
                 try:
-                    path, status = client.predict(prompt=f"hygiene {key[:6]} {i}", seed=i, api_key=key,
-                                                  api_name="/generate")
+                    path, status, _ = client.predict(prompt=f"hygiene {key[:6]} {i}", seed=i,
+                                                     api_name="/generate")
                     seen_texts.append(status)
                     assert_clean(Path(path).read_bytes(), "a served PNG")
                 except AppError as exc:
@@ -91,7 +91,8 @@ def test_no_key_anywhere_after_every_fault_with_both_kinds_of_key(app_process):
                 bearers |= {r.headers["authorization"] for r in fake.requests}
                 fake.reset()
     finally:
-        client.close()
+        for client in clients.values():
+            client.close()
     assert bearers == {f"Bearer {SERVER_KEY}", f"Bearer {OWN_KEY}"}  # both kinds really were used
     for text in seen_texts:
         assert_clean(text, "a gradio_client result or error")
@@ -110,12 +111,11 @@ def test_two_own_keys_at_once_each_reach_the_api_with_their_own_key(app_process)
     fake.reset()
     fake.default_delay_s = 0.5
     keys = {"alice": "sk-own-alice-AAAA1111", "bob": "sk-own-bob-BBBB2222"}
-    clients = {name: Client(url, verbose=False) for name in keys}
+    clients = {name: Client(url, verbose=False, headers={KEY_HEADER: key}) for name, key in keys.items()}
 
     try:
-        run_concurrently(*(lambda n=name, k=key: clients[n].predict(prompt=f"image for {n}", api_key=k,
-                                                                     api_name="/generate")
-                           for name, key in keys.items()))
+        run_concurrently(*(lambda n=name: clients[n].predict(prompt=f"image for {n}", api_name="/generate")
+                           for name in keys))
     finally:
         fake.default_delay_s = 0.0
         for c in clients.values():

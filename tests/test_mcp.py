@@ -7,16 +7,19 @@ machine but fail in CI (``CI=true``), where requirements-dev.txt installs it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib.util
 import json
 import os
+import tempfile
 import urllib.request
 from typing import Any, Iterator
 
 import pytest
 
-from dalle3 import Settings, Studio
-from dalle3.models import ALL_QUALITIES, ALL_SIZES, MODELS
+from dalle3 import Settings, Studio, page
+from dalle3.metadata import png_size, read_parameters
+from dalle3.models import ALL_QUALITIES
 
 MCP_MISSING = "the MCP server needs the gradio[mcp] extra: pip install 'gradio[mcp]==6.31.0'"
 
@@ -32,9 +35,7 @@ def mcp_url(tmp_path_factory) -> Iterator[str]:
 
     studio = Studio(Settings(offline=True, output_dir=tmp_path_factory.mktemp("mcp-out")))
     demo = app.build(studio)
-    demo.queue()
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, mcp_server=True,
-                            run_history=False, allowed_paths=[str(studio.output_dir)])
+    url = app.serve(demo, studio, server_name="127.0.0.1", quiet=True, mcp_server=True)
     try:
         yield url.rstrip("/") + "/gradio_api/mcp"
     finally:
@@ -57,27 +58,24 @@ def test_only_the_generate_endpoint_is_a_tool(mcp_url):
 
 def test_generate_tool_describes_itself(mcp_url):
     tool = generate_tool(mcp_url)
-    assert tool["name"] == "api_generate"
+    assert tool["name"] == "generate"  # as the README names it
     assert tool["description"].startswith("Generate one image with OpenAI's DALL·E 3")
     assert "Returns:" in tool["description"]
 
 
-def test_generate_tool_parameters_are_typed_with_allowed_values(mcp_url):
+def test_generate_tool_parameters_follow_the_model_table(mcp_url):
     schema = generate_tool(mcp_url)["inputSchema"]
     props = schema["properties"]
     assert schema["required"] == ["prompt"]
-    assert list(props) == ["prompt", "seed", "quality", "style", "size", "model", "background", "moderation",
-                           "complexity", "api_key"]
-    assert props["prompt"]["type"] == "string"
-    assert props["seed"]["type"] == "integer"
-    assert props["quality"]["enum"] == list(ALL_QUALITIES)
-    assert {"standard", "hd", "low", "medium", "high", "auto"} <= set(props["quality"]["enum"])
-    assert props["style"]["enum"] == ["natural", "vivid"]
-    assert props["size"]["enum"] == list(ALL_SIZES)
-    assert props["model"]["enum"] == list(MODELS)
-    assert props["background"]["enum"] == ["", "auto", "opaque", "transparent"]
-    assert (props["quality"]["default"], props["style"]["default"], props["model"]["default"]) == (
-        "standard", "natural", "dall-e-3")
+    assert list(props) == ["prompt", "seed", "quality", "style", "size", "model", *page.EXTRA_NAMES]
+    assert "api_key" not in props  # own keys travel in a header, never as an input
+    assert props["prompt"]["type"] == "string" and props["seed"]["type"] == "integer"
+    for name in ("quality", "style", "size", "model", *page.EXTRA_NAMES):
+        assert props[name]["type"] == "string" and "enum" not in props[name], name  # custom WxH, listed ids
+        assert props[name].get("default", "") == "", name  # empty: the model's own default
+    for value in ALL_QUALITIES:
+        assert value in props["quality"]["description"]
+    assert "32,000" in props["prompt"]["description"] and "4,000" in props["prompt"]["description"]
 
 
 def test_every_parameter_has_its_whole_description(mcp_url):
@@ -88,31 +86,42 @@ def test_every_parameter_has_its_whole_description(mcp_url):
     assert "multiples of 16" in props["size"]["description"]
 
 
-def _call(mcp_url: str, arguments: dict[str, Any]) -> tuple[bool, str]:
+def _call(mcp_url: str, arguments: dict[str, Any]) -> tuple[bool, list[Any]]:
     from mcp import ClientSession
     from mcp.client import streamable_http
 
     # mcp 1.2x renamed streamablehttp_client; gradio[mcp] allows any mcp 1.21+.
     connect = getattr(streamable_http, "streamable_http_client", None) or streamable_http.streamablehttp_client
 
-    async def go() -> tuple[bool, str]:
+    async def go() -> tuple[bool, list[Any]]:
         async with connect(f"{mcp_url}/") as (read, write, _):
             async with ClientSession(read, write) as session:
                 await session.initialize()
-                result = await session.call_tool("api_generate", arguments)
-                return result.isError, " ".join(getattr(c, "text", "") or "" for c in result.content)
+                result = await session.call_tool("generate", arguments)
+                return result.isError, result.content
 
     return asyncio.run(asyncio.wait_for(go(), 60))
 
 
-def test_an_agent_can_generate_through_mcp(mcp_url):
-    failed, text = _call(mcp_url, {"prompt": "a lighthouse at dawn", "seed": 5})
-    assert not failed, text
-    assert "a-lighthouse-at-dawn_seed5.png" in text
-    assert "Simulated" in text
+def test_an_agent_gets_the_image_and_the_facts_as_json(mcp_url):
+    failed, content = _call(mcp_url, {"prompt": "a lighthouse at dawn", "seed": 5, "model": "gpt-image-2",
+                                      "size": "1536x864"})
+    assert not failed, content
+    images = [c for c in content if c.type == "image"]
+    texts = [c.text for c in content if c.type == "text"]
+    assert len(images) == 1 and images[0].mimeType == "image/png"
+    png = base64.b64decode(images[0].data)
+    assert png_size(png) == (1536, 864) and read_parameters(png)["prompt"] == "a lighthouse at dawn"
+    facts = json.loads(texts[0])  # JSON, never a Python repr
+    assert (facts["model"], facts["size"], facts["seed"], facts["backend"]) == ("gpt-image-2", "1536x864", 5,
+                                                                                "simulator")
+    assert facts["file"].endswith("a-lighthouse-at-dawn_seed5.png")
+    everything = " ".join(texts)
+    assert "/tmp" not in everything and "'path'" not in everything and tempfile.gettempdir() not in everything
 
 
 def test_an_agent_sees_the_plain_validation_message(mcp_url):
-    failed, text = _call(mcp_url, {"prompt": "a fox", "quality": "low", "model": "dall-e-3"})
+    failed, content = _call(mcp_url, {"prompt": "a fox", "quality": "low", "model": "dall-e-3"})
+    text = " ".join(getattr(c, "text", "") for c in content)
     assert failed
     assert "Quality 'low' is not available for dall-e-3. Choose one of: standard, hd." in text

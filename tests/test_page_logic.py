@@ -18,7 +18,8 @@ from tests.apphelpers import running_app, app_settings
 
 
 def result(prompt="a fox", seed=1, usd=0.04, cached=False, backend="openai", **kw) -> GenerationResult:
-    return GenerationResult(request=validate(prompt, seed, **kw), path=Path("/tmp/x.png"), size=(1024, 1024),
+    return GenerationResult(request=validate(prompt, seed, **kw), path=Path(f"/srv/out/2026-11-27/a-fox_seed{seed}.png"),
+                            size=(1024, 1024),
                             revised_prompt="A fox, revised", request_id="req_1", elapsed_s=12.34,
                             cost=Price(usd), backend=backend, cached=cached)
 
@@ -62,10 +63,12 @@ def test_history_is_newest_first_and_bounded():
 
 
 def test_switching_model_keeps_nearest_settings_and_explains_style():
-    view = page.model_view("gpt-image-2", "hd", "1792x1024")
-    assert (view.quality, view.size, view.style_visible, view.custom_size) == ("high", "1792x1024", False, True)
+    view = page.model_view("gpt-image-2", "hd", "1792x1024", SessionState())
+    assert (view.quality, view.size, view.style_visible) == ("high", "1792x1024", False)
+    assert view.profile.custom_size is not None and "WIDTHxHEIGHT (multiples of 16" in view.note
     assert "no style setting" in view.note and "hd → high" in view.note.replace("Quality ", "")
-    back = page.model_view("dall-e-3", "high", "1536x864")
+    assert "hd → high" not in page.model_view("gpt-image-2", "hd", "1792x1024", SessionState(), remapped=False).note
+    back = page.model_view("dall-e-3", "high", "1536x864", SessionState())
     assert (back.quality, back.size, back.style_visible) == ("standard", "1024x1024", True)
 
 
@@ -94,10 +97,10 @@ def test_restore_checks_settings_against_the_table():
 
 
 def test_status_success_has_revised_prompt_time_cost_and_request_id():
-    text = status.success(result(), "outputs/2026-11-27/a-fox_seed1.png")
+    text = status.success(result())
     assert "Revised prompt: A fox, revised" in text.replace("\\", "")
     assert "12.3 s" in text and "cost $0.040" in text and "request `req_1`" in text
-    assert "Saved to `outputs/2026-11-27/a-fox_seed1.png`" in text
+    assert "Saved as `2026-11-27/a-fox_seed1.png`" in text and "/srv/out" not in text
     cached = status.success(result(cached=True, usd=0.0))
     assert "returned from cache, no charge" in cached
 
@@ -111,7 +114,7 @@ def test_status_failure_is_the_plain_message_with_its_details():
 
 def test_offline_mode_without_key_generates_free_marked_images(tmp_path):
     with running_app(app_settings("http://127.0.0.1:9/v1", tmp_path, api_key=None)) as handle:
-        path, text = handle.predict_once(prompt="offline fox", seed=4)
+        path, text, _ = handle.predict_once(prompt="offline fox", seed=4)
     assert "Offline simulator" in text and "no charge" in text
     assert Path(path).stat().st_size > 1000
 

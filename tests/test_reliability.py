@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def client(client):
 
 def still_serves(client, fake) -> None:
     before = fake.generation_count
-    path, status = client.predict(prompt=f"still alive {time.monotonic()}", api_name="/generate")
+    path, status, _ = client.predict(prompt=f"still alive {time.monotonic()}", api_name="/generate")
     assert Path(path).exists() and fake.generation_count == before + 1
 
 
@@ -81,14 +82,14 @@ def test_fault_ends_as_a_plain_message_and_the_app_keeps_serving(client, fake, o
 
 def test_429_with_retry_after_is_honoured_then_succeeds(client, fake):
     fake.script(Outcome.rate_limited(retry_after="2"), Outcome.success())
-    path, status = client.predict(prompt="rate limited once", api_name="/generate")
+    path, status, _ = client.predict(prompt="rate limited once", api_name="/generate")
     assert Path(path).exists() and fake.generation_count == 2 and SLEEPS == [2.0]
     assert "2 attempts" in status
 
 
 def test_500_then_success_is_retried_once(client, fake):
     fake.script(Outcome.server_error(500), Outcome.success())
-    path, _ = client.predict(prompt="500 once", api_name="/generate")
+    path, _, _ = client.predict(prompt="500 once", api_name="/generate")
     assert Path(path).exists() and fake.generation_count == 2
 
 
@@ -145,10 +146,11 @@ HOSTILE = [
 
 @pytest.mark.parametrize("prompt", HOSTILE, ids=["emoji", "rtl", "control", "html", "markdown"])
 def test_hostile_prompts_are_sent_faithfully_and_shown_inert(client, fake, prompt):
-    path, status = client.predict(prompt=prompt, api_name="/generate")
+    path, status, _ = client.predict(prompt=prompt, api_name="/generate")
     assert fake.requests[0].json["prompt"] == prompt
-    assert "<script" not in status and "<img" not in status and "](http" not in status and "\x00" not in status
-    assert "](javascript" not in status and "**bold**" not in status
+    assert "<script" not in status and "<img" not in status and "\x00" not in status
+    assert not re.search(r"(?<!\\)\]\((http|javascript)", status), "a live Markdown link or image"
+    assert "**bold**" not in status
     name = Path(path).name
     assert ".." not in name and "/" not in name and len(name) < 90
     assert read_parameters(Path(path).read_bytes())["prompt"] == prompt
@@ -165,7 +167,8 @@ def test_spend_cap_refuses_the_server_key_but_not_own_keys_and_survives_restart(
         with pytest.raises(AppError, match=r"spending cap \(\$0\.100\) is reached: \$0\.080 spent"):
             c.predict(prompt="capped 3", api_name="/generate")
         assert fake.generation_count == 2
-        path, _ = c.predict(prompt="capped 3", api_key="sk-own-visitor-1", api_name="/generate")
+        with handle.connected("sk-own-visitor-1") as own:
+            path, _, _ = own.predict(prompt="capped 3", api_name="/generate")
         assert Path(path).exists() and fake.generation_count == 3
     ledger = json.loads((tmp_path / ".spend-ledger.json").read_text())
     assert ledger == {"spent_usd": 0.08, "images": 2}

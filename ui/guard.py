@@ -1,0 +1,118 @@
+"""A small ASGI guard in front of Gradio: slow password guessing, keep MCP behind the login.
+
+Gradio's ``/login`` answers a wrong password at once, so 200 guesses take two seconds; and
+with ``--mcp`` its MCP routes answer without any login. Gradio's ``auth`` callable sees only
+the user name and password, not who is asking, so the per-client rules live here, as ASGI
+middleware (pure ASGI, not Starlette's ``BaseHTTPMiddleware``, so the server-sent events
+Gradio streams pass through untouched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import time
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable
+
+from starlette.middleware import Middleware
+
+from dalle3.settings import Settings
+
+FREE_FAILURES = 3  # typos cost nothing
+MAX_DELAY_S = 10.0
+FORGET_AFTER_S = 15 * 60
+MAX_CLIENTS = 10_000
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
+
+
+class LoginThrottle:
+    """Failed logins per client: after a few, each attempt waits 2^n seconds (at most 10)."""
+
+    def __init__(self) -> None:
+        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
+
+    def delay_s(self, client: str) -> float:
+        count, last = self._failures.get(client, (0, 0.0))
+        if time.monotonic() - last > FORGET_AFTER_S or count < FREE_FAILURES:
+            return 0.0
+        return min(MAX_DELAY_S, 0.5 * 2 ** (count - FREE_FAILURES))
+
+    def record(self, client: str, ok: bool) -> None:
+        if ok:
+            self._failures.pop(client, None)
+            return
+        count, last = self._failures.get(client, (0, 0.0))
+        if time.monotonic() - last > FORGET_AFTER_S:
+            count = 0
+        self._failures[client] = (count + 1, time.monotonic())
+        self._failures.move_to_end(client)
+        while len(self._failures) > MAX_CLIENTS:
+            self._failures.popitem(last=False)
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def _basic_ok(scope: Scope, auth: tuple[str, str]) -> bool:
+    header = dict(scope.get("headers") or []).get(b"authorization", b"")
+    scheme, _, encoded = header.partition(b" ")
+    if scheme.lower() != b"basic":
+        return False
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(user.encode(), auth[0].encode()) & hmac.compare_digest(
+        password.encode(), auth[1].encode())
+
+
+class Guard:
+    def __init__(self, app: Callable, auth: tuple[str, str] | None) -> None:
+        self.app = app
+        self.auth = auth
+        self.throttle = LoginThrottle()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.auth is None:
+            return await self.app(scope, receive, send)
+        path, client = scope.get("path", ""), _client(scope)
+        if "/gradio_api/mcp" in path:
+            await asyncio.sleep(self.throttle.delay_s(client))
+            ok = _basic_ok(scope, self.auth)
+            self.throttle.record(client, ok)
+            if not ok:
+                return await _deny(send)
+            return await self.app(scope, receive, send)
+        if scope.get("method") == "POST" and path.rstrip("/").endswith("/login"):
+            await asyncio.sleep(self.throttle.delay_s(client))
+            status: list[int] = []
+
+            async def watch(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    status.append(message["status"])
+                await send(message)
+
+            await self.app(scope, receive, watch)
+            if status:
+                self.throttle.record(client, status[0] < 400)
+            return None
+        return await self.app(scope, receive, send)
+
+
+async def _deny(send: Send) -> None:
+    body = b'{"error": "This server needs a login: send the DALLE3_AUTH user and password as HTTP Basic auth."}'
+    await send({"type": "http.response.start", "status": 401,
+                "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b'Basic realm="dalle3"')]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def guard_middleware(settings: Settings) -> Middleware:
+    """The guard for ``launch(app_kwargs={"middleware": [...]})``."""
+    return Middleware(Guard, auth=settings.auth)

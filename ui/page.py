@@ -1,0 +1,60 @@
+"""The whole page: layout, then one wiring call per concern."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import gradio as gr
+
+from dalle3 import Studio, page
+from dalle3.discovery import Discovery
+from dalle3.session import SessionState
+from ui.api import wire_api
+from ui.guard import guard_middleware
+from ui.layout import layout
+from ui.wiring import wire_generate, wire_keys, wire_models, wire_restore
+
+CTRL_ENTER_JS = """
+() => {
+  document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && e.target.closest("#prompt")) {
+      e.preventDefault();
+      document.querySelector("#generate")?.click();
+    }
+  });
+}
+"""
+CSS = """
+#banner {border-left: 4px solid #f59e0b; padding-left: .6em}
+#char_count, #cost {font-size: .9em; opacity: .85}
+#model input {text-overflow: ellipsis}
+"""
+MAX_UPLOAD = "20mb"
+
+
+def build(studio: Studio) -> gr.Blocks:
+    """The page for ``studio``; one Blocks per process."""
+    settings = studio.settings
+    discovery = Discovery(studio.client)
+    if settings.api_key and not settings.offline:  # in the background: never delays the first page
+        threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()
+    view = page.model_view(settings.default_model, None, None, SessionState())
+    with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
+        controls = layout(settings, view)
+        wire_models(controls)
+        wire_generate(controls, studio)
+        wire_restore(controls)
+        wire_keys(demo, controls, studio, discovery)
+        wire_api(studio, discovery)
+    return demo
+
+
+def launch_options(studio: Studio) -> dict[str, Any]:
+    """What every launch of the page needs, for ``app.main`` and the tests alike.
+
+    No ``allowed_paths``: the outputs folder is not a public folder. Gradio serves only the
+    files a handler returned to a visitor (copied into its cache under an unguessable name).
+    """
+    return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
+                max_file_size=MAX_UPLOAD, app_kwargs={"middleware": [guard_middleware(studio.settings)]})

@@ -1,0 +1,184 @@
+"""The page's events, one ``wire_*`` function per concern; handlers return updates keyed by component."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import gradio as gr
+
+from dalle3 import DalleError, Studio, page, status
+from dalle3.discovery import Discovery
+from dalle3.errors import ModelUnavailableError
+from dalle3.metadata import read_parameters
+from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
+from dalle3.params import SEED_MAX
+from dalle3.session import SessionState, next_seed
+from ui.layout import Controls
+from ui.run import run_generation
+
+Updates = dict[Any, Any]
+PRIVATE = dict(api_visibility="private")
+
+
+def view_updates(c: Controls, view: page.ModelView) -> Updates:
+    """A model's view as component updates (choices travel with values: Gradio checks one against the other)."""
+    p = view.profile
+    updates: Updates = {
+        c.quality: gr.update(choices=list(p.qualities), value=view.quality, info=view.quality_info),
+        c.style: gr.update(visible=view.style_visible, value=view.style),
+        c.size: gr.update(choices=list(p.sizes), value=view.size),
+        c.model_note: view.note,
+        c.cost: view.cost,
+    }
+    for name, extra in view.extras.items():
+        updates[c.extras[name]] = gr.update(visible=extra.visible, choices=list(extra.choices), value=extra.value)
+    return updates
+
+
+def _count_js() -> str:
+    """The prompt counter, with every limit from the model table (discovered ids by family prefix)."""
+    ids = json.dumps({m: p.prompt_limit for m, p in MODELS.items()})
+    families = json.dumps([[prefix, MODELS[base].prompt_limit] for prefix, base in FAMILY_PREFIXES])
+    return (f"(p, m) => {{ const ids = {ids}, fams = {families}; let lim = ids[m];"
+            " if (lim === undefined) { const f = fams.find(([x]) => (m || '').startsWith(x)); lim = f ? f[1] : null; }"
+            " const n = [...(p || '')].length; if (lim === null) return `${n} characters`;"
+            " return n > lim ? `**${n} / ${lim}: ${n - lim} over the limit, shorten the prompt**` : `${n} / ${lim}`; }")
+
+
+def wire_models(c: Controls) -> None:
+    """Model switching, the live cost, the prompt counter and the dice."""
+
+    # Gradio 6 checks a Radio input against its *current* choices, and these events can carry a
+    # quality from before a model switch: .input (the person's change; switch and restore send the
+    # whole view themselves), and preprocess=False, as picking an option fires `input` twice and the
+    # repeat arrives after the choices changed. Both handlers take any quality.
+    def on_model(data: dict) -> Updates:
+        view = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session],
+                               style=data[c.style], extras={n: data[x] for n, x in c.extras.items()})
+        return view_updates(c, view)
+
+    c.model.input(on_model, {c.model, c.quality, c.size, c.style, c.session, *c.extras.values()},
+                  c.model_dependent, show_progress="hidden", preprocess=False, **PRIVATE)
+
+    def on_setting(data: dict) -> Updates:  # the person's own change: an old remapping note clears
+        view = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session], remapped=False)
+        return {c.cost: view.cost, c.model_note: view.note}
+
+    for control in (c.quality, c.size):
+        control.input(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note],
+                      show_progress="hidden", preprocess=False, **PRIVATE)
+    # prompt.change, not .input: Gradio 6's Textbox fires `input` only on keypress, so paste,
+    # Backspace and restored settings would leave the count stale.
+    for trigger in (c.prompt.change, c.model.change):
+        trigger(None, [c.prompt, c.model], c.char_count, js=_count_js(), **PRIVATE)
+    c.dice.click(None, None, c.seed, js=f"() => Math.floor(Math.random() * {SEED_MAX + 1})", **PRIVATE)
+
+    def on_switch(data: dict) -> Updates:
+        target = data[c.successor]
+        if not target:
+            return {c.switch: gr.update(visible=False)}
+        before = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session])
+        view = page.model_view(target, data[c.quality], data[c.size], data[c.session])
+        return {c.model: target, **view_updates(c, view), c.switch: gr.update(visible=False),
+                c.status: page.switched_text(before, view)}
+
+    c.switch.click(on_switch, {c.successor, c.model, c.quality, c.size, c.session},
+                   [c.model, *c.model_dependent, c.switch, c.status], **PRIVATE)
+
+
+SCROLL_TO_RESULT_JS = ("() => { if (window.innerWidth < 768) "
+                       "document.querySelector('#result')?.scrollIntoView({block: 'start'}); }")
+
+
+def wire_generate(c: Controls, studio: Studio) -> None:
+    """The Generate button: one image, the status, the next seed, history and cost."""
+
+    def on_generate(data: dict, progress: gr.Progress = gr.Progress()) -> Updates:
+        model_id, state = data[c.model], data[c.session]
+        profile = resolve(model_id) if isinstance(model_id, str) else None
+        extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
+        values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
+                  "style": data[c.style], "size": data[c.size], "model": model_id}
+        progress(0.05, desc=f"Waiting for {model_id}…")
+        outcome = run_generation(studio, values, extras, data[c.own_key])
+        if isinstance(outcome, DalleError):
+            successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
+            label = page.switch_label(successor, data[c.quality], data[c.size]) if successor else None
+            return {c.status: status.failure(outcome), c.switch: gr.update(visible=bool(label), value=label),
+                    c.successor: successor}
+        state = state.after(outcome)
+        req = outcome.request
+        return {c.result: str(outcome.path), c.status: status.success(outcome, bool(studio.settings.output_dir)),
+                c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
+                c.cost: page.cost_text(req.model, req.quality, req.size, state), c.session: state,
+                c.switch: gr.update(visible=False), c.successor: None}
+
+    inputs = {c.prompt, c.seed, c.seed_control, c.model, c.quality, c.style, c.size, *c.extras.values(),
+              c.own_key, c.session}
+    outputs = [c.result, c.status, c.seed, c.history, c.cost, c.session, c.switch, c.successor]
+    (c.generate.click(lambda: gr.update(interactive=False), None, c.generate, queue=False,
+                      js=SCROLL_TO_RESULT_JS, **PRIVATE)
+     .then(on_generate, inputs, outputs, concurrency_id="generate",
+           concurrency_limit=studio.settings.concurrency, **PRIVATE)
+     .then(lambda: gr.update(interactive=True), None, c.generate, queue=False, **PRIVATE))
+
+
+def wire_restore(c: Controls) -> None:
+    """Settings back from a history image or a dropped file."""
+    targets = [c.prompt, c.seed, c.model, *c.model_dependent, c.result, c.status]
+
+    def restored_updates(restored: page.Restored, state: SessionState) -> Updates:
+        # the restored model's choices travel with the values: the image may come from another model
+        view = page.model_view(restored.model, restored.quality, restored.size, state,
+                               style=restored.style, extras=restored.extras, remapped=False)
+        return {c.prompt: restored.prompt, c.seed: restored.seed, c.model: restored.model, **view_updates(c, view)}
+
+    def on_history(state: SessionState, evt: gr.SelectData) -> Updates:
+        entry = state.history[evt.index] if evt.index < len(state.history) else None
+        restored = page.restore(entry.parameters) if entry else None
+        if entry is None or restored is None:
+            return {}
+        return {**restored_updates(restored, state), c.result: entry.path,
+                c.status: "Settings restored from the history."}
+
+    c.history.select(on_history, [c.session], targets, **PRIVATE)
+
+    def on_upload(path: str | None, state: SessionState) -> Updates:
+        if not path:
+            return {}
+        restored = page.restore(read_parameters(path))
+        if restored is None:
+            return {c.status: page.NO_PARAMETERS}
+        return {**restored_updates(restored, state), c.status: "Settings restored from the dropped image."}
+
+    c.upload.upload(on_upload, [c.upload, c.session], targets, **PRIVATE)
+
+
+def wire_keys(demo: gr.Blocks, c: Controls, studio: Studio, discovery: Discovery) -> None:
+    """The visitor's own key, and which models the endpoint offers (the page starts on one it has)."""
+    settings = studio.settings
+    c.api_key.change(lambda key: (key or "").strip(), c.api_key, c.own_key, queue=False,
+                     show_progress="hidden", **PRIVATE)
+
+    def refresh_models(data: dict) -> Updates:
+        key = data[c.own_key]
+        use = key or settings.api_key
+        if settings.offline or not use:
+            return {}
+        listing = discovery.listing(use)
+        if listing.problem or listing.offered is None:
+            return {c.model: gr.update(choices=page.model_choices()), c.model_note: listing.problem or ""}
+        updates: Updates = {c.model: gr.update(choices=page.model_choices(listing.offered))}
+        model_id, note = page.start_model(data[c.model], listing.offered)
+        if note:
+            view = page.model_view(model_id, data[c.quality], data[c.size], data[c.session])
+            updates.update(view_updates(c, view))
+            updates[c.model] = gr.update(choices=page.model_choices(listing.offered), value=model_id)
+            updates[c.model_note] = f"{note} {view.note}"
+        return updates
+
+    inputs = {c.own_key, c.model, c.quality, c.size, c.session}
+    outputs = [c.model, *c.model_dependent]
+    c.api_key.blur(refresh_models, inputs, outputs, show_progress="hidden", **PRIVATE)
+    demo.load(refresh_models, inputs, outputs, show_progress="hidden", **PRIVATE)
