@@ -22,6 +22,16 @@ from dalle3.errors import ValidationError
 MAX_PIXELS = 40_000_000
 
 
+def install_pillow_limit() -> None:
+    """Make Pillow itself refuse images over :data:`MAX_PIXELS` in this process (Gradio's decoding too).
+
+    Pillow raises ``DecompressionBombError`` above twice ``Image.MAX_IMAGE_PIXELS``
+    (and only warns above it), hence half our bound. Process-wide, so the app
+    calls it once at start; ``import dalle3`` changes nothing by itself.
+    """
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+
+
 def too_many_pixels(size: tuple[int, int]) -> bool:
     """Whether (width, height) is over :data:`MAX_PIXELS`."""
     return size[0] * size[1] > MAX_PIXELS

@@ -21,7 +21,7 @@ from PIL import Image, PngImagePlugin
 
 from dalle3 import metadata, page, status
 from dalle3.errors import AuthenticationError, ConfigurationError, ConnectionFailedError, ValidationError
-from dalle3.images import MAX_PIXELS, image_size
+from dalle3.images import MAX_PIXELS, image_size, install_pillow_limit
 from dalle3.metadata import _chunk
 from dalle3.models import image_models, parse_size, resolve
 from dalle3.params import GenerationRequest, parse_seed, validate
@@ -237,3 +237,13 @@ def test_ordinary_image_passes_and_non_image_is_a_plain_message():
     assert image_size(png_with_c2pa()) == (64, 48)
     with pytest.raises(ValidationError, match="not an image"):
         image_size(b"<html>not an image</html>")
+
+
+def test_installed_pillow_limit_makes_any_decoder_refuse_a_bomb_before_decoding(bomb, monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)  # restored after the test
+    install_pillow_limit()
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(io.BytesIO(bomb))  # what Gradio's own image handling calls first
+    with Image.open(io.BytesIO(_grey_png(2048, 2048))) as fine:  # an ordinary size still opens and decodes
+        fine.load()
+        assert fine.size == (2048, 2048)
