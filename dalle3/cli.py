@@ -195,7 +195,7 @@ def list_models(settings: Settings) -> str:
     if settings.simulated:
         return models_text()
     offered, problem = endpoint_listing(ImagesClient(settings), settings.api_key or "")
-    return models_text(offered, settings.base_url, problem)
+    return models_text(offered, settings.base_url_shown, problem)
 
 
 def endpoint_listing(client: ImagesClient, api_key: str) -> tuple[dict[str, dict[str, Any]] | None, str | None]:
@@ -207,6 +207,6 @@ def endpoint_listing(client: ImagesClient, api_key: str) -> tuple[dict[str, dict
     try:
         listed = client.list_models(api_key, LISTING_TIMEOUT_S)
     except DalleError as exc:
-        return None, (f"Could not list the models of {client.settings.base_url}: {exc.user_message} "
+        return None, (f"Could not list the models of {client.settings.base_url_shown}: {exc.user_message} "
                       "The table above is the built-in one.")
     return {str(m["id"]): dict(m) for m in listed}, None

@@ -58,8 +58,13 @@ class ImagesClient:
     def _timeout(self) -> tuple[float, float]:
         return (self.settings.connect_timeout_s, self.settings.timeout_s)
 
-    def generate(self, request: GenerationRequest, api_key: str) -> ApiImage:
-        """One image for ``request``, retrying what the policy allows."""
+    def generate(self, request: GenerationRequest, api_key: str, *, retry_after_send: bool = True) -> ApiImage:
+        """One image for ``request``, retrying what the policy allows.
+
+        ``retry_after_send=False``: a failure after the request may have reached the
+        endpoint (read timeout, reset while waiting) is not retried, since that call
+        may be billed; the error's ``abandoned`` says so (the spend cap counts it).
+        """
         profile = profile_for(request.model)
         body = request_body(request, profile)
         url = f"{self.settings.base_url}/images/generations"
@@ -70,7 +75,7 @@ class ImagesClient:
                 response = self.session.post(url, json=body, timeout=self._timeout, stream=True,
                                              headers={"Authorization": f"Bearer {api_key}"})
             except requests.RequestException as exc:
-                if self.policy.should_retry(attempt, None):
+                if self.policy.should_retry(attempt, None) and (retry_after_send or not errors.request_was_sent(exc)):
                     self._sleep(self.policy.delay_s(attempt))
                     continue
                 raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, attempt) from None
@@ -117,7 +122,7 @@ class ImagesClient:
                     raise _too_big(rid)
                 if time.monotonic() > deadline:
                     raise errors.RequestTimeoutError(
-                        f"The answer from {self.settings.base_url} did not finish within "
+                        f"The answer from {self.settings.base_url_shown} did not finish within "
                         f"{self.settings.timeout_s:g} s. Try again; raise DALLE3_TIMEOUT_S if it keeps happening.",
                         request_id=rid)
         except requests.RequestException as exc:

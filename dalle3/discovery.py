@@ -19,6 +19,7 @@ from typing import Any
 from dalle3.client import ImagesClient
 from dalle3.errors import DalleError
 from dalle3.models import image_models
+from dalle3.status import inert
 
 log = logging.getLogger("dalle3")
 TTL_S = 600.0
@@ -26,7 +27,8 @@ TTL_S = 600.0
 
 @dataclass(frozen=True)
 class Listing:
-    """Image models the endpoint offers (id -> entry), or why we could not tell."""
+    """Image models the endpoint offers (id -> entry), or why we could not tell (``problem``:
+    Markdown with the endpoint's words escaped, ready for the model note)."""
 
     offered: dict[str, dict[str, Any]] | None
     problem: str | None = None
@@ -47,7 +49,7 @@ class Discovery:
             result = Listing(image_models(self.client.list_models(api_key, self.timeout_s)))
         except DalleError as exc:
             log.warning("model listing failed: %s", exc.user_message)
-            result = Listing(None, f"Could not list this endpoint's models ({exc.user_message}) — "
+            result = Listing(None, f"Could not list this endpoint's models ({inert(exc.user_message)}) — "
                                    "showing the built-in table unchanged.")
         with self._lock:
             self._cache[_fingerprint(api_key)] = (time.monotonic(), result)

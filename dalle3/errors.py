@@ -5,15 +5,19 @@ status, the API's ``error.code`` and the request id; one subclass per thing the
 user must do differently. The page, the CLI and the API all show
 ``user_message`` and nothing else, so these texts are the product's voice.
 No message ever contains an API key: messages are composed here from fixed
-text plus values that cannot hold one (base URL, status, model id).
+text plus values that cannot hold one (status, model id, and the base URL in
+its shown form: scheme, host, port and path, never userinfo or query, where
+an ``OPENAI_BASE_URL`` may carry credentials).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 
 from dalle3.models import resolve
 
@@ -26,6 +30,9 @@ class DalleError(Exception):
     """Base class: ``user_message`` says what happened and what to do."""
 
     title = "Generation failed"
+    #: True when the request reached the endpoint and we stopped waiting for (or could not use)
+    #: its answer: the call may still be billed, so the spend cap counts it as spent.
+    abandoned = False
 
     def __init__(
         self,
@@ -34,12 +41,15 @@ class DalleError(Exception):
         http_status: int | None = None,
         code: str | None = None,
         request_id: str | None = None,
+        abandoned: bool | None = None,
     ) -> None:
         super().__init__(user_message)
         self.user_message = user_message
         self.http_status = http_status
         self.code = code
         self.request_id = request_id
+        if abandoned is not None:
+            self.abandoned = abandoned
 
     def details(self) -> str:
         """The short technical tail for a status line: HTTP status, code, request id."""
@@ -88,6 +98,12 @@ class SpendCapError(DalleError):
     title = "Spending cap reached"
 
 
+class LedgerUnreadableError(SpendCapError):
+    """The spend ledger cannot be trusted: the server key stops until an operator fixes it."""
+
+    title = "Spending cap unavailable"
+
+
 class RateLimitError(DalleError):
     title = "Rate limited"
 
@@ -115,7 +131,10 @@ class ServerError(DalleError):
 
 
 class RequestTimeoutError(DalleError):
+    """We stopped waiting after the request was sent (unless built with ``abandoned=False``)."""
+
     title = "Timed out"
+    abandoned = True
 
 
 class ConnectionFailedError(DalleError):
@@ -123,7 +142,14 @@ class ConnectionFailedError(DalleError):
 
 
 class BadResponseError(DalleError):
+    """The endpoint answered, but not with a usable image: an answer with status 200 (or none
+    known) may have been billed."""
+
     title = "Unusable response"
+
+    def __init__(self, user_message: str, **kw: Any) -> None:
+        kw.setdefault("abandoned", kw.get("http_status") in (None, 200))
+        super().__init__(user_message, **kw)
 
 
 class UnexpectedError(DalleError):
@@ -143,15 +169,51 @@ def _times(attempts: int) -> str:
     return f"{attempts} time{'s' if attempts > 1 else ''}"
 
 
+def shown_url(url: str) -> str:
+    """``scheme://host[:port]/path`` of ``url``: no userinfo, query or fragment (they may hold secrets)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "the configured endpoint"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+_NOT_SENT = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
+             urllib3.exceptions.SSLError, urllib3.exceptions.ProxyError)
+
+
+def request_was_sent(exc: requests.RequestException) -> bool:
+    """Whether the endpoint may have received the request before ``exc``.
+
+    Only failures to open the connection (refused, DNS, connect timeout, TLS,
+    proxy) prove it was not sent; anything later (read timeout, reset while
+    waiting) counts as sent, because the call may be billed.
+    """
+    if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+        return False
+    reason: BaseException | None = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    while reason is not None:
+        if isinstance(reason, _NOT_SENT):
+            return False
+        reason = getattr(reason, "reason", None) if isinstance(reason, urllib3.exceptions.MaxRetryError) else None
+    return True
+
+
 def network_error(exc: requests.RequestException, base: str, timeout_s: float, attempts: int) -> DalleError:
-    """A connection failure or timeout, naming the base URL (never the key)."""
+    """A connection failure or timeout, naming the endpoint's host (never the key)."""
+    base = shown_url(base)
+    sent = request_was_sent(exc)
     if isinstance(exc, requests.ConnectTimeout) or not isinstance(exc, requests.Timeout):
         return ConnectionFailedError(
             f"Could not connect to {base} (tried {_times(attempts)}). Check the internet connection, "
-            "or OPENAI_BASE_URL if you point the app at another server.")
+            "or OPENAI_BASE_URL if you point the app at another server.", abandoned=sent)
     return RequestTimeoutError(
         f"No answer from {base} within {timeout_s:g} s (tried {_times(attempts)}). Image "
-        "generation can be slow: try again, or raise DALLE3_TIMEOUT_S.")
+        "generation can be slow: try again, or raise DALLE3_TIMEOUT_S.", abandoned=sent)
 
 
 def model_unavailable(model: str, **kw: Any) -> ModelUnavailableError:
@@ -169,7 +231,8 @@ def from_status(status: int, error: dict[str, Any], request_id: str | None, base
                 model: str | None, attempts: int) -> DalleError:
     """The error for an HTTP answer that was not 200, from its status and OpenAI ``error`` body."""
     code = error.get("code") if isinstance(error.get("code"), str) else None
-    kw: dict[str, Any] = {"http_status": status, "code": code, "request_id": request_id}
+    # an error answer is not billed: the endpoint said no
+    kw: dict[str, Any] = {"http_status": status, "code": code, "request_id": request_id, "abandoned": False}
     api_says = scrub(str(error.get("message") or "")).strip()
     tries = _times(attempts)
     if code == "content_policy_violation" or error.get("type") == "image_generation_user_error":
@@ -199,5 +262,5 @@ def from_status(status: int, error: dict[str, Any], request_id: str | None, base
             f"OpenAI's servers answered with an error (HTTP {status}, tried {tries}). This is on "
             "their side: try again in a minute, and see https://status.openai.com.", **kw)
     if status == 404:
-        return BadRequestError(f"{base_url} has no images endpoint (HTTP 404). Check OPENAI_BASE_URL.", **kw)
+        return BadRequestError(f"{shown_url(base_url)} has no images endpoint (HTTP 404). Check OPENAI_BASE_URL.", **kw)
     return BadRequestError(f"The API refused the request (HTTP {status}): {api_says or 'no reason given'}", **kw)

@@ -5,21 +5,60 @@ visitor, so the cap must hold under concurrency: a request *reserves* its
 worst-case price before the call (two requests cannot both squeeze under the
 cap), then settles at the real price. The total is written atomically to a
 small JSON file next to the outputs, so a restart does not reset it.
+
+It fails closed: a ledger that exists but cannot be read, is not JSON, or
+holds a total that is not a finite, non-negative number stops the server key
+(with one log line naming the file) until an operator fixes or deletes it.
+Treating it as $0 would let a truncated file reset the spending, and a NaN
+total would switch the cap off for good (every comparison with NaN is false).
+A missing file is a fresh start.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from dalle3.errors import SpendCapError
+from dalle3.errors import LedgerUnreadableError, SpendCapError
 from dalle3.pricing import format_usd
 from dalle3.storage import atomic_replace
 
 LEDGER_NAME = ".spend-ledger.json"
+_MAX_LEDGER_BYTES = 4096  # ours is ~40 bytes; anything far bigger is not one we wrote
+
+log = logging.getLogger("dalle3")
+
+
+class _Unreadable(Exception):
+    """Why the ledger file cannot be trusted (a phrase: "is not valid JSON")."""
+
+
+def read_ledger(path: Path) -> tuple[float, int]:
+    """(spent USD, images) from ``path``; (0, 0) when it does not exist; _Unreadable otherwise."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return 0.0, 0
+    except OSError as exc:
+        raise _Unreadable(f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > _MAX_LEDGER_BYTES:
+        raise _Unreadable(f"is {len(raw):,} bytes, far larger than a ledger this app writes")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _Unreadable("is not valid JSON (truncated or edited?)") from None
+    spent = data.get("spent_usd") if isinstance(data, dict) else None
+    images = data.get("images", 0) if isinstance(data, dict) else None
+    if isinstance(spent, bool) or not isinstance(spent, (int, float)) or not math.isfinite(spent) or spent < 0:
+        raise _Unreadable("has no finite, non-negative spent_usd")
+    if isinstance(images, bool) or not isinstance(images, int) or images < 0:
+        raise _Unreadable("has no whole, non-negative images count")
+    return float(spent), images
 
 
 class SpendLedger:
@@ -30,19 +69,34 @@ class SpendLedger:
         self.cap = cap
         self._lock = threading.Lock()
         self._reserved = 0.0
-        self.spent, self.images = self._load()
+        self.spent, self.images = 0.0, 0
+        self.problem: str | None = None  # why the file cannot be trusted; None when it can
+        self._reload()
 
-    def _load(self) -> tuple[float, int]:
+    def _reload(self) -> None:
         try:
-            data = json.loads(self.path.read_text())
-            return float(data.get("spent_usd", 0.0)), int(data.get("images", 0))
-        except (OSError, ValueError, AttributeError):  # no ledger yet, or not one we wrote
-            return 0.0, 0
+            self.spent, self.images = read_ledger(self.path)
+        except _Unreadable as reason:
+            if str(reason) != self.problem:  # one log line per distinct problem, not one per visitor
+                log.error("Spend ledger %s %s. The server key is stopped until an operator fixes or deletes "
+                          "that file (deleting it restarts the count at $0).", self.path, reason)
+            self.problem = str(reason)
+            return
+        if self.problem is not None:
+            log.warning("Spend ledger %s is readable again: the server key is back on.", self.path)
+        self.problem = None
 
     @contextmanager
     def hold(self, worst_case: float) -> Iterator["_Charge"]:
         """Reserve ``worst_case`` for one call; record what ``charge.usd`` says when it ends."""
         with self._lock:
+            if self.problem is not None:
+                self._reload()  # the operator may have fixed or deleted the file since
+            if self.problem is not None and self.cap is not None:
+                raise LedgerUnreadableError(
+                    f"The server key is paused: its spending record ({self.path.name}) could not be read, "
+                    "so the spending cap cannot be checked. Enter your own OpenAI API key to keep generating; "
+                    f"the owner must fix or delete {self.path.name} in the output folder (the server log says why).")
             if self.cap is not None and self.spent + self._reserved + worst_case > self.cap + 1e-9:
                 raise SpendCapError(
                     f"This server's spending cap ({format_usd(self.cap)}) is reached: "
@@ -57,12 +111,24 @@ class SpendLedger:
                 self._reserved -= worst_case
                 if charge.usd:
                     self.spent += charge.usd
-                    self.images += 1
-                    payload = {"spent_usd": round(self.spent, 6), "images": self.images}
-                    atomic_replace(self.path, json.dumps(payload).encode())
+                    self.images += 0 if charge.abandoned else 1
+                    self._persist()
+
+    def _persist(self) -> None:
+        """Write the total (lock held); a broken file is left alone for the operator to see."""
+        if self.problem is not None:
+            return
+        payload = {"spent_usd": round(self.spent, 6), "images": self.images}
+        try:
+            atomic_replace(self.path, json.dumps(payload).encode())
+        except OSError as exc:  # the total in memory still holds the cap in this process
+            log.error("Could not write the spend ledger %s (%s); the cap holds until this process ends.",
+                      self.path, exc.strerror or type(exc).__name__)
 
 
 class _Charge:
-    """Set ``usd`` to what the call really cost; left at 0 when it failed."""
+    """Set ``usd`` to what the call cost: the bill, or its reservation when it was abandoned
+    (``abandoned``: sent, then given up on, so it may be billed); left at 0 when nothing was billed."""
 
     usd: float = 0.0
+    abandoned: bool = False

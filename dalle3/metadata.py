@@ -12,11 +12,14 @@ from __future__ import annotations
 import io
 import json
 import struct
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+
+from dalle3.images import too_many_pixels
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYWORD = "parameters"
@@ -52,14 +55,18 @@ def read_parameters(source: str | Path | bytes) -> dict[str, Any] | None:
     a truncated file — answers None rather than raising.
     """
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
-            raw = image.info.get(KEYWORD) if image.format == "PNG" else None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # images.MAX_PIXELS is lower
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+                if too_many_pixels(image.size):  # lazy open: nothing decoded yet; refuse before anything is
+                    return None
+                raw = image.info.get(KEYWORD) if image.format == "PNG" else None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     if not raw:
         return None
     try:
         data = json.loads(str(raw))
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested JSON: no parameters, not a crash
         return None
     return data if isinstance(data, dict) and isinstance(data.get("prompt"), str) else None

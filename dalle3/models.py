@@ -10,6 +10,7 @@ a known family's prefix is served with that family's rules, labelled so.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
@@ -261,10 +262,24 @@ ALL_EXTRAS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 })
 
 
+# What an id outside the table may look like (OpenAI's ids are lower-case letters,
+# digits, dots, dashes): model ids come from PNGs people drop in and from the
+# endpoint's listing, and end up in labels and status text.
+MODEL_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
 def resolve(model_id: str) -> ModelProfile | None:
-    """The profile for ``model_id``: listed, or borrowed from its family by prefix."""
+    """The profile for ``model_id``: listed, or borrowed from its family by prefix.
+
+    An id outside the table must match :data:`MODEL_ID_PATTERN` as a whole, so
+    text such as ``gpt-image-2 ![x](http://host/p.png)`` is never a model.
+    """
+    if not isinstance(model_id, str):
+        return None
     if model_id in MODELS:
         return MODELS[model_id]
+    if not MODEL_ID_PATTERN.fullmatch(model_id):
+        return None
     for prefix, base_id in FAMILY_PREFIXES:
         if model_id.startswith(prefix):
             base = MODELS[base_id]
@@ -276,9 +291,24 @@ def resolve(model_id: str) -> ModelProfile | None:
     return None
 
 
+_DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def image_models(listing: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The entries of a ``GET /models`` listing that this app can drive."""
-    return {str(m["id"]): dict(m) for m in listing if resolve(str(m.get("id", ""))) is not None}
+    """The entries of a ``GET /models`` listing that this app can drive.
+
+    Each keeps only what the app shows, checked: its ``id`` (see :func:`resolve`)
+    and a ``shutdown_date`` written YYYY-MM-DD.
+    """
+    offered: dict[str, dict[str, Any]] = {}
+    for entry in listing:
+        model_id, shutdown = entry.get("id"), entry.get("shutdown_date")
+        if resolve(model_id) is None:
+            continue
+        offered[model_id] = {"id": model_id}
+        if isinstance(shutdown, str) and _DATE_PATTERN.fullmatch(shutdown):
+            offered[model_id]["shutdown_date"] = shutdown
+    return offered
 
 
 def closest_settings(profile: ModelProfile, quality: str, size: str) -> tuple[str, str]:
@@ -291,12 +321,26 @@ def closest_settings(profile: ModelProfile, quality: str, size: str) -> tuple[st
     return new_quality, new_size
 
 
+def quoted(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: outside values go into messages bounded."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's 4300-digit conversion limit
+        return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+_SIZE_PATTERN = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")
+
+
 def parse_size(size: str) -> tuple[int, int] | None:
-    """``"1536x864"`` -> (1536, 864); None when it is not ``WxH`` in digits."""
-    width, sep, height = size.partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        return None
-    return int(width), int(height)
+    """``"1536x864"`` -> (1536, 864); None when it is not ``WxH`` in ASCII digits.
+
+    ``str.isdigit`` would pass superscript, fullwidth and Arabic-Indic digits
+    (which ``int`` then rejects or silently converts); five digits bound the edge.
+    """
+    match = _SIZE_PATTERN.fullmatch(size) if isinstance(size, str) else None
+    return (int(match[1]), int(match[2])) if match else None
 
 
 def size_problem(profile: ModelProfile, size: str) -> str | None:
@@ -306,10 +350,10 @@ def size_problem(profile: ModelProfile, size: str) -> str | None:
     allowed = ", ".join(profile.sizes)
     rule = profile.custom_size
     if rule is None:
-        return f"Size {size!r} is not available for {profile.id}. Choose one of: {allowed}."
+        return f"Size {quoted(size)} is not available for {profile.id}. Choose one of: {allowed}."
     parsed = parse_size(size)
     if parsed is None:
-        return f"Size {size!r} is not a preset ({allowed}) or a custom size written WIDTHxHEIGHT, e.g. 1536x864."
+        return f"Size {quoted(size)} is not a preset ({allowed}) or a custom size written WIDTHxHEIGHT in digits 0-9, e.g. 1536x864."
     w, h = parsed
     if w % rule.multiple or h % rule.multiple:
         return f"Size {size}: width and height must both be multiples of {rule.multiple}."

@@ -17,7 +17,7 @@ from dalle3.models import (ALL_EXTRAS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS, Mod
 from dalle3.params import profile_for, validate
 from dalle3.session import SessionState
 from dalle3.settings import Settings
-from dalle3.status import cost_line, session_total
+from dalle3.status import cost_line, inert, session_total
 
 QUALITY_HINTS = {
     "standard": "standard: the usual detail, cheaper",
@@ -105,20 +105,21 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
     profile = profile_for(model_id)
     new_quality, new_size = closest_settings(profile, quality or profile.default_quality,
                                              size or profile.default_size)
+    model = inert(profile.id)  # the note is Markdown; ids from a PNG or the endpoint are shown, never read
     notes = []
     if remapped and quality and new_quality != quality:
-        notes.append(f"Quality {quality} → {new_quality}.")
+        notes.append(f"Quality {inert(str(quality))} → {inert(new_quality)}.")
     if remapped and size and new_size != size:
-        notes.append(f"Size {size} → {new_size}.")
+        notes.append(f"Size {inert(str(size))} → {inert(new_size)}.")
     if not profile.styles:
-        notes.append(f"{profile.id} has no style setting (it is a DALL·E 3 option), so none is sent.")
+        notes.append(f"{model} has no style setting (it is a DALL·E 3 option), so none is sent.")
     if profile.custom_size:
         notes.append(f"Size: pick a preset or type {profile.custom_size.describe()}.")
     if profile.lifecycle == "retired":
-        notes.append(f"OpenAI retired {profile.id} on {profile.shutdown}; it works only on endpoints that "
-                     f"still serve it. Its successor is {profile.successor}.")
+        notes.append(f"OpenAI retired {model} on {profile.shutdown}; it works only on endpoints that "
+                     f"still serve it. Its successor is {inert(profile.successor or '')}.")
     if profile.assumed_from:
-        notes.append(f"{profile.id}: {profile.note}.")
+        notes.append(f"{model}: {inert(profile.note)}.")
     chosen = extras or {}
     extra_views = {}
     for name in EXTRA_NAMES:
@@ -206,7 +207,7 @@ def banner_text(settings: Settings) -> str:
                 "locally and nothing is charged. Put `OPENAI_API_KEY` in `.env` (or the Space's "
                 "secrets), or paste your own key under *Your OpenAI API key* below.")
     cap = f" Spending cap: ${settings.max_spend_usd:.2f}." if settings.max_spend_usd is not None else ""
-    return f"Server key configured — images are made by {settings.base_url}.{cap}"
+    return f"Server key configured — images are made by {inert(settings.base_url_shown)}.{cap}"
 
 
 def switched_text(before: ModelView, after: ModelView) -> str:

@@ -8,11 +8,13 @@ frozen, hashable value: it is also the result-cache key.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from dalle3.errors import ValidationError
-from dalle3.models import DEFAULT_MODEL, DEFAULT_STYLE, ModelProfile, resolve, size_problem
+from dalle3.models import DEFAULT_MODEL, DEFAULT_STYLE, ModelProfile, quoted, resolve, size_problem
 
 SEED_MAX = 2_147_483_647
 
@@ -52,23 +54,38 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_SEED_TEXT = re.compile(r"[0-9]{1,10}")
+
+
 def parse_seed(seed: Any) -> int:
-    """An int in 0..2147483647; floats that are whole numbers (Gradio's Number) pass."""
+    """An int in 0..2147483647.
+
+    Accepted: ints; floats that are whole numbers (Gradio's Number sends 7.0);
+    text of ASCII digits (API callers and PNGs from other tools write "7").
+    Refused with a message: booleans (``True`` is an int to Python, not a
+    seed), NaN and infinities, fractional numbers (never rounded), any other
+    digits (superscript, fullwidth, Arabic-Indic) and anything else.
+    """
+    problem = f"Seed must be a whole number from 0 to {SEED_MAX}; got {quoted(seed)}."
     if isinstance(seed, bool):
-        seed = None
-    if isinstance(seed, float) and seed.is_integer():
+        raise ValidationError(f"Seed must be a whole number from 0 to {SEED_MAX}, not a yes/no value.")
+    if isinstance(seed, float):
+        if not math.isfinite(seed) or not seed.is_integer():
+            raise ValidationError(problem)
         seed = int(seed)
-    if isinstance(seed, str) and seed.strip().lstrip("-").isdigit():
+    elif isinstance(seed, str):
+        if not _SEED_TEXT.fullmatch(seed.strip()):
+            raise ValidationError(problem)
         seed = int(seed.strip())
     if not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise ValidationError(f"Seed must be a whole number from 0 to {SEED_MAX}; got {seed!r}.")
+        raise ValidationError(problem)
     return seed
 
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...], model: str, hint: str = "") -> str:
     if value not in allowed:
         raise ValidationError(
-            f"{name.capitalize()} {value!r} is not available for {model}. "
+            f"{name.capitalize()} {quoted(value)} is not available for {model}. "
             f"Choose one of: {', '.join(allowed)}.{hint}"
         )
     return value
@@ -80,7 +97,7 @@ def profile_for(model: Any) -> ModelProfile:
     if profile is None:
         from dalle3.models import MODELS
 
-        raise ValidationError(f"Unknown model {model!r}. Known models: {', '.join(MODELS)}.")
+        raise ValidationError(f"Unknown model {quoted(model)}. Known models: {', '.join(MODELS)}.")
     return profile
 
 
@@ -109,14 +126,16 @@ def validate(
         )
     seed = parse_seed(seed)
     quality = profile.default_quality if _blank(quality) else quality
-    quality = _choice("quality", quality, profile.qualities, profile.id, _QUALITY_HINTS.get(quality, ""))
+    quality = _choice("quality", quality, profile.qualities, profile.id, _QUALITY_HINTS.get(quality, "") if isinstance(quality, str) else "")
     if profile.styles:
         style = _choice("style", profile.default_style if _blank(style) else style, profile.styles, profile.id)
     else:
         style = None
     size = profile.default_size if _blank(size) else size
-    if not isinstance(size, str) or (problem := size_problem(profile, size)):
-        raise ValidationError(problem or f"Size must be text like 1024x1024; got {size!r}.")
+    if not isinstance(size, str):
+        raise ValidationError(f"Size must be text like 1024x1024; got {quoted(size)}.")
+    if problem := size_problem(profile, size):
+        raise ValidationError(problem)
     chosen: dict[str, str] = dict(profile.extra_defaults)
     for name, value in (extras or {}).items():
         if _blank(value):

@@ -49,17 +49,37 @@ def estimate(profile: ModelProfile, quality: str, size: str) -> Price | None:
     return Price(base * parsed[0] * parsed[1] / _PRESET_PIXELS, estimate=True)
 
 
+class _BadUsage(Exception):
+    pass
+
+
+def _tokens(value: Any) -> int:
+    """A token count from the answer: a whole, non-negative number, or the bill is unreadable."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _BadUsage
+    return value
+
+
 def from_usage(profile: ModelProfile, usage: Mapping[str, Any] | None) -> Price | None:
-    """The exact bill from a GPT Image response's ``usage`` × the model's token prices."""
+    """The exact bill from a GPT Image response's ``usage`` × the model's token prices.
+
+    None when there is no usage or it is not made of whole, non-negative counts
+    (a negative bill must never lower the spend ledger's total).
+    """
     prices = profile.token_prices
     if prices is None or not usage:
         return None
-    details = usage.get("input_tokens_details") or {}
-    text_in = int(details.get("text_tokens", usage.get("input_tokens", 0)) or 0)
-    image_in = int(details.get("image_tokens", 0) or 0)
-    out_details = usage.get("output_tokens_details") or {}
-    image_out = int(out_details.get("image_tokens", usage.get("output_tokens", 0)) or 0)
-    text_out = int(out_details.get("text_tokens", 0) or 0)
+    try:
+        details = usage.get("input_tokens_details") or {}
+        out_details = usage.get("output_tokens_details") or {}
+        text_in = _tokens(details.get("text_tokens", usage.get("input_tokens")))
+        image_in = _tokens(details.get("image_tokens"))
+        image_out = _tokens(out_details.get("image_tokens", usage.get("output_tokens")))
+        text_out = _tokens(out_details.get("text_tokens"))
+    except (_BadUsage, AttributeError):
+        return None
     usd = (text_in * prices.text_input + image_in * prices.image_input
            + image_out * prices.image_output + text_out * prices.text_output) / 1_000_000
     return Price(usd)
@@ -70,9 +90,26 @@ def charged(profile: ModelProfile, quality: str, size: str, usage: Mapping[str, 
     return from_usage(profile, usage) or estimate(profile, quality, size) or Price(0.0, estimate=True)
 
 
-def worst_case(profile: ModelProfile, quality: str, size: str) -> float:
-    """The most one image may cost: what the spend cap reserves before the call."""
-    top = "high" if quality == "auto" and "high" in profile.qualities else quality
-    price = estimate(profile, top, size) or estimate(profile, top, profile.default_size)
-    # Token bills can exceed the table's estimate; reserve with headroom.
-    return price.usd * (1.5 if price.estimate else 1.0) if price else 1.0
+# A token bill can be several times the table's estimate for the quality asked
+# (a ``low`` image billed like a ``medium`` one): the cap reserves the highest
+# quality's figure for the size, times this.
+TOKEN_HEADROOM = 2.0
+
+
+def worst_case(profile: ModelProfile, quality: str, size: str, prompt: str = "") -> float:
+    """The most one image may cost: what the spend cap reserves before the call.
+
+    DALL·E's flat per-image price is exact. For every other model the figure is
+    the highest quality's estimate for ``size`` (for ``auto``, the largest
+    preset) × :data:`TOKEN_HEADROOM`, plus the prompt's text tokens counted as at
+    most one per UTF-8 byte (a tokenizer never makes more). ``quality`` matters
+    only for DALL·E: for the others a bill does not follow the quality asked.
+    """
+    if profile.billing == "image":
+        exact = estimate(profile, quality, size)
+        return exact.usd if exact else max(profile.image_prices.values(), default=1.0)
+    sizes = [s for s in profile.sizes if s != "auto"] if size == "auto" else [size]
+    figures = [p.usd for q in profile.qualities for s in sizes if (p := estimate(profile, q, s)) is not None]
+    highest = max(figures, default=max(profile.image_prices.values(), default=1.0))
+    text = len(prompt.encode("utf-8")) * profile.token_prices.text_input / 1_000_000 if profile.token_prices else 0.0
+    return highest * TOKEN_HEADROOM + text

@@ -7,12 +7,15 @@ variable, rather than failing later on the first click.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from dalle3.errors import ConfigurationError
+from urllib.parse import urlsplit
+
+from dalle3.errors import ConfigurationError, shown_url
 from dalle3.models import DEFAULT_MODEL, MODELS, resolve
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -35,6 +38,11 @@ class Settings:
     default_model: str = DEFAULT_MODEL
 
     @property
+    def base_url_shown(self) -> str:
+        """The endpoint as banners, messages and the CLI show it: no userinfo, query or fragment."""
+        return shown_url(self.base_url)
+
+    @property
     def simulated(self) -> bool:
         """True when generation uses the offline simulator (forced, or no server key)."""
         return self.offline or not self.api_key
@@ -48,8 +56,8 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type, minim
         value = kind(raw)
     except ValueError:
         raise ConfigurationError(f"{name}={raw!r} is not a {'whole ' if kind is int else ''}number.") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name}={raw!r} must be at least {minimum}.")
+    if not math.isfinite(value) or value < minimum:  # "nan" < 0 is False: a NaN cap would be no cap
+        raise ConfigurationError(f"{name}={raw!r} must be a finite number of at least {minimum}.")
     return value
 
 
@@ -70,6 +78,22 @@ def parse_auth(raw: str, name: str = "DALLE3_AUTH") -> tuple[str, str]:
     return user, password
 
 
+def check_base_url(url: str) -> str:
+    """``url`` if it can serve as the endpoint; the message never repeats it (it may hold a password)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError("OPENAI_BASE_URL must be an http:// or https:// address with a host, "
+                                 "such as https://api.openai.com/v1.")
+    if parts.query or parts.fragment or "#" in url or any(c.isspace() or ord(c) < 32 for c in url):
+        raise ConfigurationError("OPENAI_BASE_URL must not contain a query (?…), a fragment (#…) or spaces: "
+                                 "the app adds /images/generations to it.")
+    return url
+
+
 def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
     """Read settings from ``env`` (default: ``os.environ`` after loading ``.env``)."""
     if env is None:
@@ -78,9 +102,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
 
             load_dotenv(find_dotenv(usecwd=True), override=False)  # the real environment wins
         env = os.environ
-    base_url = env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"OPENAI_BASE_URL={base_url!r} must start with http:// or https://.")
+    base_url = check_base_url(env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL)
     timeout = _number(env, "DALLE3_TIMEOUT_S", 120.0, float, 1)
     out = env.get("DALLE3_OUTPUT_DIR")
     spend = _number(env, "DALLE3_MAX_SPEND_USD", -1.0, float, 0)

@@ -40,9 +40,9 @@ def inert(text: str) -> str:
 def success(result: GenerationResult, saved: bool = True) -> str:
     """Revised prompt, time, cost, request id, saved file name — or the cache/simulator notice."""
     req = result.request
-    head = f"**{'Simulated' if result.simulated else 'Done'}** · {req.model} · {req.size} · {req.quality}"
-    if req.style:
-        head += f" · {req.style}"
+    # validated values, escaped all the same: a model id may come from a dropped PNG or the endpoint
+    head = " · ".join([f"**{'Simulated' if result.simulated else 'Done'}**",
+                       *(inert(v) for v in (req.model, req.size, req.quality, req.style) if v)])
     lines = [head]
     if result.cached:
         made = dt.datetime.fromtimestamp(result.created).strftime("%H:%M:%S") if result.created else "earlier"
@@ -63,7 +63,7 @@ def success(result: GenerationResult, saved: bool = True) -> str:
         lines.append(f"Saved as `{_FILE_UNSAFE.sub('', result.file_name)}`")
     profile = resolve(req.model)
     if profile and profile.assumed_from:
-        lines.append(f"Note: {req.model} is not in the model table; {profile.note}.")
+        lines.append(f"Note: {inert(req.model)} is not in the model table; {inert(profile.note)}.")
     return "\n\n".join(lines)
 
 

@@ -4,11 +4,20 @@ Chooses the backend (the visitor's own key, the server key, or the offline
 simulator), answers repeats from the cache for free, makes identical
 concurrent requests pay once, holds the spend cap on the server key, embeds
 the settings into the PNG without re-encoding it, and saves it.
+
+The cache and the single-flight are keyed by who pays: "server", "simulator",
+or a salted hash of the visitor's own key. A visitor with no key or a bad key
+never receives an image another payer made, nor learns ("returned from
+cache") which prompts they ran. The hash is an HMAC with a salt drawn once per
+process, so the key itself is never kept and the hash is useless elsewhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 import tempfile
 import threading
 import time
@@ -20,6 +29,7 @@ from typing import Any, Hashable, Iterator
 from dalle3 import metadata, pricing, simulator
 from dalle3.cache import LRUCache
 from dalle3.client import ApiImage, ImagesClient
+from dalle3.errors import DalleError
 from dalle3.ledger import LEDGER_NAME, SpendLedger
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.pricing import Price
@@ -29,6 +39,7 @@ from dalle3.version import __version__
 
 SIMULATOR = "simulator"
 OPENAI = "openai"
+SERVER_PAYER = "server"
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class Studio:
         self.ledger = SpendLedger(self.output_dir / LEDGER_NAME, settings.max_spend_usd)
         self._guard = threading.Lock()
         self._inflight: dict[Hashable, threading.Lock] = {}
+        self._payer_salt = secrets.token_bytes(32)
 
     def backend_for(self, own_key: str | None) -> str:
         """Which backend a call with ``own_key`` (maybe None) would use."""
@@ -75,11 +87,20 @@ class Studio:
             return SIMULATOR
         return OPENAI
 
+    def payer(self, own_key: str | None) -> str:
+        """Who pays for a call with ``own_key``: "simulator", "server", or "own:" + a salted hash of the key."""
+        own_key = (own_key or "").strip() or None
+        if self.backend_for(own_key) == SIMULATOR:
+            return SIMULATOR
+        if own_key is None:
+            return SERVER_PAYER
+        return "own:" + hmac.new(self._payer_salt, own_key.encode("utf-8"), hashlib.sha256).hexdigest()
+
     def generate(self, request: GenerationRequest, own_key: str | None = None) -> GenerationResult:
         """Make (or recall) the image for ``request``; raises DalleError subclasses."""
         own_key = (own_key or "").strip() or None
         backend = self.backend_for(own_key)
-        key = (backend, self.settings.base_url if backend == OPENAI else "", request)
+        key = (self.payer(own_key), self.settings.base_url if backend == OPENAI else "", request)
         started = time.perf_counter()
         if hit := self._cached(key, started):
             return hit
@@ -104,10 +125,20 @@ class Studio:
         if own_key:
             image = self.client.generate(request, own_key)
             return image, pricing.charged(profile, request.quality, request.size, image.usage)
-        with self.ledger.hold(pricing.worst_case(profile, request.quality, request.size)) as charge:
-            image = self.client.generate(request, self.settings.api_key or "")
+        reserved = pricing.worst_case(profile, request.quality, request.size, request.prompt)
+        with self.ledger.hold(reserved) as charge:
+            try:
+                # under a cap, a retry after a timed-out send could pay twice for one reservation
+                image = self.client.generate(request, self.settings.api_key or "",
+                                             retry_after_send=self.ledger.cap is None)
+            except DalleError as exc:
+                if exc.abandoned:  # sent, then given up on: it may be billed, so it counts
+                    charge.usd, charge.abandoned = reserved, True
+                raise
             cost = pricing.charged(profile, request.quality, request.size, image.usage)
-            charge.usd = cost.usd
+            bill = pricing.from_usage(profile, image.usage)
+            # settle at the real bill; without a readable one, only DALL·E's flat price is exact
+            charge.usd = bill.usd if bill else (cost.usd if profile.billing == "image" else reserved)
         return image, cost
 
     def _cached(self, key: Hashable, started: float) -> GenerationResult | None:

@@ -30,7 +30,8 @@ Fake-specific choices (documented so tests can rely on them):
   ``background: "auto"`` (or omitted) is reported as ``"opaque"``; ``size:
   "auto"`` renders 1024x1024.
 * GPT Image output tokens are ``round(base * width * height / 1048576) * n``
-  with ``base`` = 272 (low), 1056 (medium), 4160 (high); input tokens are
+  with ``base`` = 272 (low), 1056 (medium), 4160 (high) for the quality asked
+  (or :attr:`FakeOpenAI.billed_quality` when set); input tokens are
   ``max(1, len(prompt) // 4)`` (all text, no image tokens).
 * ``stream: true`` is answered with 400 (param ``stream``): SSE is not faked.
 """
@@ -744,6 +745,9 @@ class FakeOpenAI:
         #: Bytes every success answers with (unless its Outcome has ``image``); None: render one.
         self.default_image: bytes | None = None
         self.retired_models: set[str] = set()
+        #: Bill every GPT Image answer's ``usage`` as this quality, whatever was asked (a real
+        #: bill can exceed the estimate for the quality asked); None: bill the quality asked.
+        self.billed_quality: str | None = None
         self.models: list[dict[str, Any]] = _default_models()
         self.models_outcome: Outcome | None = None
         self._lock = threading.Lock()
@@ -1051,7 +1055,8 @@ class FakeOpenAI:
                 width, height, fmt, background == "transparent")
             items = [self._image_item(image, fmt, force_url) for _ in range(n)]
             input_tokens = max(1, len(prompt) // 4)
-            per_image = round(OUTPUT_TOKENS_PER_MEGAPIXEL[quality] * width * height / _MEGAPIXEL)
+            billed = self.billed_quality or quality
+            per_image = round(OUTPUT_TOKENS_PER_MEGAPIXEL[billed] * width * height / _MEGAPIXEL)
             output_tokens = per_image * n
             payload: dict[str, Any] = {
                 "created": created,

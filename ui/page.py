@@ -9,6 +9,7 @@ import gradio as gr
 
 from dalle3 import Studio, page
 from dalle3.discovery import Discovery
+from dalle3.images import install_pillow_limit
 from dalle3.session import SessionState
 from ui.api import wire_api
 from ui.guard import guard_middleware
@@ -36,6 +37,7 @@ MAX_UPLOAD = "20mb"
 def build(studio: Studio) -> gr.Blocks:
     """The page for ``studio``; one Blocks per process."""
     settings = studio.settings
+    install_pillow_limit()
     discovery = Discovery(studio.client)
     if settings.api_key and not settings.offline:  # in the background: never delays the first page
         threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()

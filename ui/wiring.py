@@ -10,6 +10,7 @@ import gradio as gr
 from dalle3 import DalleError, Studio, page, status
 from dalle3.discovery import Discovery
 from dalle3.errors import ModelUnavailableError
+from dalle3.images import image_size
 from dalle3.metadata import read_parameters
 from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX
@@ -147,6 +148,10 @@ def wire_restore(c: Controls) -> None:
     def on_upload(path: str | None, state: SessionState) -> Updates:
         if not path:
             return {}
+        try:
+            image_size(path)  # from the header: a pixel bomb is refused before anything decodes it
+        except DalleError as exc:
+            return {c.status: f"{page.NO_PARAMETERS} {status.inert(exc.user_message)}"}
         restored = page.restore(read_parameters(path))
         if restored is None:
             return {c.status: page.NO_PARAMETERS}
