@@ -139,7 +139,7 @@ def wire_restore(c: Controls) -> None:
         entry = state.history[evt.index] if evt.index < len(state.history) else None
         restored = page.restore(entry.parameters) if entry else None
         if entry is None or restored is None:
-            return {}
+            return {c.status: gr.update()}  # Gradio reads an empty dict as one positional value
         return {**restored_updates(restored, state), c.result: entry.path,
                 c.status: "Settings restored from the history."}
 
@@ -147,7 +147,7 @@ def wire_restore(c: Controls) -> None:
 
     def on_upload(path: str | None, state: SessionState) -> Updates:
         if not path:
-            return {}
+            return {c.status: gr.update()}
         try:
             image_size(path)  # from the header: a pixel bomb is refused before anything decodes it
         except DalleError as exc:
@@ -170,7 +170,7 @@ def wire_keys(demo: gr.Blocks, c: Controls, studio: Studio, discovery: Discovery
         key = data[c.own_key]
         use = key or settings.api_key
         if settings.offline or not use:
-            return {}
+            return {c.model: gr.update()}
         listing = discovery.listing(use)
         if listing.problem or listing.offered is None:
             return {c.model: gr.update(choices=page.model_choices()), c.model_note: listing.problem or ""}
