@@ -306,6 +306,7 @@ def test_retired_model_offers_a_switch_to_its_successor(studio, fake):
     switch.click()
     expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
     expect(pg.locator("#quality input[value=high]")).to_be_checked()
+    expect(markdown(pg, "status")).to_contain_text("Switched to gpt-image-2: quality hd → high")
     expect(switch).to_be_hidden()
     expect(pg.locator("#style")).to_be_hidden()
     assert radio_choices(pg, "quality") == ["low", "medium", "high", "auto"]
@@ -342,3 +343,73 @@ def test_seed_out_of_range_is_explained_in_the_status_and_nothing_is_sent(studio
     status = run_generation(pg)
     assert "0 to 2147483647" in status and fake.generation_count == 0
     assert_no_error_shown(pg)
+
+
+# --- first contact (issue 11) -------------------------------------------------------------------
+
+@pytest.fixture
+def without_default(fake, tmp_path):
+    """An app whose endpoint lists no dall-e-3 (as OpenAI today), started fresh so it asks anew."""
+    listed = fake.models
+    fake.models = [m for m in listed if m["id"] != "dall-e-3"]
+    try:
+        with served_page(app_settings(fake.base_url, tmp_path / "outputs")) as handle:
+            yield handle
+    finally:
+        fake.models = listed
+
+
+def test_page_starts_on_the_successor_when_the_endpoint_lacks_the_default(page, without_default, fake):
+    pg = open_app(page, without_default.url)
+    expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
+    expect(markdown(pg, "model_note")).to_contain_text("dall-e-3 is not offered by this endpoint; using gpt-image-2")
+    assert radio_choices(pg, "quality") == ["low", "medium", "high", "auto"]
+    text_input(pg, "prompt").fill("A red kite over a green hill")
+    status = run_generation(pg)
+    assert "Done" in status and "gpt-image-2" in status, status
+    assert fake.requests[-1].json["model"] == "gpt-image-2"
+    assert_no_error_shown(pg)
+
+
+def test_the_page_refuses_before_the_click_what_the_api_would(studio, fake, tmp_path):
+    pg = studio
+    text_input(pg, "prompt").fill("x" * 4001)
+    expect(markdown(pg, "char_count")).to_contain_text("1 over the limit")
+    text_input(pg, "prompt").fill("A quiet pond")
+    text_input(pg, "seed").fill("5.5")
+    status = run_generation(pg)
+    assert "whole number" in status and fake.generation_count == 0, status
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not an image at all")
+    pg.locator("#upload input[type=file]").set_input_files(str(junk))
+    expect(markdown(pg, "status")).to_contain_text("No dalle3 studio settings found")
+    assert_no_error_shown(pg)
+
+
+def test_a_repeat_answers_from_the_cache_and_history_agrees(studio, fake):
+    pg = studio
+    choose_radio(pg, "seed_control", "fixed")
+    text_input(pg, "prompt").fill("A lantern in the fog")
+    first = run_generation(pg)
+    assert "Done" in first, first
+    again = run_generation(pg)
+    assert "Same inputs as the image made at" in again and fake.generation_count == 1, again
+    expect(pg.locator("#history img")).to_have_count(1)
+    expect(markdown(pg, "cost")).to_contain_text("(1 image)")
+    assert_no_error_shown(pg)
+
+
+def test_on_a_phone_the_result_is_in_view_after_generate(browser, served, fake):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        pg = open_app(context.new_page(), served.url)
+        text_input(pg, "prompt").fill("A paper boat on a puddle")
+        run_generation(pg)
+        wait_image_loaded(pg)
+        box = pg.locator("#result").bounding_box()
+        assert box is not None and 0 <= box["y"] < 844, box
+        model_box = pg.locator("#model").bounding_box()
+        assert model_box is not None and model_box["x"] + model_box["width"] <= 390, model_box
+        pg.screenshot(path=str(SCREENSHOTS.parent / "phone.png"), full_page=False)
+    finally:
+        context.close()

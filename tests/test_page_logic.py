@@ -131,3 +131,9 @@ def test_banner_says_where_images_come_from_and_never_shows_the_key():
 def test_switch_offer_names_the_settings_it_will_use():
     assert page.switch_label("gpt-image-2", "hd", "1792x1024") == \
         "Switch to gpt-image-2 (quality high, size 1792x1024; style has no counterpart)"
+
+
+def test_cost_line_explains_an_invalid_size_instead_of_pricing_it():
+    text = page.cost_text("gpt-image-2", "medium", "1000x1000", SessionState())
+    assert text.startswith("This image: no price — Size 1000x1000") and "multiples of 16" in text
+    assert "$" not in text.split("·")[0]

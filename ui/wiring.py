@@ -66,9 +66,9 @@ def wire_models(c: Controls) -> None:
         view = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session], remapped=False)
         return {c.cost: view.cost, c.model_note: view.note}
 
-    for control in (c.quality, c.size):
-        control.input(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note],
-                      show_progress="hidden", preprocess=False, **PRIVATE)
+    for trigger in (c.quality.input, c.size.input):
+        trigger(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note],
+                show_progress="hidden", preprocess=False, **PRIVATE)
     # prompt.change, not .input: Gradio 6's Textbox fires `input` only on keypress, so paste,
     # Backspace and restored settings would leave the count stale.
     for trigger in (c.prompt.change, c.model.change):
