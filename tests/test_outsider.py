@@ -15,6 +15,7 @@ import pytest
 import requests
 from gradio_client import Client
 
+from dalle3 import page
 from tests.app_process import app_process
 from tests.fake_openai import FakeOpenAI
 
@@ -107,3 +108,51 @@ def test_upload_limit_refuses_a_large_file(guarded):
     answer = session.post(f"{guarded.url}gradio_api/upload", files={"files": ("big.png", big, "image/png")},
                           timeout=60)
     assert answer.status_code == 413
+
+
+def _call(url: str, data: list, raw: str | None = None) -> tuple[int, str]:
+    """A plain HTTP /call/generate: the POST's status and, when accepted, the result stream's text."""
+    body = raw if raw is not None else json.dumps({"data": data})
+    answer = requests.post(f"{url}gradio_api/call/generate", data=body,
+                           headers={"Content-Type": "application/json"}, timeout=10)
+    if not answer.ok:
+        return answer.status_code, answer.json()["error"]
+    return answer.status_code, requests.get(f"{url}gradio_api/call/generate/{answer.json()['event_id']}",
+                                            timeout=30).text
+
+
+ARGUMENTS = list(page.api_arguments())
+
+
+def inputs(**given: object) -> list:
+    """All of /generate's inputs in order, "" (the model's default) where not given."""
+    return [given.get(name, "") for name in ARGUMENTS]
+
+
+@pytest.mark.parametrize("delta", [-8, -1, 1, 2])
+def test_a_call_with_the_wrong_number_of_inputs_gets_a_sentence(public, delta):
+    app, _ = public
+    count = len(ARGUMENTS) + delta
+    code, text = _call(app.url, ["a fox"] + [""] * (count - 1))
+    assert code == 422 and f"takes exactly {len(ARGUMENTS)} inputs in this order: prompt, seed" in text, text
+    assert "Traceback" not in app.log_text()
+
+
+@pytest.mark.parametrize("seed", [True, 5.5, "1e3", "NaN"])
+def test_hostile_seeds_end_as_plain_messages(public, seed):
+    app, fake = public
+    fake.reset()
+    row = inputs(prompt="a fox", seed=seed)
+    raw = json.dumps({"data": row}).replace('"NaN"', "NaN")  # a bare NaN, as JavaScript-ish clients send
+    code, text = _call(app.url, row, raw)
+    assert code == 200 and "event: error" in text and '"error": null' not in text and "Seed" in text, text
+    assert fake.generation_count == 0 and "Traceback" not in app.log_text()
+
+
+def test_non_ascii_digits_in_a_size_are_refused_not_sent(public):
+    app, fake = public
+    fake.reset()
+    for size in ("１０２４x1024", "1024x10２4", "١٠٢٤x1024", "1024x1024²"):
+        code, text = _call(app.url, inputs(prompt="a fox", seed=0, size=size, model="gpt-image-2"))
+        assert code == 200 and "event: error" in text and "Size" in text, (size, text)
+    assert fake.generation_count == 0

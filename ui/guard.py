@@ -1,7 +1,10 @@
-"""A small ASGI guard in front of Gradio: slow password guessing, keep MCP behind the login.
+"""A small ASGI guard in front of Gradio: slow password guessing, keep MCP behind the login,
+answer a malformed API call with a sentence.
 
-Gradio's ``/login`` answers a wrong password at once, so 200 guesses take two seconds; and
-with ``--mcp`` its MCP routes answer without any login. Gradio's ``auth`` callable sees only
+Gradio's ``/login`` answers a wrong password at once, so 200 guesses take two seconds; with
+``--mcp`` its MCP routes answer without any login; and a ``/call/generate`` with one input
+too few ends in a traceback on the server and ``{"error": null}`` for the caller, while one
+too many is silently cut. Gradio's ``auth`` callable sees only
 the user name and password, not who is asking, so the per-client rules live here, as ASGI
 middleware (pure ASGI, not Starlette's ``BaseHTTPMiddleware``, so the server-sent events
 Gradio streams pass through untouched).
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
+import json
 import time
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable
@@ -73,16 +77,24 @@ def _basic_ok(scope: Scope, auth: tuple[str, str]) -> bool:
         password.encode(), auth[1].encode())
 
 
+MAX_CALL_BODY = 4 * 1024 * 1024  # a 32,000-character prompt is far below this
+
+
 class Guard:
-    def __init__(self, app: Callable, auth: tuple[str, str] | None) -> None:
+    def __init__(self, app: Callable, auth: tuple[str, str] | None, api_inputs: tuple[str, ...]) -> None:
         self.app = app
         self.auth = auth
+        self.api_inputs = api_inputs
         self.throttle = LoginThrottle()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.auth is None:
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path, client = scope.get("path", ""), _client(scope)
+        if scope.get("method") == "POST" and path.rstrip("/").endswith(("/call/generate", "/run/generate")):
+            return await self._api_call(scope, receive, send)
+        if self.auth is None:
+            return await self.app(scope, receive, send)
         if "/gradio_api/mcp" in path:
             await asyncio.sleep(self.throttle.delay_s(client))
             ok = _basic_ok(scope, self.auth)
@@ -106,6 +118,44 @@ class Guard:
         return await self.app(scope, receive, send)
 
 
+    async def _api_call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the number of inputs of a plain HTTP call before Gradio sees it."""
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > MAX_CALL_BODY:
+                return await _refuse(send, 413, "The request is too large for /generate.")
+            if not message.get("more_body"):
+                break
+        try:
+            data = json.loads(body).get("data")
+        except (ValueError, AttributeError, RecursionError):
+            data = None
+        if not isinstance(data, list) or len(data) != len(self.api_inputs):
+            got = f"{len(data)} inputs" if isinstance(data, list) else "no list of inputs"
+            return await _refuse(send, 422, f"/generate takes exactly {len(self.api_inputs)} inputs in this "
+                                            f"order: {', '.join(self.api_inputs)} (send \"\" for a default); "
+                                            f"got {got}.")
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        return await self.app(scope, replay, send)
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def _deny(send: Send) -> None:
     body = b'{"error": "This server needs a login: send the DALLE3_AUTH user and password as HTTP Basic auth."}'
     await send({"type": "http.response.start", "status": 401,
@@ -113,6 +163,6 @@ async def _deny(send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def guard_middleware(settings: Settings) -> Middleware:
-    """The guard for ``launch(app_kwargs={"middleware": [...]})``."""
-    return Middleware(Guard, auth=settings.auth)
+def guard_middleware(settings: Settings, api_inputs: tuple[str, ...]) -> Middleware:
+    """The guard for ``launch(app_kwargs={"middleware": [...]})``; ``api_inputs`` names /generate's inputs."""
+    return Middleware(Guard, auth=settings.auth, api_inputs=api_inputs)

@@ -59,4 +59,4 @@ def launch_options(studio: Studio) -> dict[str, Any]:
     files a handler returned to a visitor (copied into its cache under an unguessable name).
     """
     return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
-                max_file_size=MAX_UPLOAD, app_kwargs={"middleware": [guard_middleware(studio.settings)]})
+                max_file_size=MAX_UPLOAD, app_kwargs={"middleware": [guard_middleware(studio.settings, tuple(page.api_arguments()))]})
