@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import os
 import time
 
 import pytest
+from PIL import Image
 
 from dalle3 import errors
-from dalle3.client import MAX_RESPONSE_BYTES, ImagesClient
+from dalle3 import limits
+from dalle3.client import ImagesClient
 from dalle3.metadata import png_size
+from dalle3.models import DALLE3, GPT_IMAGE_2
 from dalle3.params import validate
 from dalle3.settings import Settings
 from tests.fake_openai import FakeOpenAI, Outcome, closed_port_url
@@ -180,7 +185,26 @@ def test_unusable_answers_are_explained(fake_api, outcome, words):
 def test_50_mb_answer_is_refused_not_buffered(fake_api):
     fake_api.script(Outcome.huge(50 * 1024 * 1024))
     error, _ = fails(fake_api, errors.BadResponseError)
-    assert f"{MAX_RESPONSE_BYTES // 2**20} MB" in error.user_message
+    bound = limits.for_call(DALLE3, "standard", "1024x1024", streaming=False).max_bytes
+    assert bound < 50 * 2**20 and f"larger than {bound / 2**20:.0f} MB" in error.user_message
+
+
+def test_answer_bound_grows_with_the_requested_pixels_and_admits_a_real_4k_png():
+    small = limits.for_call(GPT_IMAGE_2, "high", "1024x1024", streaming=False).max_bytes
+    large = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=False).max_bytes
+    streamed = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=True, partial_images=3).max_bytes
+    worst_4k_png_b64 = 3840 * 2160 * 4 * 4 // 3  # RGBA, no compression at all
+    assert small < 8 * 2**20 < worst_4k_png_b64 < large and streamed >= 4 * worst_4k_png_b64
+
+
+def test_4k_answer_larger_than_the_old_40_mb_cap_is_accepted(fake_api):
+    noise = Image.frombytes("RGBA", (3840, 2160), os.urandom(3840 * 2160 * 4))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG", compress_level=0)
+    assert len(buffer.getvalue()) * 4 / 3 > 40 * 2**20
+    fake_api.script(Outcome.success(image=buffer.getvalue()))
+    _, image = generate(fake_api, model="gpt-image-2", quality="high", size="3840x2160")
+    assert png_size(image.png) == (3840, 2160)
 
 
 def test_gpt_image_style_is_never_sent_even_when_given(fake_api):
