@@ -107,8 +107,9 @@ def _after(seen: int, total: int) -> str:
 def _hand_on(on_partial: Callable[[Partial], None], partial: Partial) -> None:
     try:
         on_partial(partial)
-    except Exception:  # a preview must never cost the paid image
-        log.exception("showing preview %d failed; the generation goes on", partial.number)
+    except Exception as exc:  # a preview must never cost the paid image
+        log.warning("showing preview %d failed (%s: %s); the generation goes on",
+                    partial.number, type(exc).__name__, exc)
 
 
 def _json(text: str, rid: str | None, seen: int, total: int) -> dict[str, Any]:
