@@ -9,8 +9,9 @@ the SDK's own streaming client. An ``error`` event carries ``{"type": "error",
 "error": {...}}``, the shape the SDK raises ``APIError`` on.
 
 Fake-specific choices: every partial image is the final image itself; the
-fake's delay (``Outcome.delay_s`` or ``default_delay_s``) is spread evenly
-before each event, so a stream takes as long as the same plain answer; each
+fake's delay (``Outcome.delay_s`` or ``default_delay_s``) is spread evenly:
+event k of n falls due k/n of the delay after the request came in, so a
+stream takes as long as the same plain answer; each
 partial image adds 100 output tokens to ``usage`` (OpenAI's pricing note).
 Faults are :class:`tests.fake_openai.Outcome` kinds ``stream_reset``,
 ``stream_malformed``, ``stream_error``, ``stream_stall`` and ``stream_truncated``,
@@ -20,6 +21,7 @@ each happening after ``nbytes`` partial images.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from tests.fake_openai import FakeOpenAI, Outcome, _Handler
 
 PARTIAL_TOKENS = 100
+PARTIAL = "image_generation.partial_image"
+COMPLETED = "image_generation.completed"
 FAULTS = ("stream_reset", "stream_malformed", "stream_error", "stream_stall", "stream_truncated")
 
 
@@ -44,34 +48,43 @@ def answer(fake: FakeOpenAI, h: _Handler, outcome: Outcome, request: Mapping[str
               "quality": payload["quality"], "size": _size(request, payload)}
     b64 = payload["data"][0]["b64_json"]
     try:
+        # Each event is written as it is ready; without NODELAY, Nagle holds a small write back
+        # until the previous one is acknowledged (up to 40 ms of delayed ACK on loopback).
+        h.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         h.send_response(200)
         h.send_header("content-type", "text/event-stream; charset=utf-8")
         h.send_header("transfer-encoding", "chunked")
         h.send_header("x-request-id", outcome.request_id or _new_request_id())
         h.end_headers()
         h.wfile.flush()
+        started = h.started  # when the request came in, as the plain answer's delay counts
         for index in range(partials + 1):
             if index == fault_after:
                 if _fault(fake, h, outcome):
                     return
-            if not fake._sleep(step):
+                started += outcome.seconds if outcome.kind == "stream_stall" else 0.0
+            data = json.dumps(_event_payload(index, partials, b64, payload["usage"], common))
+            # events fall due on a fixed schedule, so building them does not lengthen the answer
+            if not fake._sleep(started + step * (index + 1) - time.monotonic()):
                 h.reset()
                 return
-            if index < partials:
-                event = {"type": "image_generation.partial_image", "b64_json": b64, "created_at": int(time.time()),
-                         "partial_image_index": index, **common}
-            else:
-                usage = json.loads(json.dumps(payload["usage"]))
-                extra = PARTIAL_TOKENS * partials
-                usage["output_tokens"] += extra
-                usage["output_tokens_details"]["image_tokens"] += extra
-                usage["total_tokens"] += extra
-                event = {"type": "image_generation.completed", "b64_json": b64, "created_at": int(time.time()),
-                         "usage": usage, **common}
-            _event(h, event["type"], json.dumps(event))
+            _event(h, PARTIAL if index < partials else COMPLETED, data)
         _end(h)
     except OSError:  # the client went away
         h.close_connection = True
+
+
+def _event_payload(index: int, partials: int, b64: str, usage: Mapping[str, Any],
+                   common: Mapping[str, Any]) -> dict[str, Any]:
+    if index < partials:
+        return {"type": PARTIAL, "b64_json": b64, "created_at": int(time.time()), "partial_image_index": index,
+                **common}
+    usage = json.loads(json.dumps(usage))
+    extra = PARTIAL_TOKENS * partials
+    usage["output_tokens"] += extra
+    usage["output_tokens_details"]["image_tokens"] += extra
+    usage["total_tokens"] += extra
+    return {"type": COMPLETED, "b64_json": b64, "created_at": int(time.time()), "usage": usage, **common}
 
 
 def _size(request: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
