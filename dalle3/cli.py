@@ -64,8 +64,7 @@ def generation_text(result: GenerationResult, written: Path | None = None) -> st
 
 def preview_line(preview: Preview, saved: Path | None = None) -> str:
     """``preview 2 of 3 · 41 s`` (and where it was saved)."""
-    line = f"preview {preview.number} of {preview.total} · {preview.elapsed_s:.0f} s"
-    return f"{line} · saved {saved}" if saved else line
+    return f"{preview.label} · saved {saved}" if saved else preview.label
 
 
 def generate(studio: Studio, request: GenerationRequest, out: Path | None = None, previews: int = 0,

@@ -59,6 +59,11 @@ class Preview:
     path: Path
     elapsed_s: float
 
+    @property
+    def label(self) -> str:
+        """``preview 2 of 3 · 41 s``: the status line while the image is being made."""
+        return f"preview {self.number} of {self.total} · {self.elapsed_s:.0f} s"
+
 
 @dataclass(frozen=True)
 class GenerationResult:

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from dalle3 import Settings, Studio, errors, pricing, validate
+from dalle3 import GenerationResult, Settings, Studio, errors, validate
+from dalle3.live import live
 from dalle3.metadata import png_size, read_parameters
 from dalle3.models import GPT_IMAGE_2
+from dalle3.studio import Preview
 from tests.fake_openai import FakeOpenAI, Outcome
 
 KEY = "sk-test-SECRET-stream-1234567890"
@@ -110,3 +112,32 @@ def test_a_failing_preview_handler_does_not_cost_the_image(fake_api, tmp_path):
 
     result = make_studio(fake_api, tmp_path).generate(gpt(), previews=2, on_preview=broken)
     assert result.path.exists() and result.previews == 2
+
+
+# --- dalle3.live: what a page's generator handler iterates --------------------------------------
+
+def test_live_yields_previews_then_the_result(fake_api, tmp_path):
+    items = list(live(make_studio(fake_api, tmp_path), gpt(), previews=2, min_interval_s=0))
+    assert [type(i) for i in items] == [Preview, Preview, GenerationResult]
+    assert [p.label.split(" · ")[0] for p in items[:2]] == ["preview 1 of 2", "preview 2 of 2"]
+    assert all(p.path.exists() for p in items[:2]) and items[-1].path.exists()
+
+
+def test_live_throttles_to_the_newest_preview_and_drops_one_overtaken_by_the_result(fake_api, tmp_path):
+    items = list(live(make_studio(fake_api, tmp_path), gpt(), previews=3, min_interval_s=60))
+    assert [type(i) for i in items] == [Preview, GenerationResult] and items[0].number == 1
+
+
+def test_live_shows_a_held_back_preview_when_its_turn_comes(fake_api, tmp_path):
+    fake_api.script(Outcome.stream_fault("stall", after_partials=2, seconds=1.0))
+    items = list(live(make_studio(fake_api, tmp_path), gpt(), previews=3, min_interval_s=0.3))
+    assert [i.number for i in items[:-1]] == [1, 2, 3] and isinstance(items[-1], GenerationResult)
+
+
+def test_live_raises_the_generations_error_in_the_consumer(fake_api, tmp_path):
+    fake_api.script(Outcome.stream_fault("error", 1, message="nope"))
+    seen = []
+    with pytest.raises(errors.ServerError, match="nope"):
+        for item in live(make_studio(fake_api, tmp_path), gpt(), previews=2, min_interval_s=0):
+            seen.append(item)
+    assert [type(i) for i in seen] == [Preview]
