@@ -13,7 +13,8 @@ least the ``openai`` SDK's own 600 s default). The read timeout is the longest
 silence allowed on the connection: with streaming, the gap between events
 (previews arrive every few seconds to a minute); without, the whole wait for
 the answer, so it is the deadline. ``DALLE3_TIMEOUT_S`` replaces the read
-timeout in both modes and, when larger, the deadline.
+timeout in both modes; without streaming it is the deadline too, with
+streaming the deadline is the larger of it and the computed one.
 
 Bytes: pixels × the most a PNG can spend per pixel (4 bytes RGBA plus one
 filter byte a row, and zlib's worst case), × 4/3 for base64, plus room for the
