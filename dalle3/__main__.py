@@ -43,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
         which = "gpt-image-2.6 models" if name not in GPT_IMAGE_2.extras else "GPT Image models"
         p.add_argument(f"--{name}", metavar="V", help=f"{which} only: {', '.join(allowed)} "
                        f"(default: {GPT_IMAGE_26.extra_defaults[name]})")
+    p.add_argument("--previews", type=int, choices=range(0, 4), default=1, metavar="N",
+                   help="GPT Image models: rough images to stream while the image is made, 0-3; progress is "
+                        "printed to stderr as each arrives (each adds ~100 output tokens, about $0.003 on "
+                        "gpt-image-2) (default: 1)")
+    p.add_argument("--save-partials", type=Path, metavar="DIR",
+                   help="also save each preview image to DIR (never as the result) (default: not saved)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE",
                    help="also write the PNG (settings embedded) to FILE (default: only the copy in DALLE3_OUTPUT_DIR)")
     p.add_argument("--offline", action="store_true",
@@ -64,7 +70,7 @@ def run(args: argparse.Namespace) -> str:
     extras = {"background": args.background, "moderation": args.moderation, "complexity": args.complexity}
     request = validate(args.prompt, args.seed, args.quality, args.style, args.size,
                        args.model or settings.default_model, extras)
-    return cli.generate(Studio(settings), request, args.output)
+    return cli.generate(Studio(settings), request, args.output, args.previews, args.save_partials)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping, NamedTuple, TextIO
 
 from dalle3.client import ImagesClient
 from dalle3.errors import DalleError, ValidationError
@@ -20,8 +21,8 @@ from dalle3.models import MODELS, TABLE_CHECKED, ModelProfile, resolve
 from dalle3.params import GenerationRequest
 from dalle3.pricing import format_usd
 from dalle3.settings import Settings
-from dalle3.storage import atomic_replace
-from dalle3.studio import GenerationResult, Studio
+from dalle3.storage import atomic_replace, atomic_write_new, slug
+from dalle3.studio import GenerationResult, Preview, Studio
 
 LISTING_TIMEOUT_S = 10.0
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
@@ -53,15 +54,41 @@ def generation_text(result: GenerationResult, written: Path | None = None) -> st
     lines.append(f"Cost: {'no charge' if result.cost.usd == 0 else result.cost}")
     if result.request_id:
         lines.append(f"Request id: {result.request_id}")
+    if result.note:
+        lines.append(result.note)
     lines.append(f"Saved: {result.path}")
     if written is not None:
         lines.append(f"Written: {written}")
     return "\n".join(lines)
 
 
-def generate(studio: Studio, request: GenerationRequest, out: Path | None = None) -> str:
-    """Make the image; with ``out``, copy the saved PNG (settings embedded) there byte for byte."""
-    result = studio.generate(request)
+def preview_line(preview: Preview, saved: Path | None = None) -> str:
+    """``preview 2 of 3 · 41 s`` (and where it was saved)."""
+    return f"{preview.label} · saved {saved}" if saved else preview.label
+
+
+def generate(studio: Studio, request: GenerationRequest, out: Path | None = None, previews: int = 0,
+             save_partials: Path | None = None, progress: TextIO | None = None) -> str:
+    """Make the image; with ``out``, copy the saved PNG (settings embedded) there byte for byte.
+
+    With ``previews``, a model that streams sends rough images first: a line for each goes to
+    ``progress`` (stderr) as it arrives, and with ``save_partials`` each is saved there too.
+    """
+    progress = progress or sys.stderr
+
+    def show(preview: Preview) -> None:
+        saved, line = None, ""
+        if save_partials is not None:
+            try:
+                saved = atomic_write_new(save_partials, f"{slug(request.prompt)}_seed{request.seed}_preview"
+                                         f"{preview.number}", preview.path.read_bytes())
+            except OSError as exc:  # a preview is a nicety: say so and let the image come
+                line = f" · could not save it in {save_partials}: {exc.strerror or exc}"
+        print(preview_line(preview, saved) + line, file=progress, flush=True)
+
+    if studio.streams(request) and previews:
+        print(f"waiting for {previews} preview{'s' if previews > 1 else ''} and the image…", file=progress, flush=True)
+    result = studio.generate(request, previews=previews, on_preview=show)
     if out is not None:
         try:
             atomic_replace(out, result.path.read_bytes())

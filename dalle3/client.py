@@ -1,11 +1,18 @@
 """The HTTP client for ``POST {base}/images/generations`` (and ``GET {base}/models``).
 
 One reused ``requests.Session`` (keep-alive matters when a Space serves many
-people), explicit ``(connect, read)`` timeouts plus an overall deadline on the
-body, a hard cap on the response size (a real PNG in base64 is a few MB; a
-broken proxy must not make us buffer gigabytes), and every failure turned into
-a :mod:`dalle3.errors` class with a message for a person. The key travels only
-in the ``Authorization`` header of requests to the configured base URL.
+people), timeouts and a byte bound that fit each call (:mod:`dalle3.limits`),
+and every failure turned into a :mod:`dalle3.errors` class with a message for
+a person. The key travels only in the ``Authorization`` header of requests to
+the configured base URL.
+
+Retries: what failed before the server answered is tried again under
+:class:`dalle3.retry.RetryPolicy`; a body that broke off is judged by the
+status it came with (an error may be retried, a 200 never: that image was
+made and billed). With ``on_partial`` and a model that streams, the call asks
+for previews (:mod:`dalle3.stream`); an endpoint that does not stream (it
+answers JSON, or 400 on ``stream``) is remembered per base URL and asked the
+plain way from then on.
 """
 
 from __future__ import annotations
@@ -14,22 +21,24 @@ import base64
 import binascii
 import json
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import requests
 
-from dalle3 import errors
+from dalle3 import body, errors, limits, stream
 from dalle3.metadata import png_size
 from dalle3.params import GenerationRequest, profile_for, request_body
 from dalle3.retry import RetryPolicy
 from dalle3.settings import Settings
+from dalle3.stream import Partial
 
 log = logging.getLogger("dalle3")
 
-MAX_RESPONSE_BYTES = 40 * 1024 * 1024
-_CHUNK = 1 << 20
+MAX_PREVIEWS = 3
+NO_STREAM_NOTE = "This endpoint does not send previews; the image came in one piece."
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,8 @@ class ApiImage:
     request_id: str | None
     usage: dict[str, Any] | None
     attempts: int
+    partials: int = 0  # previews received before it
+    note: str | None = None  # said once: e.g. the endpoint turned out not to stream
 
 
 class ImagesClient:
@@ -53,83 +64,125 @@ class ImagesClient:
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = "dalle3-studio"
         self._sleep = sleep
+        self._plain_only: set[str] = set()  # base URLs found not to stream
+        self._lock = threading.Lock()
 
-    @property
-    def _timeout(self) -> tuple[float, float]:
-        return (self.settings.connect_timeout_s, self.settings.timeout_s)
+    def streams(self, model: str) -> bool:
+        """Whether a call for ``model`` would ask for previews (the model streams, the endpoint did not refuse)."""
+        with self._lock:
+            plain = self.settings.base_url in self._plain_only
+        return profile_for(model).streams and not plain
 
-    def generate(self, request: GenerationRequest, api_key: str, *, retry_after_send: bool = True) -> ApiImage:
-        """One image for ``request``, retrying what the policy allows.
+    def _no_streaming_here(self) -> None:
+        with self._lock:
+            self._plain_only.add(self.settings.base_url)
+        log.info("%s does not stream images; asking without previews from now on", self.settings.base_url_shown)
+
+    def generate(self, request: GenerationRequest, api_key: str, previews: int = 0,
+                 on_partial: Callable[[Partial], None] | None = None, *, retry_after_send: bool = True) -> ApiImage:
+        """One image for ``request``; with ``previews`` 1-3 and ``on_partial``, rough images on the way.
 
         ``retry_after_send=False``: a failure after the request may have reached the
         endpoint (read timeout, reset while waiting) is not retried, since that call
         may be billed; the error's ``abandoned`` says so (the spend cap counts it).
         """
         profile = profile_for(request.model)
-        body = request_body(request, profile)
+        previews = max(0, min(MAX_PREVIEWS, previews))
+        streaming = bool(previews and on_partial is not None and self.streams(request.model))
+        note = None
         url = f"{self.settings.base_url}/images/generations"
         attempt = 0
         while True:
             attempt += 1
+            lim = limits.for_call(profile, request.quality, request.size, streaming=streaming,
+                                  partial_images=previews, timeout_s=self.settings.timeout_s,
+                                  connect_s=self.settings.connect_timeout_s)
+            payload = request_body(request, profile)
+            if streaming:
+                payload.update(stream=True, partial_images=previews)
+            started = time.monotonic()
             try:
-                response = self.session.post(url, json=body, timeout=self._timeout, stream=True,
+                response = self.session.post(url, json=payload, timeout=(lim.connect_s, lim.read_s), stream=True,
                                              headers={"Authorization": f"Bearer {api_key}"})
             except requests.RequestException as exc:
                 if self.policy.should_retry(attempt, None) and (retry_after_send or not errors.request_was_sent(exc)):
                     self._sleep(self.policy.delay_s(attempt))
                     continue
-                raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, attempt) from None
+                raise _network_error(exc, self.settings.base_url, lim.read_s, attempt) from None
             with response:
-                raw = self._read(response)
-                if response.status_code == 200:
-                    return self._image(raw, response, attempt)
+                status, rid = response.status_code, response.headers.get("x-request-id")
+                if streaming and status == 200 and stream.is_event_stream(response):
+                    final = stream.read(response, lim, started, previews, on_partial, self.settings.base_url_shown)
+                    return ApiImage(final.image, None, rid, final.usage, attempt, final.partials, note)
+                try:
+                    raw = body.read_all(response, lim, started + lim.deadline_s)
+                except body.BodyFailure as failure:
+                    if failure.kind != "too_big" and self.policy.should_retry(attempt, status):
+                        log.info("HTTP %s body broke off (%s), retrying (attempt %d)", status, failure.kind, attempt)
+                        self._sleep(self.policy.delay_s(attempt, response.headers))
+                        continue
+                    raise self._body_error(failure, response, lim, attempt, request) from None
+                if status == 200:
+                    if streaming:  # asked for a stream, got JSON: the endpoint ignores ``stream``
+                        self._no_streaming_here()
+                        note = NO_STREAM_NOTE
+                    return replace(self._image(raw, response, attempt, lim), note=note)
                 error = _error_fields(raw)
-                if self.policy.should_retry(attempt, response.status_code, error.get("code")):
-                    log.info("HTTP %s from the API, retrying (attempt %d)", response.status_code, attempt)
+                if streaming and status == 400 and _refuses_streaming(error):
+                    self._no_streaming_here()  # a refused request is not billed: asking again is safe
+                    streaming, note, attempt = False, NO_STREAM_NOTE, attempt - 1
+                    continue
+                if self.policy.should_retry(attempt, status, error.get("code")):
+                    log.info("HTTP %s from the API, retrying (attempt %d)", status, attempt)
                     self._sleep(self.policy.delay_s(attempt, response.headers))
                     continue
-                raise errors.from_status(response.status_code, error, response.headers.get("x-request-id"),
-                                         self.settings.base_url, request.model, attempt)
+                raise errors.from_status(status, error, rid, self.settings.base_url, request.model, attempt)
+
+    def _body_error(self, failure: body.BodyFailure, response: requests.Response, lim: limits.CallLimits,
+                    attempts: int, request: GenerationRequest | None) -> errors.DalleError:
+        """A body that broke off, by what broke and whether it carried a (billed) image."""
+        status, rid, base = response.status_code, response.headers.get("x-request-id"), self.settings.base_url_shown
+        paid = f" {stream.billing_note(rid)}" if status == 200 and request is not None else ""
+        tries = f" (tried {attempts} time{'s' if attempts > 1 else ''})"
+        if failure.kind == "too_big":
+            return errors.BadResponseError(
+                f"The API's answer was larger than {lim.max_bytes / 2**20:.0f} MB, more than this request can "
+                f"return, so it was refused.{paid} Check OPENAI_BASE_URL.", http_status=status, request_id=rid)
+        if failure.kind in ("stall", "deadline"):
+            wait = f"sent nothing for {lim.read_s:g} s" if failure.kind == "stall" else \
+                f"did not finish within {lim.deadline_s:g} s"
+            return errors.RequestTimeoutError(
+                f"The answer from {base} {wait} while it was being read{tries}.{paid} "
+                "Try again; raise DALLE3_TIMEOUT_S if it keeps happening.", http_status=status, request_id=rid,
+                abandoned=status == 200)  # an error answer is not billed
+        if status != 200 and request is not None:
+            return errors.from_status(status, {}, rid, base, request.model, attempts)
+        return errors.BadResponseError(
+            f"The connection to {base} broke while the answer was being read{tries}.{paid or ' Try again.'}",
+            http_status=status, request_id=rid)
 
     def list_models(self, api_key: str, timeout_s: float = 5.0) -> list[dict[str, Any]]:
         """The models this key can use, as the endpoint lists them (no retries: a hint only)."""
+        lim = limits.CallLimits(min(timeout_s, self.settings.connect_timeout_s), timeout_s, timeout_s,
+                                LISTING_MAX_BYTES, LISTING_MAX_BYTES)
         try:
             response = self.session.get(f"{self.settings.base_url}/models", stream=True,
-                                        timeout=(min(timeout_s, self.settings.connect_timeout_s), timeout_s),
+                                        timeout=(lim.connect_s, lim.read_s),
                                         headers={"Authorization": f"Bearer {api_key}"})
         except requests.RequestException as exc:
-            raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, 1) from None
+            raise _network_error(exc, self.settings.base_url, timeout_s, 1) from None
         with response:
-            raw = self._read(response)
+            try:
+                raw = body.read_all(response, lim, time.monotonic() + lim.deadline_s)
+            except body.BodyFailure as failure:
+                raise self._body_error(failure, response, lim, 1, None) from None
             if response.status_code != 200:
                 raise errors.from_status(response.status_code, _error_fields(raw), response.headers.get("x-request-id"),
                                          self.settings.base_url, None, 1)
         data = _json(raw, response).get("data")
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []
 
-    def _read(self, response: requests.Response) -> bytes:
-        """The body, refusing more than MAX_RESPONSE_BYTES and bounding total read time."""
-        rid = response.headers.get("x-request-id")
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-            raise _too_big(rid)
-        deadline = time.monotonic() + self.settings.timeout_s
-        buffer = bytearray()
-        try:
-            for chunk in response.iter_content(_CHUNK):
-                buffer += chunk
-                if len(buffer) > MAX_RESPONSE_BYTES:
-                    raise _too_big(rid)
-                if time.monotonic() > deadline:
-                    raise errors.RequestTimeoutError(
-                        f"The answer from {self.settings.base_url_shown} did not finish within "
-                        f"{self.settings.timeout_s:g} s. Try again; raise DALLE3_TIMEOUT_S if it keeps happening.",
-                        request_id=rid)
-        except requests.RequestException as exc:
-            raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, 1) from None
-        return bytes(buffer)
-
-    def _image(self, raw: bytes, response: requests.Response, attempts: int) -> ApiImage:
+    def _image(self, raw: bytes, response: requests.Response, attempts: int, lim: limits.CallLimits) -> ApiImage:
         rid = response.headers.get("x-request-id")
         payload = _json(raw, response)
         data = payload.get("data")
@@ -146,7 +199,7 @@ class ImagesClient:
                     "The API sent an image that could not be decoded (bad base64). Try again.",
                     http_status=200, request_id=rid) from None
         elif isinstance(item.get("url"), str):
-            png = self._download(item["url"], rid)
+            png = self._download(item["url"], rid, lim)
         else:
             raise errors.BadResponseError("The API answered without an image. Try again.",
                                           http_status=200, request_id=rid)
@@ -159,24 +212,40 @@ class ImagesClient:
         return ApiImage(png=png, revised_prompt=revised if isinstance(revised, str) else None,
                         request_id=rid, usage=usage if isinstance(usage, dict) else None, attempts=attempts)
 
-    def _download(self, url: str, rid: str | None) -> bytes:
+    def _download(self, url: str, rid: str | None, lim: limits.CallLimits) -> bytes:
         """Fetch an image URL; no Authorization header, since it may be another host."""
+        lim = replace(lim, max_bytes=lim.max_image_bytes)
         try:
-            response = requests.get(url, timeout=self._timeout, stream=True)
+            response = requests.get(url, timeout=(lim.connect_s, lim.read_s), stream=True)
         except requests.RequestException as exc:
-            raise errors.network_error(exc, self.settings.base_url, self.settings.timeout_s, 1) from None
+            raise _network_error(exc, self.settings.base_url, lim.read_s, 1) from None
         with response:
-            raw = self._read(response)
+            try:
+                raw = body.read_all(response, lim, time.monotonic() + lim.deadline_s)
+            except body.BodyFailure as failure:
+                raise self._body_error(failure, response, lim, 1, None) from None
             if response.status_code != 200:
                 raise errors.BadResponseError(
                     f"The image link the API sent could not be fetched (HTTP {response.status_code}). Try again.",
                     http_status=response.status_code, request_id=rid)
         return raw
 
-def _too_big(rid: str | None) -> errors.BadResponseError:
-    return errors.BadResponseError(
-        f"The API's answer was larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB, far more than "
-        "an image needs, so it was refused. Check OPENAI_BASE_URL.", request_id=rid)
+
+LISTING_MAX_BYTES = 4 * 1024 * 1024  # a model listing is a few KB
+
+
+def _network_error(exc: requests.RequestException, base: str, read_s: float, attempts: int) -> errors.DalleError:
+    """No answer at all; a read timeout means the request was sent, so it may have been billed."""
+    error = errors.network_error(exc, base, read_s, attempts)
+    if isinstance(exc, requests.ReadTimeout):
+        error.user_message = f"{error.user_message} {stream.billing_note(None)}"
+        error.args = (error.user_message,)
+    return error
+
+
+def _refuses_streaming(error: dict[str, Any]) -> bool:
+    """A 400 that names ``stream``/``partial_images``: the endpoint does not stream images."""
+    return error.get("param") in ("stream", "partial_images") or "stream" in str(error.get("message", "")).lower()
 
 
 def _json(raw: bytes, response: requests.Response) -> dict[str, Any]:

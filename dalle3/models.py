@@ -60,6 +60,24 @@ class TokenPrices:
 
 
 @dataclass(frozen=True)
+class GenerationTime:
+    """How long one image takes at most in ordinary use: the basis of the client's timeouts.
+
+    ``fixed_s + per_megapixel_s[quality] × megapixels``: a 1024² image is about one
+    megapixel, 3840x2160 about eight. The figures are generous upper ends of what
+    people report, not averages; the client allows several times this before it
+    gives up, so they only need the right order of magnitude.
+    """
+
+    fixed_s: float
+    per_megapixel_s: Mapping[str, float]
+    source: Source
+
+    def expected_s(self, quality: str, megapixels: float) -> float:
+        return self.fixed_s + self.per_megapixel_s.get(quality, max(self.per_megapixel_s.values())) * megapixels
+
+
+@dataclass(frozen=True)
 class ModelProfile:
     """What one model accepts and costs."""
 
@@ -82,6 +100,8 @@ class ModelProfile:
     token_prices: TokenPrices | None  # None: the bill is the per-image figure (or unknown)
     sources: tuple[Source, ...]
     billing: str = "tokens"  # "image": a flat, exact price per image (DALL·E)
+    streams: bool = False  # answers stream=true with partial images (server-sent events)
+    duration: GenerationTime | None = None  # None: the client's fixed defaults
     assumed_from: str | None = None  # set when rules are borrowed from a family
     note: str = ""
 
@@ -122,6 +142,8 @@ DALLE3 = ModelProfile(
     image_prices=MappingProxyType(_DALLE3_PRICES),
     token_prices=None,
     billing="image",
+    duration=GenerationTime(20.0, MappingProxyType({"standard": 15.0, "hd": 25.0}),
+                        Source("typical 10-40 s per image reported by users", confidence="estimate")),
     sources=(
         Source(f"{DALLE3_PAGE} (per-image prices)"),
         Source(f"{DEPRECATIONS}: removed from the API 2026-05-12 (the date itself from third-party copies); "
@@ -171,6 +193,10 @@ GPT_IMAGE_2 = ModelProfile(
     prompt_limit=32000,
     image_prices=_GPT2_IMAGE_PRICES,
     token_prices=_GPT2_TOKENS,
+    streams=True,
+    # 60-150 s reported for high quality at 4K (about 8 megapixels).
+    duration=GenerationTime(10.0, MappingProxyType({"low": 4.0, "medium": 8.0, "high": 18.0, "auto": 18.0}),
+                        Source("users' reports: 60-150 s for high quality at 3840x2160", confidence="estimate")),
     sources=(
         Source(f"{SPEC} (quality, size rules, background, moderation, output_format)"),
         Source("OpenAI's gpt-image-2.6-sunburst page: $5 text in, $8 image in, $30 image out per 1M; "

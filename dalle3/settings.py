@@ -28,7 +28,7 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     base_url: str = DEFAULT_BASE_URL
     offline: bool = False
-    timeout_s: float = 120.0
+    timeout_s: float | None = None  # None: timeouts fit each call (see dalle3.limits)
     connect_timeout_s: float = 10.0
     max_retries: int = 2
     output_dir: Path | None = Path("outputs")
@@ -103,7 +103,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
             load_dotenv(find_dotenv(usecwd=True), override=False)  # the real environment wins
         env = os.environ
     base_url = check_base_url(env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL)
-    timeout = _number(env, "DALLE3_TIMEOUT_S", 120.0, float, 1)
+    timeout = _number(env, "DALLE3_TIMEOUT_S", -1.0, float, 1) if env.get("DALLE3_TIMEOUT_S", "").strip() else None
     out = env.get("DALLE3_OUTPUT_DIR")
     spend = _number(env, "DALLE3_MAX_SPEND_USD", -1.0, float, 0)
     auth = env.get("DALLE3_AUTH", "").strip()
@@ -115,7 +115,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         base_url=base_url.rstrip("/"),
         offline=_flag(env, "DALLE3_OFFLINE"),
         timeout_s=timeout,
-        connect_timeout_s=min(10.0, timeout),
+        connect_timeout_s=min(10.0, timeout or 10.0),
         max_retries=int(_number(env, "DALLE3_MAX_RETRIES", 2, int, 0)),
         output_dir=Path("outputs") if out is None else (Path(out) if out.strip() else None),
         concurrency=int(_number(env, "DALLE3_CONCURRENCY", 4, int, 1)),

@@ -10,6 +10,10 @@ or a salted hash of the visitor's own key. A visitor with no key or a bad key
 never receives an image another payer made, nor learns ("returned from
 cache") which prompts they ran. The hash is an HMAC with a salt drawn once per
 process, so the key itself is never kept and the hash is useless elsewhere.
+
+Previews (partial images of a streamed call) are written to a temporary
+folder for the caller to show, never to the outputs folder and never as the
+result: only the final image is saved, with its parameters.
 """
 
 from __future__ import annotations
@@ -18,28 +22,47 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import os
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Hashable, Iterator
+from typing import Any, Callable, Hashable, Iterator
 
 from dalle3 import metadata, pricing, simulator
 from dalle3.cache import LRUCache
 from dalle3.client import ApiImage, ImagesClient
 from dalle3.errors import DalleError
+from dalle3.stream import Partial
 from dalle3.ledger import LEDGER_NAME, SpendLedger
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.pricing import Price
 from dalle3.settings import Settings
-from dalle3.storage import save_image
+from dalle3.storage import atomic_write_new, save_image
 from dalle3.version import __version__
 
 SIMULATOR = "simulator"
 OPENAI = "openai"
 SERVER_PAYER = "server"
+
+PREVIEW_MAX_AGE_S = 15 * 60  # preview files older than this are removed when new ones are written
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A rough image on the way to the final one: ``number`` of ``total``, in a temporary file."""
+
+    number: int
+    total: int
+    path: Path
+    elapsed_s: float
+
+    @property
+    def label(self) -> str:
+        """``preview 2 of 3 · 41 s``: the status line while the image is being made."""
+        return f"preview {self.number} of {self.total} · {self.elapsed_s:.0f} s"
 
 
 @dataclass(frozen=True)
@@ -57,6 +80,8 @@ class GenerationResult:
     cached: bool = False
     attempts: int = 1
     created: float = 0.0  # when the image was made (Unix time); a cache hit keeps the first one's
+    previews: int = 0  # previews received on the way
+    note: str | None = None  # one-off news about the endpoint (e.g. it does not stream)
 
     @property
     def file_name(self) -> str:
@@ -80,6 +105,7 @@ class Studio:
         self._guard = threading.Lock()
         self._inflight: dict[Hashable, threading.Lock] = {}
         self._payer_salt = secrets.token_bytes(32)
+        self.preview_dir = Path(tempfile.gettempdir()) / "dalle3-previews"
 
     def backend_for(self, own_key: str | None) -> str:
         """Which backend a call with ``own_key`` (maybe None) would use."""
@@ -96,8 +122,18 @@ class Studio:
             return SERVER_PAYER
         return "own:" + hmac.new(self._payer_salt, own_key.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    def generate(self, request: GenerationRequest, own_key: str | None = None) -> GenerationResult:
-        """Make (or recall) the image for ``request``; raises DalleError subclasses."""
+
+    def streams(self, request: GenerationRequest, own_key: str | None = None) -> bool:
+        """Whether ``generate`` with previews would show any (a streaming model on an endpoint that streams)."""
+        return self.backend_for((own_key or "").strip() or None) == OPENAI and self.client.streams(request.model)
+
+    def generate(self, request: GenerationRequest, own_key: str | None = None, previews: int = 0,
+                 on_preview: Callable[[Preview], None] | None = None) -> GenerationResult:
+        """Make (or recall) the image for ``request``; raises DalleError subclasses.
+
+        With ``previews`` 1-3 and ``on_preview``, a model that streams sends that many rough
+        images first; ``on_preview`` is called (on this thread) with each as a temporary file.
+        """
         own_key = (own_key or "").strip() or None
         backend = self.backend_for(own_key)
         key = (self.payer(own_key), self.settings.base_url if backend == OPENAI else "", request)
@@ -107,29 +143,31 @@ class Studio:
         with self._single_flight(key):
             if hit := self._cached(key, started):
                 return hit
-            image, cost = self._make(request, backend, own_key)
+            image, cost = self._make(request, backend, own_key, previews, on_preview)
             png = metadata.embed(image.png, self._parameters_for(request, image, backend))
             path = save_image(png, self.output_dir, request.prompt, request.seed)
             result = GenerationResult(
                 request=request, path=path, size=metadata.png_size(png) or (0, 0),
                 revised_prompt=image.revised_prompt, request_id=image.request_id,
                 elapsed_s=time.perf_counter() - started, cost=cost, backend=backend, attempts=image.attempts,
-                created=time.time())
+                created=time.time(), previews=image.partials, note=image.note)
             self.cache.put(key, result)
             return result
 
-    def _make(self, request: GenerationRequest, backend: str, own_key: str | None) -> tuple[ApiImage, Price]:
+    def _make(self, request: GenerationRequest, backend: str, own_key: str | None, previews: int,
+              on_preview: Callable[[Preview], None] | None) -> tuple[ApiImage, Price]:
         if backend == SIMULATOR:
             return ApiImage(simulator.render(request), None, None, None, 0), Price(0.0)
         profile = profile_for(request.model)
+        on_partial = self._preview_writer(request, on_preview) if on_preview else None
         if own_key:
-            image = self.client.generate(request, own_key)
+            image = self.client.generate(request, own_key, previews, on_partial)
             return image, pricing.charged(profile, request.quality, request.size, image.usage)
         reserved = pricing.worst_case(profile, request.quality, request.size, request.prompt)
         with self.ledger.hold(reserved) as charge:
             try:
                 # under a cap, a retry after a timed-out send could pay twice for one reservation
-                image = self.client.generate(request, self.settings.api_key or "",
+                image = self.client.generate(request, self.settings.api_key or "", previews, on_partial,
                                              retry_after_send=self.ledger.cap is None)
             except DalleError as exc:
                 if exc.abandoned:  # sent, then given up on: it may be billed, so it counts
@@ -140,6 +178,32 @@ class Studio:
             # settle at the real bill; without a readable one, only DALL·E's flat price is exact
             charge.usd = bill.usd if bill else (cost.usd if profile.billing == "image" else reserved)
         return image, cost
+
+    def _preview_writer(self, request: GenerationRequest,
+                        on_preview: Callable[[Preview], None]) -> Callable[[Partial], None]:
+        """Write each partial image to the preview folder and hand on its path."""
+        self._sweep_previews()
+        stem = f"preview-{os.getpid()}-{threading.get_ident()}-{request.seed}"
+
+        def write(partial: Partial) -> None:
+            path = atomic_write_new(self.preview_dir, f"{stem}-{partial.number}", partial.image)
+            on_preview(Preview(partial.number, partial.total, path, partial.elapsed_s))
+
+        return write
+
+    def _sweep_previews(self) -> None:
+        """Previews are shown once; remove the old ones so the folder stays small."""
+        cutoff = time.time() - PREVIEW_MAX_AGE_S
+        try:
+            entries = list(os.scandir(self.preview_dir))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
     def _cached(self, key: Hashable, started: float) -> GenerationResult | None:
         hit = self.cache.get(key)

@@ -33,7 +33,10 @@ Fake-specific choices (documented so tests can rely on them):
   with ``base`` = 272 (low), 1056 (medium), 4160 (high) for the quality asked
   (or :attr:`FakeOpenAI.billed_quality` when set); input tokens are
   ``max(1, len(prompt) // 4)`` (all text, no image tokens).
-* ``stream: true`` is answered with 400 (param ``stream``): SSE is not faked.
+* ``stream: true`` (GPT Image) is answered with server-sent events as
+  :mod:`tests.fake_stream` describes; :attr:`FakeOpenAI.stream_mode` ``"reject"``
+  answers 400 (param ``stream``) and ``"ignore"`` plain JSON, like endpoints that
+  do not stream.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from urllib.parse import urlsplit
 import jsonschema
 from PIL import Image
 
+from tests import fake_stream
 from tests.openapi_spec import load_spec, validate_create_image_request
 
 __all__ = ["FakeOpenAI", "Outcome", "SeenRequest", "closed_port_url", "render_image"]
@@ -305,6 +309,20 @@ class Outcome:
     def huge(cls, nbytes: int = 50 * 1024 * 1024) -> Outcome:
         """200 with ``content-length: nbytes``, streamed on the fly (never held in memory)."""
         return cls("huge", nbytes=nbytes)
+
+    @classmethod
+    def broken_body(cls, status: int = 200, stall_s: float | None = None) -> Outcome:
+        """Send the headers and half the body (a real answer for 200, a JSON error otherwise),
+        then reset the connection, or with *stall_s* go silent that long first."""
+        return cls("broken_body", status=status, seconds=stall_s or 0.0, delay_s=stall_s)
+
+    @classmethod
+    def stream_fault(cls, kind: str, after_partials: int = 1, seconds: float = 30.0,
+                     message: str = "") -> Outcome:
+        """A streamed answer that goes wrong after *after_partials* partial images: *kind* is
+        ``reset``, ``malformed``, ``error`` (an error event), ``stall`` (*seconds* of silence,
+        then the rest) or ``truncated`` (the stream ends without ``completed``)."""
+        return cls(f"stream_{kind}", nbytes=after_partials, seconds=seconds, message=message)
 
     @classmethod
     def reset_connection(cls) -> Outcome:
@@ -559,8 +577,6 @@ def _check_gpt_image(model: str, body: Mapping[str, Any]) -> Outcome | None:
             return _unknown_parameter("complexity")
         if body["complexity"] not in COMPLEXITY_VALUES:
             return _invalid_value("complexity", body["complexity"], COMPLEXITY_VALUES)
-    if body.get("stream") is True:
-        return _bad_request("stream", "Streaming is not implemented by this fake.", "unsupported_by_fake")
     return _prompt_too_long(body["prompt"], GPT_IMAGE_PROMPT_MAX)
 
 
@@ -722,6 +738,22 @@ class _Handler(BaseHTTPRequestHandler):
         except _DISCONNECT_ERRORS:
             self.close_connection = True
 
+    def send_broken(self, status: int, body: bytes, stall_s: float, fake: FakeOpenAI) -> None:
+        """Headers with the full length, half of *body*, then (after *stall_s*) a reset."""
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.send_header("x-request-id", _new_request_id())
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+        except _DISCONNECT_ERRORS:
+            self.close_connection = True
+            return
+        fake._sleep(stall_s)
+        self.reset()
+
     def reset(self) -> None:
         """Abort the connection: SO_LINGER 0 makes close() send RST instead of FIN."""
         self.close_connection = True
@@ -750,6 +782,8 @@ class FakeOpenAI:
         self.billed_quality: str | None = None
         self.models: list[dict[str, Any]] = _default_models()
         self.models_outcome: Outcome | None = None
+        #: ``stream: true`` is answered with events ("sse"), a 400 on ``stream`` ("reject") or JSON ("ignore").
+        self.stream_mode: str = "sse"
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._queue: deque[Outcome] = deque()
@@ -969,8 +1003,16 @@ class FakeOpenAI:
         if rejection is not None:
             self._act(h, rejection, token=token or "", request=request)
             return
+        if request.get("stream") is True and self.stream_mode == "reject":
+            self._act(h, _bad_request("stream", "Streaming is not supported for this model.", "unsupported_parameter"),
+                      token=token or "", request=request)
+            return
         with self._lock:
             outcome = self._queue.popleft() if self._queue else Outcome.success()
+        if request.get("stream") is True and self.stream_mode == "sse" and (
+                outcome.kind == "success" or outcome.kind in fake_stream.FAULTS):
+            fake_stream.answer(self, h, outcome, request)
+            return
         self._act(h, outcome, token=token or "", request=request)
 
     def _validate(self, token: str | None, raw: bytes, body: Any) -> Outcome | None:
@@ -1035,6 +1077,12 @@ class FakeOpenAI:
             h.stream_huge(outcome.nbytes)
         elif kind == "reset_connection":
             h.reset()
+        elif kind == "broken_body":
+            if outcome.status == 200:
+                payload = self._success_payload(Outcome.success(), request, force_url=False)
+            else:
+                payload = _error_payload(_MSG_SERVER_ERROR, "server_error", None, None)
+            h.send_broken(outcome.status, json.dumps(payload).encode(), outcome.seconds, self)
         else:  # pragma: no cover - guarded by the constructors
             raise ValueError(f"unknown outcome kind {kind!r}")
 

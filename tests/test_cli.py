@@ -195,3 +195,21 @@ def test_models_markdown_is_a_table_of_every_model():
     assert [row.split("`")[1] for row in rows] == list(MODELS)
     assert all(row.count(" | ") == 6 for row in rows)
     assert "| `dall-e-3` | retired 2026-05-12 | `gpt-image-2` |" in text
+
+
+def test_previews_are_printed_as_they_arrive_and_saved_with_the_flag(tmp_path, fake_api):
+    done = run_cli(tmp_path, "a fox", "--model", "gpt-image-2", "--quality", "low", "--previews", "2",
+                   "--save-partials", "previews", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("preview ")]
+    assert [line.split(" · ")[0] for line in lines] == ["preview 1 of 2", "preview 2 of 2"]
+    partials = sorted((tmp_path / "previews").glob("*.png"))
+    assert len(partials) == 2 and all(p.name in done.stderr for p in partials)
+    assert list((tmp_path / "out").rglob("*.png")) == [saved_path(done.stdout)]
+    assert fake_api.requests[-1].json["partial_images"] == 2 and "Traceback" not in done.stderr
+
+
+def test_previews_zero_sends_the_plain_call(tmp_path, fake_api):
+    done = run_cli(tmp_path, "a fox", "--model", "gpt-image-2", "--previews", "0", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    assert "stream" not in fake_api.requests[-1].json and "preview " not in done.stderr

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import email.utils
+import io
+import os
 import time
 
 import pytest
+from PIL import Image
 
 from dalle3 import errors
-from dalle3.client import MAX_RESPONSE_BYTES, ImagesClient
+from dalle3 import limits
+from dalle3.client import ImagesClient
 from dalle3.metadata import png_size
+from dalle3.models import DALLE3, GPT_IMAGE_2
 from dalle3.params import validate
 from dalle3.settings import Settings
 from tests.fake_openai import FakeOpenAI, Outcome, closed_port_url
@@ -180,7 +186,26 @@ def test_unusable_answers_are_explained(fake_api, outcome, words):
 def test_50_mb_answer_is_refused_not_buffered(fake_api):
     fake_api.script(Outcome.huge(50 * 1024 * 1024))
     error, _ = fails(fake_api, errors.BadResponseError)
-    assert f"{MAX_RESPONSE_BYTES // 2**20} MB" in error.user_message
+    bound = limits.for_call(DALLE3, "standard", "1024x1024", streaming=False).max_bytes
+    assert bound < 50 * 2**20 and f"larger than {bound / 2**20:.0f} MB" in error.user_message
+
+
+def test_answer_bound_grows_with_the_requested_pixels_and_admits_a_real_4k_png():
+    small = limits.for_call(GPT_IMAGE_2, "high", "1024x1024", streaming=False).max_bytes
+    large = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=False).max_bytes
+    streamed = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=True, partial_images=3).max_bytes
+    worst_4k_png_b64 = 3840 * 2160 * 4 * 4 // 3  # RGBA, no compression at all
+    assert small < 8 * 2**20 < worst_4k_png_b64 < large and streamed >= 4 * worst_4k_png_b64
+
+
+def test_4k_answer_larger_than_the_old_40_mb_cap_is_accepted(fake_api):
+    noise = Image.frombytes("RGBA", (3840, 2160), os.urandom(3840 * 2160 * 4))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG", compress_level=0)
+    assert len(buffer.getvalue()) * 4 / 3 > 40 * 2**20
+    fake_api.script(Outcome.success(image=buffer.getvalue()))
+    _, image = generate(fake_api, model="gpt-image-2", quality="high", size="3840x2160")
+    assert png_size(image.png) == (3840, 2160)
 
 
 def test_gpt_image_style_is_never_sent_even_when_given(fake_api):
@@ -192,3 +217,70 @@ def test_model_listing_returns_shutdown_dates(fake_api):
     models = make_client(fake_api.base_url).list_models(KEY)
     by_id = {m["id"]: m for m in models}
     assert by_id["gpt-image-1.5"]["shutdown_date"] == "2026-12-01" and "gpt-image-2" in by_id
+
+
+# --- failures while the body is read (issue 11 item 9) -----------------------------------------
+
+def test_error_body_that_breaks_off_is_retried_and_counted(fake_api):
+    fake_api.script(Outcome.broken_body(500), Outcome.success())
+    _, image = generate(fake_api)
+    assert fake_api.generation_count == 2 and image.attempts == 2
+
+
+def test_error_body_that_stalls_is_retried_under_the_same_budget(fake_api):
+    fake_api.script(*[Outcome.broken_body(503, stall_s=5)] * 2)
+    error, client = fails(fake_api, errors.RequestTimeoutError, timeout_s=0.5, max_retries=1)
+    assert fake_api.generation_count == 2 and len(client.sleeps) == 1 and "tried 2 times" in error.user_message
+
+
+def test_mid_body_stall_of_an_image_is_a_timeout_not_a_connection_failure_and_is_not_resent(fake_api):
+    fake_api.script(Outcome.broken_body(200, stall_s=5), Outcome.success())
+    error, _ = fails(fake_api, errors.RequestTimeoutError, model="gpt-image-2", quality="low", timeout_s=0.5)
+    assert "sent nothing for 0.5 s" in error.user_message and "Could not connect" not in error.user_message
+    assert "may still be billed" in error.user_message and error.request_id in error.user_message
+    assert fake_api.generation_count == 1  # a 200 is a made (billed) image: never sent twice
+
+
+def test_image_body_cut_by_a_reset_says_it_may_be_billed_and_is_not_resent(fake_api):
+    fake_api.script(Outcome.broken_body(200), Outcome.success())
+    error, _ = fails(fake_api, errors.BadResponseError)
+    assert "broke while the answer was being read" in error.user_message and error.request_id in error.user_message
+    assert fake_api.generation_count == 1
+
+
+def test_http_date_retry_after_is_honoured(fake_api):
+    when = email.utils.formatdate(time.time() + 4, usegmt=True)
+    fake_api.script(Outcome.rate_limited(retry_after=when), Outcome.success())
+    client, _ = generate(fake_api)
+    assert fake_api.generation_count == 2 and 2.0 <= client.sleeps[0] <= 4.0
+
+
+def test_http_date_retry_after_far_ahead_is_bounded(fake_api):
+    fake_api.script(Outcome.rate_limited(retry_after="Wed, 21 Oct 2099 07:28:00 GMT"), Outcome.success())
+    client, _ = generate(fake_api)
+    assert client.sleeps[0] <= 8.0
+
+
+# --- timeouts that fit the call (issue 12 item 3) -------------------------------------------------
+
+def test_default_timeouts_do_not_cut_a_4k_high_call_and_stream_by_the_gap():
+    plain = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=False)
+    streamed = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=True, partial_images=2)
+    small = limits.for_call(GPT_IMAGE_2, "low", "1024x1024", streaming=True, partial_images=2)
+    reported_worst = 150
+    assert plain.read_s == plain.deadline_s >= 3 * reported_worst
+    assert streamed.read_s < streamed.deadline_s == plain.deadline_s and streamed.read_s >= reported_worst
+    assert small.read_s < streamed.read_s and small.deadline_s >= limits.SDK_DEFAULT_S
+
+
+def test_dalle3_timeout_s_overrides_the_read_timeout_in_both_modes():
+    plain = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=False, timeout_s=30)
+    streamed = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=True, partial_images=2, timeout_s=30)
+    assert (plain.read_s, plain.deadline_s) == (30, 30)
+    assert streamed.read_s == 30 and streamed.deadline_s > 30
+
+
+def test_a_call_cut_before_any_answer_says_it_may_still_be_billed(fake_api):
+    fake_api.script(Outcome.hang(30), Outcome.hang(30))
+    error, _ = fails(fake_api, errors.RequestTimeoutError, timeout_s=0.5, max_retries=1)
+    assert "may still be billed" in error.user_message

@@ -110,7 +110,9 @@ def test_gpt_image_cost_after_the_click_comes_from_usage():
 def test_settings_from_env_defaults_and_trailing_slash():
     settings = from_env({"OPENAI_BASE_URL": "http://x/v1/", "OPENAI_API_KEY": "sk-secret"})
     assert settings.base_url == "http://x/v1"
-    assert (settings.timeout_s, settings.max_retries, settings.output_dir) == (120.0, 2, Path("outputs"))
+    assert (settings.timeout_s, settings.max_retries, settings.output_dir) == (None, 2, Path("outputs"))
+    assert (from_env({"DALLE3_TIMEOUT_S": "45"}).timeout_s, from_env({"DALLE3_TIMEOUT_S": "45"}).connect_timeout_s) \
+        == (45.0, 10.0)
     assert "sk-secret" not in repr(settings)
     assert from_env({"DALLE3_OUTPUT_DIR": ""}).output_dir is None
 

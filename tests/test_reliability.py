@@ -56,7 +56,7 @@ FAULTS = [
     ("empty data", [Outcome.empty_data()], {}, "sent no image", 1),
     ("bad base64", [Outcome.bad_base64()], {}, "bad base64", 1),
     ("200 non-JSON", [Outcome.not_json()], {}, "not the JSON", 1),
-    ("50 MB response", [Outcome.huge(50 * 1024 * 1024)], {}, "larger than 40 MB", 1),
+    ("50 MB response", [Outcome.huge(50 * 1024 * 1024)], {}, "larger than 6 MB", 1),  # the bound for a 1024x1024 PNG
     ("blank prompt", [], {"prompt": "  \n "}, "Write a prompt first", 0),
     ("4001-character prompt", [], {"prompt": "p" * 4001}, "4,001 characters", 0),
     ("size outside the set", [], {"size": "512x512"}, "Choose one of: 1024x1024, 1024x1792, 1792x1024", 0),
