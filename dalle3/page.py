@@ -37,7 +37,12 @@ EXTRA_HINTS = {
     "complexity": "how much detail the model plans (2.6 models; OpenAI's default high)",
 }
 NO_PARAMETERS = "No dalle3 studio settings found in that file (it is not an image made by this app)."
-EXTRA_NAMES = tuple(ALL_EXTRAS)  # background, moderation, complexity: from the model table
+EXTRA_NAMES = tuple(ALL_EXTRAS)
+PREVIEW_CHOICES = ("off", "1", "2", "3")
+# One preview by default: a first look about halfway through a call that can take a minute or
+# two, for about 100 extra output tokens; more previews cost more and arrive closer together.
+PREVIEW_DEFAULT = "1"
+PREVIEWS_INFO = "rough images while it is being made (GPT Image models); each adds a little to the cost"  # background, moderation, complexity: from the model table
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,10 @@ class ModelView:
     @property
     def style_visible(self) -> bool:
         return bool(self.profile.styles)
+
+    @property
+    def previews_visible(self) -> bool:
+        return self.profile.streams
 
     @property
     def quality_info(self) -> str:

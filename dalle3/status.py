@@ -61,6 +61,8 @@ def success(result: GenerationResult, saved: bool = True) -> str:
     lines.append(tail)
     if saved:
         lines.append(f"Saved as `{_FILE_UNSAFE.sub('', result.file_name)}`")
+    if result.note:
+        lines.append(inert(result.note))
     profile = resolve(req.model)
     if profile and profile.assumed_from:
         lines.append(f"Note: {inert(req.model)} is not in the model table; {inert(profile.note)}.")

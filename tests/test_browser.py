@@ -413,3 +413,24 @@ def test_on_a_phone_the_result_is_in_view_after_generate(browser, served, fake):
         pg.screenshot(path=str(SCREENSHOTS.parent / "phone.png"), full_page=False)
     finally:
         context.close()
+
+
+def test_a_preview_shows_before_the_final_image_and_only_the_final_is_saved(studio, served, fake):
+    """GPT Image with previews: the partial replaces the spinner first, then the final image replaces it."""
+    pg = studio
+    choose_dropdown(pg, "model", "GPT Image 2 (gpt-image-2)")
+    expect(pg.locator("#previews")).to_be_visible()
+    choose_radio(pg, "previews", "2")
+    fake.default_delay_s = 3.0
+    text_input(pg, "prompt").fill("A hot air balloon at sunrise")
+    pg.locator("#generate").click()
+    expect(markdown(pg, "status")).to_contain_text("preview 1 of 2", timeout=10_000)
+    expect(result_image(pg)).to_have_count(1)
+    preview_src = image_src(pg)
+    expect(markdown(pg, "status")).to_contain_text("Done", timeout=20_000)
+    expect(result_image(pg)).not_to_have_attribute("src", preview_src)
+    body = fake.requests[-1].json
+    assert body["stream"] is True and body["partial_images"] == 2
+    saved = list(served.studio.output_dir.rglob("*hot-air-balloon*"))
+    assert len(saved) == 1, saved
+    assert_no_error_shown(pg)

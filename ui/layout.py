@@ -34,6 +34,7 @@ class Controls:
     style: gr.Radio
     size: gr.Dropdown
     extras: dict[str, gr.Dropdown]
+    previews: gr.Radio
     cost: gr.Markdown
     generate: gr.Button
     api_key: gr.Textbox
@@ -46,7 +47,8 @@ class Controls:
     @property
     def model_dependent(self) -> list[gr.components.Component]:
         """What a model's view sets: choices, values, visibility, note, cost."""
-        return [self.quality, self.style, self.size, *self.extras.values(), self.model_note, self.cost]
+        return [self.quality, self.style, self.size, *self.extras.values(), self.previews, self.model_note,
+                self.cost]
 
 
 def layout(settings: Settings, view: page.ModelView) -> Controls:
@@ -78,6 +80,8 @@ def layout(settings: Settings, view: page.ModelView) -> Controls:
                                   info=page.EXTRA_HINTS.get(name), visible=extra.visible, elem_id=name)
                 for name, extra in view.extras.items()
             }
+            previews = gr.Radio(list(page.PREVIEW_CHOICES), value=page.PREVIEW_DEFAULT, label="Previews",
+                                info=page.PREVIEWS_INFO, visible=view.previews_visible, elem_id="previews")
             cost = gr.Markdown(view.cost, elem_id="cost")
             generate = gr.Button("Generate", variant="primary", elem_id="generate")
             with gr.Accordion("Your OpenAI API key", open=not settings.api_key):
@@ -102,6 +106,7 @@ def layout(settings: Settings, view: page.ModelView) -> Controls:
     return Controls(
         session=gr.State(SessionState()), own_key=gr.State(""), successor=gr.State(None),
         model=model, model_note=model_note, prompt=prompt, char_count=char_count, seed=seed, dice=dice,
-        seed_control=seed_control, quality=quality, style=style, size=size, extras=extras, cost=cost,
+        seed_control=seed_control, quality=quality, style=style, size=size, extras=extras, previews=previews,
+        cost=cost,
         generate=generate, api_key=api_key, upload=upload, result=result, status=status, switch=switch,
         history=history)

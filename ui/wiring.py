@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 import gradio as gr
 
@@ -15,8 +15,9 @@ from dalle3.metadata import read_parameters
 from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX
 from dalle3.session import SessionState, next_seed
+from dalle3.studio import Preview
 from ui.layout import Controls
-from ui.run import run_generation
+from ui.run import run_live
 
 Updates = dict[Any, Any]
 PRIVATE = dict(api_visibility="private")
@@ -29,6 +30,7 @@ def view_updates(c: Controls, view: page.ModelView) -> Updates:
         c.quality: gr.update(choices=list(p.qualities), value=view.quality, info=view.quality_info),
         c.style: gr.update(visible=view.style_visible, value=view.style),
         c.size: gr.update(choices=list(p.sizes), value=view.size),
+        c.previews: gr.update(visible=view.previews_visible),
         c.model_note: view.note,
         c.cost: view.cost,
     }
@@ -95,28 +97,36 @@ SCROLL_TO_RESULT_JS = ("() => { if (window.innerWidth < 768) "
 def wire_generate(c: Controls, studio: Studio) -> None:
     """The Generate button: one image, the status, the next seed, history and cost."""
 
-    def on_generate(data: dict, progress: gr.Progress = gr.Progress()) -> Updates:
+    def on_generate(data: dict) -> Iterator[Updates]:
+        """Previews replace each other in the result area; the final image (or the error) ends it."""
         model_id, state = data[c.model], data[c.session]
         profile = resolve(model_id) if isinstance(model_id, str) else None
         extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
         values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
                   "style": data[c.style], "size": data[c.size], "model": model_id}
-        progress(0.05, desc=f"Waiting for {model_id}…")
-        outcome = run_generation(studio, values, extras, data[c.own_key])
-        if isinstance(outcome, DalleError):
-            successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
-            label = page.switch_label(successor, data[c.quality], data[c.size]) if successor else None
-            return {c.status: status.failure(outcome), c.switch: gr.update(visible=bool(label), value=label),
-                    c.successor: successor}
-        state = state.after(outcome)
-        req = outcome.request
-        return {c.result: str(outcome.path), c.status: status.success(outcome, bool(studio.settings.output_dir)),
-                c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
-                c.cost: page.cost_text(req.model, req.quality, req.size, state), c.session: state,
-                c.switch: gr.update(visible=False), c.successor: None}
+        wanted = int(data[c.previews]) if str(data[c.previews]).isdigit() else 0
+        yield {c.status: f"Waiting for {status.inert(str(model_id))}…"}
+        previous = state.history[0].path if state.history else None
+        for outcome in run_live(studio, values, extras, data[c.own_key], wanted):
+            if isinstance(outcome, Preview):
+                yield {c.result: str(outcome.path), c.status: outcome.label}
+            elif isinstance(outcome, DalleError):
+                successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
+                label = page.switch_label(successor, data[c.quality], data[c.size]) if successor else None
+                # a preview never stands as the result: back to the last finished image
+                yield {c.result: previous, c.status: status.failure(outcome),
+                       c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
+            else:
+                state = state.after(outcome)
+                req = outcome.request
+                yield {c.result: str(outcome.path),
+                       c.status: status.success(outcome, bool(studio.settings.output_dir)),
+                       c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
+                       c.cost: page.cost_text(req.model, req.quality, req.size, state), c.session: state,
+                       c.switch: gr.update(visible=False), c.successor: None}
 
     inputs = {c.prompt, c.seed, c.seed_control, c.model, c.quality, c.style, c.size, *c.extras.values(),
-              c.own_key, c.session}
+              c.previews, c.own_key, c.session}
     outputs = [c.result, c.status, c.seed, c.history, c.cost, c.session, c.switch, c.successor]
     (c.generate.click(lambda: gr.update(interactive=False), None, c.generate, queue=False,
                       js=SCROLL_TO_RESULT_JS, **PRIVATE)
