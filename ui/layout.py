@@ -95,7 +95,7 @@ def layout(settings: Settings, view: page.ModelView) -> Controls:
             # A file, not gr.Image: Gradio would decode (and convert) every pixel before we read
             # the settings, so a small PNG of 13000x13000 would cost a gigabyte.
             upload = gr.File(label="Drop an image made here to restore its settings", type="filepath",
-                             height=120, elem_id="upload")
+                             height=150, elem_id="upload")
         with gr.Column(scale=6):
             result = gr.Image(label="Result", type="filepath", format="png", interactive=False,
                               buttons=["download", "fullscreen"], elem_id="result")
