@@ -16,7 +16,7 @@ from typing import Any, Mapping, NamedTuple, TextIO
 
 from dalle3.client import ImagesClient
 from dalle3.errors import DalleError, ValidationError
-from dalle3.metadata import read_parameters
+from dalle3.metadata import file_size_text, read_parameters
 from dalle3.models import MODELS, TABLE_CHECKED, ModelProfile, resolve
 from dalle3.params import GenerationRequest
 from dalle3.pricing import format_usd
@@ -56,6 +56,8 @@ def generation_text(result: GenerationResult, written: Path | None = None) -> st
         lines.append(f"Request id: {result.request_id}")
     if result.note:
         lines.append(result.note)
+    if result.file_bytes:
+        lines.append(f"File: {file_size_text(result.file_bytes)} ({req.output_format or 'png'})")
     lines.append(f"Saved: {result.path}")
     if written is not None:
         lines.append(f"Written: {written}")
