@@ -14,7 +14,7 @@ from dalle3 import pricing
 from dalle3.errors import ValidationError
 from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
                            TRANSPARENT_FORMATS, ModelProfile, closest_settings, is_experimental, resolve,
-                           size_problem)
+                           rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
 from dalle3.session import SessionState
 from dalle3.settings import Settings
@@ -127,6 +127,11 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
         notes.append(f"{model} has no style setting (it is a DALL·E 3 option), so none is sent.")
     if profile.custom_size:
         notes.append(f"Size: pick a preset or type {profile.custom_size.describe()}.")
+    unsure = [what for rule, what in (("qualities", "xhigh/max"), ("custom_size", "custom sizes"))
+              if rule_confidence(profile, rule) == "unconfirmed"]
+    if unsure:
+        notes.append(f"On {profile.id}, {' and '.join(unsure)} come from third-party guides, not OpenAI's "
+                     "SDK (unconfirmed): if the API refuses one, pick another.")
     if profile.lifecycle == "retired":
         notes.append(f"OpenAI retired {model} on {profile.shutdown}; it works only on endpoints that "
                      f"still serve it. Its successor is {inert(profile.successor or '')}.")
