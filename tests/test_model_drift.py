@@ -187,3 +187,11 @@ def test_every_26_rule_beyond_the_sdk_names_its_source_and_is_unconfirmed(rule):
     for model_id in ("gpt-image-2.6-sunburst", "gpt-image-2.6-flare"):
         source = MODELS[model_id].rules[rule]
         assert source.confidence == "unconfirmed" and source.where
+
+
+def test_every_extra_setting_is_an_sdk_parameter_with_those_values():
+    for profile in MODELS.values():
+        for name, values in profile.extras.items():
+            assert name in GEN, f"{profile.id}: {name} is not a parameter in the SDK"
+            allowed = set(sdk_literal_values(GENERATE, "ImageGenerateParamsBase", name))
+            assert set(values) <= allowed and profile.extra_defaults[name] in allowed, (profile.id, name)
