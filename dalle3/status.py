@@ -81,6 +81,8 @@ def facts(result: GenerationResult) -> dict[str, Any]:
         "cost_usd": round(result.cost.usd, 6), "cost_exact": not result.cost.estimate,
         "request_id": result.request_id, "cached": result.cached, "backend": result.backend,
         "file": result.file_name, "seconds": round(result.elapsed_s, 3),
+        "output_format": req.output_format or "png", "output_compression": req.output_compression,
+        "file_bytes": result.file_bytes,
     }
 
 

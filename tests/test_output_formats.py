@@ -16,7 +16,8 @@ from dalle3.client import ImagesClient
 from dalle3.containers import image_format, image_size, jpeg_segments, webp_chunks
 from dalle3.errors import BadRequestError, ValidationError
 from dalle3.models import MODELS
-from dalle3.page import output_view, quality_info, restore
+from dalle3.page import model_view, output_view, restore
+from dalle3.session import SessionState
 from dalle3.params import request_body, validate
 from dalle3.settings import Settings
 from dalle3.studio import Studio
@@ -188,7 +189,8 @@ def test_output_controls_show_only_for_models_with_a_format_choice():
     png = output_view("gpt-image-2", "png", 80)
     assert not png.compression_visible and png.compression is None
     assert "transparent background needs png or webp" in output_view("gpt-image-2", "jpeg", None, "transparent").note
-    assert "xhigh" in quality_info("gpt-image-2.6-flare") and "xhigh" not in quality_info("gpt-image-2")
+    assert "xhigh" in model_view("gpt-image-2.6-flare", None, None, SessionState()).quality_info
+    assert "xhigh" not in model_view("gpt-image-2", None, None, SessionState()).quality_info
 
 
 def test_readme_model_table_is_the_generated_one():
@@ -229,9 +231,8 @@ def test_cli_writes_the_asked_format_and_reads_it_back(tmp_path):
 
 def test_switching_away_from_xhigh_keeps_the_nearest_quality_and_26_says_what_is_unconfirmed():
     from dalle3.models import closest_settings
-    from dalle3.page import model_view
 
     assert closest_settings(MODELS["gpt-image-2"], "max", "1536x864") == ("high", "1536x864")
-    note = model_view("gpt-image-2.6-sunburst", "xhigh", "1536x864").note
+    note = model_view("gpt-image-2.6-sunburst", "xhigh", "1536x864", SessionState()).note
     assert "xhigh/max and custom sizes come from third-party guides" in note and "unconfirmed" in note
-    assert "unconfirmed" not in model_view("gpt-image-2.5-flare", "xhigh", "1536x864").note
+    assert "unconfirmed" not in model_view("gpt-image-2.5-flare", "xhigh", "1536x864", SessionState()).note
