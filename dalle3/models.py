@@ -155,14 +155,15 @@ def output_problem(profile: ModelProfile, output_format: str | None, compression
                    background: str | None) -> str | None:
     """Why this output format / compression / background mix is refused, or None."""
     if output_format in NOT_OFFERED_FORMATS:
-        return f"Output format {output_format!r} is not offered here: {NOT_OFFERED_FORMATS[output_format]}."
+        return f"Output format {quoted(output_format)} is not offered here: {NOT_OFFERED_FORMATS[output_format]}."
     if not profile.output_formats:
         if output_format not in (None, "png") or compression is not None:
             return f"{profile.id} always returns PNG; leave output format and compression empty."
         return None
     fmt = output_format or "png"
     if fmt not in profile.output_formats:
-        return f"Output format {fmt!r} is not available for {profile.id}. Choose one of: {', '.join(profile.output_formats)}."
+        return (f"Output format {quoted(fmt)} is not available for {profile.id}. "
+                f"Choose one of: {', '.join(profile.output_formats)}.")
     if compression is not None and fmt not in COMPRESSION_FORMATS:
         return (f"Output compression applies to {' and '.join(COMPRESSION_FORMATS)} only; {fmt} is lossless. "
                 "Leave compression empty, or pick jpeg or webp.")

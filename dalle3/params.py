@@ -178,7 +178,7 @@ def validate(
         chosen[name] = _choice(name, value, profile.extras[name], profile.id)
     fmt = None if _blank(output_format) else output_format
     if fmt is not None and not isinstance(fmt, str):
-        raise ValidationError(f"Output format must be text such as png; got {fmt!r}.")
+        raise ValidationError(f"Output format must be text such as png; got {quoted(fmt)}.")
     compression = parse_compression(output_compression)
     if problem := output_problem(profile, fmt, compression, chosen.get("background")):
         raise ValidationError(problem)
