@@ -236,3 +236,12 @@ def test_switching_away_from_xhigh_keeps_the_nearest_quality_and_26_says_what_is
     note = model_view("gpt-image-2.6-sunburst", "xhigh", "1536x864", SessionState()).note
     assert "xhigh/max and custom sizes come from third-party guides" in note and "unconfirmed" in note
     assert "unconfirmed" not in model_view("gpt-image-2.5-flare", "xhigh", "1536x864", SessionState()).note
+
+
+def test_a_streamed_jpeg_arrives_with_previews_and_is_saved_as_jpeg(fake_api, tmp_path):
+    previews = []
+    result = studio_for(fake_api, tmp_path).generate(
+        validate("a fox", model="gpt-image-2.5-flare", output_format="jpeg", output_compression=50),
+        previews=2, on_preview=previews.append)
+    assert fake_api.requests[-1].json["stream"] is True and len(previews) == 2
+    assert result.path.suffix == ".jpg" and metadata.read_parameters(result.path)["output_compression"] == 50
