@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dalle3 import DalleError, Studio, cli, from_env, validate
-from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS
+from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS, OUTPUT_FORMATS
 from dalle3.params import DEFAULT_MODEL, SEED_MAX
 
 GPT_IMAGE_26 = MODELS["gpt-image-2.6-flare"]  # has every extra setting
@@ -49,11 +49,17 @@ def parser() -> argparse.ArgumentParser:
                         "gpt-image-2) (default: 1)")
     p.add_argument("--save-partials", type=Path, metavar="DIR",
                    help="also save each preview image to DIR (never as the result) (default: not saved)")
+    p.add_argument("--output-format", metavar="F", choices=OUTPUT_FORMATS,
+                   help=f"GPT Image models only: {', '.join(OUTPUT_FORMATS)}; parameters travel in every format "
+                        "(default: png; gif and svg need OpenAI preview access and are not offered)")
+    p.add_argument("--output-compression", type=int, metavar="0-100",
+                   help="jpeg and webp only: OpenAI's compression level (default: the API's, 100)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE",
                    help="also write the PNG (settings embedded) to FILE (default: only the copy in DALLE3_OUTPUT_DIR)")
     p.add_argument("--offline", action="store_true",
                    help="use the offline simulator even when a key is set; no network (default: off)")
-    p.add_argument("--read", type=Path, metavar="PNG", help="print the settings stored in a PNG and exit")
+    p.add_argument("--read", type=Path, metavar="FILE",
+                   help="print the parameters stored in an image made here (PNG, JPEG or WebP) and exit")
     p.add_argument("--list-models", action="store_true",
                    help="print the model table and, with a key, what the endpoint offers; then exit")
     return p
@@ -69,7 +75,8 @@ def run(args: argparse.Namespace) -> str:
         return cli.list_models(settings)
     extras = {"background": args.background, "moderation": args.moderation, "complexity": args.complexity}
     request = validate(args.prompt, args.seed, args.quality, args.style, args.size,
-                       args.model or settings.default_model, extras)
+                       args.model or settings.default_model, extras,
+                       output_format=args.output_format, output_compression=args.output_compression)
     return cli.generate(Studio(settings), request, args.output, args.previews, args.save_partials)
 
 

@@ -16,8 +16,9 @@ from typing import Any, Mapping, NamedTuple, TextIO
 
 from dalle3.client import ImagesClient
 from dalle3.errors import DalleError, ValidationError
-from dalle3.metadata import read_parameters
-from dalle3.models import MODELS, TABLE_CHECKED, ModelProfile, resolve
+from dalle3.metadata import file_size_text, read_parameters
+from dalle3.models import (COMPRESSION_FORMATS, COMPRESSION_RANGE, MODELS, NOT_OFFERED_FORMATS, TABLE_CHECKED,
+                           ModelProfile, resolve, rule_confidence)
 from dalle3.params import GenerationRequest
 from dalle3.pricing import format_usd
 from dalle3.settings import Settings
@@ -39,7 +40,8 @@ class ModelRow(NamedTuple):
     sizes: str
     price: str
     note: str
-    endpoint: str = ""  # "offered" / "not offered ..." once an endpoint was asked
+    endpoint: str = ""
+    output: str = ""  # "offered" / "not offered ..." once an endpoint was asked
 
 
 def generation_text(result: GenerationResult, written: Path | None = None) -> str:
@@ -56,6 +58,8 @@ def generation_text(result: GenerationResult, written: Path | None = None) -> st
         lines.append(f"Request id: {result.request_id}")
     if result.note:
         lines.append(result.note)
+    if result.file_bytes:
+        lines.append(f"File: {file_size_text(result.file_bytes)} ({req.output_format or 'png'})")
     lines.append(f"Saved: {result.path}")
     if written is not None:
         lines.append(f"Written: {written}")
@@ -129,12 +133,42 @@ def price_text(profile: ModelProfile) -> str:
             f"${tokens.image_input:g} image in, ${tokens.image_output:g} image out")
 
 
+def _unsure(profile: ModelProfile, rule: str) -> str:
+    return " (unconfirmed)" if rule_confidence(profile, rule) == "unconfirmed" else ""
+
+
 def _sizes_text(profile: ModelProfile) -> str:
     text = ", ".join(profile.sizes)
     rule = profile.custom_size
     if rule:
         text += f", or {rule.describe()}"
+        text += _unsure(profile, "custom_size")
     return text
+
+
+def _qualities_text(profile: ModelProfile) -> str:
+    extra = [q for q in ("xhigh", "max") if q in profile.qualities]
+    if extra and _unsure(profile, "qualities"):
+        return ", ".join(profile.qualities) + f" ({' and '.join(extra)} unconfirmed)"
+    return ", ".join(profile.qualities)
+
+
+def output_text(profile: ModelProfile) -> str:
+    """Formats, compression, transparency and n for one model, one line."""
+    if not profile.output_formats:
+        return f"PNG only; n {profile.max_images}"
+    low, high = COMPRESSION_RANGE
+    text = (f"{', '.join(profile.output_formats)}; compression {low}–{high} for {' and '.join(COMPRESSION_FORMATS)}; "
+            f"n 1–{profile.max_images}")
+    backgrounds = profile.extras.get("background", ())
+    if "transparent" in backgrounds:
+        preview = " (preview)" if "transparent" in profile.preview.get("background", ()) else ""
+        text += f"; transparent background{preview}{_unsure(profile, 'background')} with png or webp"
+    return text
+
+
+def not_offered_text() -> str:
+    return "; ".join(f"{fmt}: {why}" for fmt, why in NOT_OFFERED_FORMATS.items())
 
 
 def _lifecycle_text(profile: ModelProfile, listed: Mapping[str, Any] | None) -> str:
@@ -153,8 +187,9 @@ def model_row(profile: ModelProfile, offered: Mapping[str, Mapping[str, Any]] | 
         endpoint = "offered" if listed is not None else f"not offered by {where or 'this endpoint'}"
     return ModelRow(
         id=profile.id, label=profile.label, lifecycle=_lifecycle_text(profile, listed),
-        successor=profile.successor or "", qualities=", ".join(profile.qualities),
+        successor=profile.successor or "", qualities=_qualities_text(profile),
         sizes=_sizes_text(profile), price=price_text(profile), note=profile.note, endpoint=endpoint,
+        output=output_text(profile),
     )
 
 
@@ -185,11 +220,13 @@ def models_text(offered: Mapping[str, Mapping[str, Any]] | None = None, where: s
                  f"  status:    {row.lifecycle}" + (f", successor {row.successor}" if row.successor else "")]
         if row.endpoint:
             lines.append(f"  endpoint:  {row.endpoint}")
-        lines += [f"  quality:   {row.qualities}", f"  sizes:     {row.sizes}", f"  price:     {row.price}"]
+        lines += [f"  quality:   {row.qualities}", f"  sizes:     {row.sizes}", f"  output:    {row.output}",
+                  f"  price:     {row.price}"]
         if row.note:
             lines.append(f"  note:      {row.note}")
         blocks.append("\n".join(lines))
-    text = "\n\n".join(blocks) + f"\n\nTable checked {TABLE_CHECKED}; sources and confidence in dalle3/models.py."
+    text = "\n\n".join(blocks) + (f"\n\nNot offered: {not_offered_text()}.\n"
+                                  f"Table checked {TABLE_CHECKED}; sources and confidence in dalle3/model_table.py.")
     if problem:
         text += f"\n\n{problem}"
     elif offered is not None:
@@ -205,15 +242,17 @@ def _cell(text: str) -> str:
 
 def models_markdown() -> str:
     """The model table as Markdown, for the README (no endpoint asked)."""
-    head = ["Model", "Status", "Successor", "Quality", "Sizes", "Price", "Note"]
+    head = ["Model", "Status", "Successor", "Quality", "Sizes", "Output", "Price", "Note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for profile in MODELS.values():
         row = model_row(profile)
         cells = [f"`{row.id}`", row.lifecycle, row.successor and f"`{row.successor}`", row.qualities,
-                 row.sizes, row.price, row.note]
+                 row.sizes, row.output, row.price, row.note]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines.append("")
-    lines.append(f"Checked {TABLE_CHECKED}; each figure's source and confidence is in `dalle3/models.py`.")
+    lines.append(f"Not offered: {not_offered_text()}.")
+    lines.append("")
+    lines.append(f"Checked {TABLE_CHECKED}; each rule's source and confidence is in `dalle3/model_table.py`.")
     return "\n".join(lines)
 
 

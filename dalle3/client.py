@@ -29,7 +29,7 @@ from typing import Any, Callable
 import requests
 
 from dalle3 import body, errors, limits, stream
-from dalle3.metadata import png_size
+from dalle3.metadata import image_format
 from dalle3.params import GenerationRequest, profile_for, request_body
 from dalle3.retry import RetryPolicy
 from dalle3.settings import Settings
@@ -126,7 +126,7 @@ class ImagesClient:
                     if streaming:  # asked for a stream, got JSON: the endpoint ignores ``stream``
                         self._no_streaming_here()
                         note = NO_STREAM_NOTE
-                    return replace(self._image(raw, response, attempt, lim), note=note)
+                    return replace(self._image(raw, response, attempt, lim, request.output_format or "png"), note=note)
                 error = _error_fields(raw)
                 if streaming and status == 400 and _refuses_streaming(error):
                     self._no_streaming_here()  # a refused request is not billed: asking again is safe
@@ -182,7 +182,8 @@ class ImagesClient:
         data = _json(raw, response).get("data")
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []
 
-    def _image(self, raw: bytes, response: requests.Response, attempts: int, lim: limits.CallLimits) -> ApiImage:
+    def _image(self, raw: bytes, response: requests.Response, attempts: int, lim: limits.CallLimits,
+               fmt: str = "png") -> ApiImage:
         rid = response.headers.get("x-request-id")
         payload = _json(raw, response)
         data = payload.get("data")
@@ -203,9 +204,9 @@ class ImagesClient:
         else:
             raise errors.BadResponseError("The API answered without an image. Try again.",
                                           http_status=200, request_id=rid)
-        if png_size(png) is None:
+        if image_format(png) != fmt:
             raise errors.BadResponseError(
-                "The API sent something that is not a PNG image. Try again; if it repeats, "
+                f"The API sent something that is not a {fmt.upper()} image. Try again; if it repeats, "
                 "check that OPENAI_BASE_URL points at an OpenAI-compatible server.", http_status=200, request_id=rid)
         revised = item.get("revised_prompt")
         usage = payload.get("usage")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3.exceptions
 
-from dalle3.models import resolve
+from dalle3.models import refusal_hint, resolve
 
 BILLING_URL = "https://platform.openai.com/settings/organization/billing"
 KEYS_URL = "https://platform.openai.com/api-keys"
@@ -263,4 +263,5 @@ def from_status(status: int, error: dict[str, Any], request_id: str | None, base
             "their side: try again in a minute, and see https://status.openai.com.", **kw)
     if status == 404:
         return BadRequestError(f"{shown_url(base_url)} has no images endpoint (HTTP 404). Check OPENAI_BASE_URL.", **kw)
-    return BadRequestError(f"The API refused the request (HTTP {status}): {api_says or 'no reason given'}", **kw)
+    hint = refusal_hint(model, error.get("param") if isinstance(error.get("param"), str) else None)
+    return BadRequestError(f"The API refused the request (HTTP {status}): {api_says or 'no reason given'}{hint}", **kw)

@@ -12,8 +12,9 @@ from typing import Any, Mapping
 
 from dalle3 import pricing
 from dalle3.errors import ValidationError
-from dalle3.models import (ALL_EXTRAS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS, ModelProfile, closest_settings,
-                           is_experimental, resolve, size_problem)
+from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
+                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, is_experimental, resolve,
+                           rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
 from dalle3.session import SessionState
 from dalle3.settings import Settings
@@ -25,6 +26,8 @@ QUALITY_HINTS = {
     "low": "low: fastest and cheapest, for drafts",
     "medium": "medium: balanced detail and cost",
     "high": "high: most detail, slowest and dearest",
+    "xhigh": "xhigh: more detail than high, several times the tokens",
+    "max": "max: the most the model can do, dearest by far",
     "auto": "auto: the model picks (cost known only after)",
 }
 STYLE_HINTS = {
@@ -32,7 +35,7 @@ STYLE_HINTS = {
     "vivid": "vivid: hyper-real and dramatic",
 }
 EXTRA_HINTS = {
-    "background": "transparent needs a PNG (always used here); in preview for gpt-image-2",
+    "background": "transparent needs png or webp output; in preview for gpt-image-2",
     "moderation": "low: less restrictive content filtering",
     "complexity": "how much detail the model plans (2.6 models; OpenAI's default high)",
 }
@@ -124,6 +127,11 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
         notes.append(f"{model} has no style setting (it is a DALL·E 3 option), so none is sent.")
     if profile.custom_size:
         notes.append(f"Size: pick a preset or type {profile.custom_size.describe()}.")
+    unsure = [what for rule, what in (("qualities", "xhigh/max"), ("custom_size", "custom sizes"))
+              if rule_confidence(profile, rule) == "unconfirmed"]
+    if unsure:
+        notes.append(f"On {profile.id}, {' and '.join(unsure)} come from third-party guides, not OpenAI's "
+                     "SDK (unconfirmed): if the API refuses one, pick another.")
     if profile.lifecycle == "retired":
         notes.append(f"OpenAI retired {model} on {profile.shutdown}; it works only on endpoints that "
                      f"still serve it. Its successor is {inert(profile.successor or '')}.")
@@ -178,6 +186,37 @@ def cost_text(model_id: str, quality: str, size: str, state: SessionState) -> st
 
 
 @dataclass(frozen=True)
+class OutputView:
+    """The output-format and compression controls for one model and the values they hold."""
+
+    visible: bool  # the model has a format choice (GPT Image); DALL·E 3 always returns PNG
+    formats: tuple[str, ...]
+    output_format: str | None
+    compression_visible: bool  # jpeg and webp only
+    compression: int | None
+    note: str
+
+
+def output_view(model_id: str, output_format: str | None, compression: int | None,
+                background: str | None = None) -> OutputView:
+    """What the format controls show after a change of model, format or background.
+
+    A format the model lacks falls back to png; compression is kept only where it
+    applies; transparent with jpeg is not changed silently but explained (validation
+    refuses it with the same words).
+    """
+    profile = profile_for(model_id)
+    if not profile.output_formats:
+        return OutputView(False, (), None, False, None, "")
+    fmt = output_format if output_format in profile.output_formats else "png"
+    lossy = fmt in COMPRESSION_FORMATS
+    note = ""
+    if background == "transparent" and fmt not in TRANSPARENT_FORMATS:
+        note = f"A transparent background needs {' or '.join(TRANSPARENT_FORMATS)}; {fmt} has no transparency."
+    return OutputView(True, profile.output_formats, fmt, lossy, compression if lossy else None, note)
+
+
+@dataclass(frozen=True)
 class Restored:
     """Controls recovered from a PNG's settings (each checked against the table)."""
 
@@ -188,6 +227,8 @@ class Restored:
     style: str | None
     size: str
     extras: dict[str, str]
+    output_format: str | None = None
+    output_compression: int | None = None
 
 
 def restore(settings: Mapping[str, Any] | None) -> Restored | None:
@@ -198,11 +239,14 @@ def restore(settings: Mapping[str, Any] | None) -> Restored | None:
     try:
         request = validate(settings.get("prompt"), settings.get("seed", 0), settings.get("quality"),
                            settings.get("style"), settings.get("size"),
-                           settings.get("model") or DEFAULT_MODEL, extras)
+                           settings.get("model") or DEFAULT_MODEL, extras,
+                           output_format=settings.get("output_format"),
+                           output_compression=settings.get("output_compression"))
     except ValidationError:
         return None
     return Restored(request.prompt, request.seed, request.model, request.quality,
-                    request.style, request.size, request.options)
+                    request.style, request.size, request.options, request.output_format,
+                    request.output_compression)
 
 
 

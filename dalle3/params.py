@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from dalle3.errors import ValidationError
-from dalle3.models import DEFAULT_MODEL, DEFAULT_STYLE, ModelProfile, quoted, resolve, size_problem
+from dalle3.models import (COMPRESSION_RANGE, DEFAULT_MODEL, DEFAULT_STYLE, ModelProfile, output_problem, quoted,
+                           resolve, size_problem)
 
 SEED_MAX = 2_147_483_647
 
@@ -30,6 +31,10 @@ class GenerationRequest:
     size: str = "1024x1024"
     model: str = DEFAULT_MODEL
     extras: tuple[tuple[str, str], ...] = ()  # sorted (name, value) pairs
+    output_format: str | None = None  # None: the model has no choice (DALL·E: PNG)
+    output_compression: int | None = None  # None: the API's default (100)
+    # Per browser session, never stored; not part of equality, so the result cache stays shared.
+    safety_identifier: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def options(self) -> dict[str, str]:
@@ -44,6 +49,10 @@ class GenerationRequest:
         if self.style is not None:
             data["style"] = self.style
         data.update(self.extras)
+        if self.output_format is not None:
+            data["output_format"] = self.output_format
+        if self.output_compression is not None:
+            data["output_compression"] = self.output_compression
         return data
 
 
@@ -91,6 +100,27 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...], model: str, hint: s
     return value
 
 
+_SAFETY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+_COMPRESSION_TEXT = re.compile(r"[0-9]{1,3}")
+
+
+def parse_compression(value: Any) -> int | None:
+    """Blank -> None (the API's default); else a whole number in 0..100 (ASCII digits, as for seeds)."""
+    if _blank(value):
+        return None
+    low, high = COMPRESSION_RANGE
+    problem = f"Output compression must be a whole number from {low} to {high}; got {quoted(value)}."
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and _COMPRESSION_TEXT.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(problem)
+    return value
+
+
 def profile_for(model: Any) -> ModelProfile:
     """The profile for a model id, or a ValidationError naming the known ones."""
     profile = resolve(model) if isinstance(model, str) else None
@@ -109,6 +139,9 @@ def validate(
     size: Any = None,
     model: Any = None,
     extras: Mapping[str, Any] | None = None,
+    output_format: Any = None,
+    output_compression: Any = None,
+    safety_identifier: str | None = None,
 ) -> GenerationRequest:
     """Check raw inputs against ``model``'s rules and return the request to send.
 
@@ -143,14 +176,27 @@ def validate(
         if name not in profile.extras:
             raise ValidationError(f"{name.capitalize()} is not a setting of {profile.id}; leave it empty.")
         chosen[name] = _choice(name, value, profile.extras[name], profile.id)
+    fmt = None if _blank(output_format) else output_format
+    if fmt is not None and not isinstance(fmt, str):
+        raise ValidationError(f"Output format must be text such as png; got {quoted(fmt)}.")
+    compression = parse_compression(output_compression)
+    if problem := output_problem(profile, fmt, compression, chosen.get("background")):
+        raise ValidationError(problem)
+    if safety_identifier is not None and not _SAFETY_ID.fullmatch(safety_identifier):
+        raise ValidationError("The safety identifier must be 1-64 letters, digits, '-' or '_'.")
     return GenerationRequest(
         prompt=prompt, seed=seed, quality=quality, style=style, size=size,
         model=profile.id, extras=tuple(sorted(chosen.items())),
+        output_format=(fmt or "png") if profile.output_formats else None, output_compression=compression,
+        safety_identifier=safety_identifier if profile.safety_identifier else None,
     )
 
 
 def request_body(request: GenerationRequest, profile: ModelProfile) -> dict[str, Any]:
-    """The JSON body for POST /images/generations: every parameter explicit, never a seed."""
+    """The JSON body for POST /images/generations: every parameter explicit, never a seed.
+
+    ``safety_identifier`` goes only here, never into :meth:`GenerationRequest.parameters`.
+    """
     body: dict[str, Any] = {"model": request.model, "prompt": request.prompt, "n": 1,
                             "size": request.size, "quality": request.quality}
     if request.style is not None:
@@ -158,6 +204,10 @@ def request_body(request: GenerationRequest, profile: ModelProfile) -> dict[str,
     if profile.response_format:
         body["response_format"] = "b64_json"
     else:
-        body["output_format"] = "png"
+        body["output_format"] = request.output_format or "png"
+    if request.output_compression is not None:
+        body["output_compression"] = request.output_compression
+    if request.safety_identifier and profile.safety_identifier:
+        body["safety_identifier"] = request.safety_identifier
     body.update(request.extras)
     return body

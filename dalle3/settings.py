@@ -36,6 +36,7 @@ class Settings:
     max_spend_usd: float | None = None
     auth: tuple[str, str] | None = field(default=None, repr=False)
     default_model: str = DEFAULT_MODEL
+    safety_id: bool = True  # send a per-session safety_identifier when serving others (DALLE3_SAFETY_ID)
 
     @property
     def base_url_shown(self) -> str:
@@ -68,6 +69,11 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise ConfigurationError(f"{name}={raw!r}: use 1 or 0.")
+
+
+def _flag_on(env: Mapping[str, str], name: str) -> bool:
+    """A flag that is on unless set to 0 (or false/no/off)."""
+    return _flag(env, name) if env.get(name, "").strip() else True
 
 
 def parse_auth(raw: str, name: str = "DALLE3_AUTH") -> tuple[str, str]:
@@ -122,6 +128,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         max_spend_usd=None if spend < 0 else spend,
         auth=parse_auth(auth) if auth else None,
         default_model=model,
+        safety_id=_flag_on(env, "DALLE3_SAFETY_ID"),
     )
 
 

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from dalle3.errors import DalleError
+from dalle3.metadata import file_size_text
 from dalle3.models import resolve
 from dalle3.pricing import Price
 from dalle3.studio import GenerationResult
@@ -58,6 +59,8 @@ def success(result: GenerationResult, saved: bool = True) -> str:
         tail += f" · request `{_CODE_UNSAFE.sub('', result.request_id)}`"
     if result.attempts > 1:
         tail += f" · {result.attempts} attempts"
+    if result.file_bytes:
+        tail += f" · {file_size_text(result.file_bytes)} {req.output_format or 'png'}"
     lines.append(tail)
     if saved:
         lines.append(f"Saved as `{_FILE_UNSAFE.sub('', result.file_name)}`")
@@ -78,6 +81,8 @@ def facts(result: GenerationResult) -> dict[str, Any]:
         "cost_usd": round(result.cost.usd, 6), "cost_exact": not result.cost.estimate,
         "request_id": result.request_id, "cached": result.cached, "backend": result.backend,
         "file": result.file_name, "seconds": round(result.elapsed_s, 3),
+        "output_format": req.output_format or "png", "output_compression": req.output_compression,
+        "file_bytes": result.file_bytes,
     }
 
 

@@ -47,10 +47,11 @@ def atomic_write_new(folder: Path, stem: str, data: bytes, suffix: str = ".png")
         os.unlink(tmp)
 
 
-def save_image(png: bytes, output_dir: Path, prompt: str, seed: int, when: dt.date | None = None) -> Path:
-    """Save under ``output_dir/YYYY-MM-DD/`` with a name from the prompt and seed."""
+def save_image(image: bytes, output_dir: Path, prompt: str, seed: int, when: dt.date | None = None,
+               suffix: str = ".png") -> Path:
+    """Save under ``output_dir/YYYY-MM-DD/`` with a name from the prompt and seed (``suffix`` per format)."""
     day = (when or dt.date.today()).isoformat()
-    return atomic_write_new(output_dir / day, f"{slug(prompt)}_seed{seed}", png)
+    return atomic_write_new(output_dir / day, f"{slug(prompt)}_seed{seed}", image, suffix)
 
 
 def atomic_replace(path: Path, data: bytes) -> None:

@@ -32,7 +32,7 @@ from sseclient import SSEClient
 
 from dalle3 import body, errors
 from dalle3.limits import CallLimits
-from dalle3.metadata import png_size
+from dalle3.metadata import image_size
 
 log = logging.getLogger("dalle3")
 
@@ -136,7 +136,7 @@ def _image(data: dict[str, Any], rid: str | None, seen: int, total: int, limits:
             image = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             image = b""
-        if png_size(image) is None:
+        if image_size(image) is None:  # png, jpeg or webp, as output_format asked
             problem = "an image that could not be decoded"
         else:
             return image

@@ -1,9 +1,9 @@
-"""One generation from request to saved PNG: the piece the page, CLI and API share.
+"""One generation from request to saved image: the piece the page, CLI and API share.
 
 Chooses the backend (the visitor's own key, the server key, or the offline
 simulator), answers repeats from the cache for free, makes identical
 concurrent requests pay once, holds the spend cap on the server key, embeds
-the settings into the PNG without re-encoding it, and saves it.
+the parameters into the image (PNG, JPEG or WebP) without re-encoding it, and saves it.
 
 The cache and the single-flight are keyed by who pays: "server", "simulator",
 or a salted hash of the visitor's own key. A visitor with no key or a bad key
@@ -34,6 +34,7 @@ from typing import Any, Callable, Hashable, Iterator
 from dalle3 import metadata, pricing, simulator
 from dalle3.cache import LRUCache
 from dalle3.client import ApiImage, ImagesClient
+from dalle3.containers import EXTENSIONS
 from dalle3.errors import DalleError
 from dalle3.stream import Partial
 from dalle3.ledger import LEDGER_NAME, SpendLedger
@@ -79,13 +80,14 @@ class GenerationResult:
     backend: str
     cached: bool = False
     attempts: int = 1
+    file_bytes: int = 0  # size of the saved file, parameters included
     created: float = 0.0  # when the image was made (Unix time); a cache hit keeps the first one's
     previews: int = 0  # previews received on the way
     note: str | None = None  # one-off news about the endpoint (e.g. it does not stream)
 
     @property
     def file_name(self) -> str:
-        """The saved file as ``YYYY-MM-DD/name.png``: enough to find it, no server path."""
+        """The saved file as ``YYYY-MM-DD/name.png`` (or .jpg, .webp): enough to find it, no server path."""
         return f"{self.path.parent.name}/{self.path.name}"
 
     @property
@@ -144,10 +146,11 @@ class Studio:
             if hit := self._cached(key, started):
                 return hit
             image, cost = self._make(request, backend, own_key, previews, on_preview)
-            png = metadata.embed(image.png, self._parameters_for(request, image, backend))
-            path = save_image(png, self.output_dir, request.prompt, request.seed)
+            data = metadata.embed(image.png, self._parameters_for(request, image, backend))
+            suffix = EXTENSIONS.get(metadata.image_format(data) or "png", ".png")
+            path = save_image(data, self.output_dir, request.prompt, request.seed, suffix=suffix)
             result = GenerationResult(
-                request=request, path=path, size=metadata.png_size(png) or (0, 0),
+                request=request, path=path, size=metadata.image_size(data) or (0, 0), file_bytes=len(data),
                 revised_prompt=image.revised_prompt, request_id=image.request_id,
                 elapsed_s=time.perf_counter() - started, cost=cost, backend=backend, attempts=image.attempts,
                 created=time.time(), previews=image.partials, note=image.note)

@@ -37,6 +37,11 @@ Fake-specific choices (documented so tests can rely on them):
   :mod:`tests.fake_stream` describes; :attr:`FakeOpenAI.stream_mode` ``"reject"``
   answers 400 (param ``stream``) and ``"ignore"`` plain JSON, like endpoints that
   do not stream.
+* Quality ``xhigh``/``max`` only on the models the SDK names (the 2.5 models and
+  their snapshots): 2.6 is refused with ``invalid_value``, since the SDK is silent.
+  ``gif``/``svg`` get 403 ``preview_access_required``; ``output_compression`` with
+  PNG gets 400. A ``safety_identifier`` is echoed in the answer, as the SDK's
+  ``ImagesResponse`` documents.
 """
 
 from __future__ import annotations
@@ -85,6 +90,19 @@ DALLE3_SIZES = ("1024x1024", "1792x1024", "1024x1792")
 DALLE3_QUALITIES = ("standard", "hd")
 DALLE3_PROMPT_MAX = 4000
 GPT_IMAGE_QUALITIES = ("low", "medium", "high", "auto")
+#: The SDK's quality text: "gpt-image-2.5-sunburst and gpt-image-2.5-flare, including their 2026-09-08
+#: snapshots, also support xhigh and max". It is silent on 2.6, so this fake refuses them there.
+EXTRA_QUALITIES = ("xhigh", "max")
+EXTRA_QUALITY_MODELS = (
+    "gpt-image-2.5-sunburst", "gpt-image-2.5-sunburst-2026-09-08",
+    "gpt-image-2.5-flare", "gpt-image-2.5-flare-2026-09-08",
+)
+#: The SDK's size text names these for WIDTHxHEIGHT; 2.6 takes them here too (ComfyUI's 2.6 node and
+#: guides say so, the SDK is silent). The first-generation models take presets and auto only.
+PRESET_ONLY_PREFIX = "gpt-image-1"
+GPT_IMAGE_PRESETS = ("1024x1024", "1536x1024", "1024x1536")
+#: output_format values that need preview access (the SDK: GIF preview, SVG project access).
+PREVIEW_FORMATS = ("gif", "svg")
 GPT_IMAGE_PROMPT_MAX = 32000
 #: Parameters only the GPT Image models understand; DALL-E 3 rejects them.
 GPT_IMAGE_ONLY_PARAMS = (
@@ -103,7 +121,7 @@ GPT_IMAGE_MAX_EDGE = 3840
 GPT_IMAGE_MIN_PIXELS = 655_360
 GPT_IMAGE_MAX_PIXELS = 8_294_400
 #: Output image tokens for a 1024x1024 (1048576 px) image, per quality.
-OUTPUT_TOKENS_PER_MEGAPIXEL = {"low": 272, "medium": 1056, "high": 4160}
+OUTPUT_TOKENS_PER_MEGAPIXEL = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 7396, "max": 16640}
 _MEGAPIXEL = 1_048_576
 
 _MSG_NO_KEY = (
@@ -549,9 +567,12 @@ def _check_gpt_image(model: str, body: Mapping[str, Any]) -> Outcome | None:
         if _present(body, param):
             return _unknown_parameter(param)
     quality = body.get("quality")
-    if quality is not None and quality not in GPT_IMAGE_QUALITIES:
-        return _invalid_value("quality", quality, GPT_IMAGE_QUALITIES)
+    allowed = GPT_IMAGE_QUALITIES + (EXTRA_QUALITIES if model in EXTRA_QUALITY_MODELS else ())
+    if quality is not None and quality not in allowed:
+        return _invalid_value("quality", quality, allowed)
     size = body.get("size")
+    if size is not None and model.startswith(PRESET_ONLY_PREFIX) and size not in GPT_IMAGE_PRESETS + ("auto",):
+        return _invalid_value("size", size, GPT_IMAGE_PRESETS + ("auto",))
     if size is not None:
         problem = _check_gpt_image_size(size)
         if problem is not None:
@@ -563,6 +584,10 @@ def _check_gpt_image(model: str, body: Mapping[str, Any]) -> Outcome | None:
     if moderation is not None and moderation not in ("auto", "low"):
         return _invalid_value("moderation", moderation, ("auto", "low"))
     output_format = body.get("output_format")
+    if output_format in PREVIEW_FORMATS:
+        return Outcome.error(403, "preview_access_required",
+                             f"Output format '{output_format}' requires preview access for {model}.",
+                             param="output_format")
     if output_format is not None and output_format not in ("png", "jpeg", "webp"):
         return _invalid_value("output_format", output_format, ("png", "jpeg", "webp"))
     if background == "transparent" and output_format == "jpeg":
@@ -572,6 +597,12 @@ def _check_gpt_image(model: str, body: Mapping[str, Any]) -> Outcome | None:
     compression = body.get("output_compression")
     if compression is not None and not 0 <= compression <= 100:
         return _bad_request("output_compression", "Invalid 'output_compression': must be between 0 and 100.")
+    if compression is not None and output_format in (None, "png"):
+        return _bad_request("output_compression",
+                            "output_compression is only supported for the 'jpeg' and 'webp' output formats.")
+    if _present(body, "safety_identifier") and not isinstance(body["safety_identifier"], str):
+        return _bad_request("safety_identifier", "Invalid type for 'safety_identifier': expected a string.",
+                            "invalid_type")
     if _present(body, "complexity"):
         if not model.startswith(COMPLEXITY_MODEL_PREFIX):
             return _unknown_parameter("complexity")
@@ -586,7 +617,9 @@ def _default_models() -> list[dict[str, Any]]:
         "gpt-image-2",
         "gpt-image-2-2026-04-21",
         "gpt-image-2.5-sunburst",
+        "gpt-image-2.5-sunburst-2026-09-08",
         "gpt-image-2.5-flare",
+        "gpt-image-2.5-flare-2026-09-08",
         "gpt-image-2.6-sunburst",
         "gpt-image-2.6-flare",
         "gpt-image-1.5",
@@ -1120,6 +1153,8 @@ class FakeOpenAI:
                     "output_tokens_details": {"image_tokens": output_tokens, "text_tokens": 0},
                 },
             }
+            if isinstance(request.get("safety_identifier"), str) and request["safety_identifier"]:
+                payload["safety_identifier"] = request["safety_identifier"]
             resolved_size = f"{width}x{height}"
             if resolved_size in ("1024x1024", "1024x1536", "1536x1024"):
                 payload["size"] = resolved_size

@@ -68,9 +68,51 @@ def _openapi_to_jsonschema(node: Any) -> Any:
     return converted
 
 
+#: Enums the installed ``openai`` SDK (3.57.0, newer than the vendored spec revision) widens:
+#: (schema, property) -> (SDK class, field). Values the SDK's Literal adds (quality xhigh/max,
+#: output_format gif/svg) are accepted by the schema; per-model rules stay in the fake.
+_SDK_WIDENED = {
+    ("CreateImageRequest", "quality"): ("openai.types.image_generate_params", "ImageGenerateParamsBase", "quality"),
+    ("CreateImageRequest", "output_format"): ("openai.types.image_generate_params", "ImageGenerateParamsBase",
+                                              "output_format"),
+    ("ImagesResponse", "quality"): ("openai.types.images_response", "ImagesResponse", "quality"),
+    ("ImagesResponse", "output_format"): ("openai.types.images_response", "ImagesResponse", "output_format"),
+}
+
+
+def sdk_literal_values(module: str, cls: str, field: str) -> list[str]:
+    """Every string a field's ``Literal`` allows in the installed SDK (Optional/Union flattened)."""
+    import importlib
+    import typing
+
+    owner = getattr(importlib.import_module(module), cls)
+    fields = getattr(owner, "model_fields", None)  # pydantic models (responses) vs TypedDicts (params)
+    annotation = fields[field].annotation if fields is not None else typing.get_type_hints(owner)[field]
+    found: list[str] = []
+    stack = [annotation]
+    while stack:
+        tp = stack.pop()
+        if typing.get_origin(tp) is typing.Literal:
+            found += [a for a in typing.get_args(tp) if isinstance(a, str) and a not in found]
+        else:
+            stack += reversed(typing.get_args(tp))
+    return found
+
+
+def _widen(node: Any, values: list[str]) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("enum"), list):
+            node["enum"] += [v for v in values if v not in node["enum"]]
+        for sub in node.get("anyOf", []):
+            _widen(sub, values)
+
+
 @functools.lru_cache(maxsize=1)
 def _components() -> dict[str, Any]:
-    return _openapi_to_jsonschema(copy.deepcopy(load_spec()["components"]))
+    components = _openapi_to_jsonschema(copy.deepcopy(load_spec()["components"]))
+    for (schema, prop), where in _SDK_WIDENED.items():
+        _widen(components["schemas"][schema]["properties"][prop], sdk_literal_values(*where))
+    return components
 
 
 def schema_for(name: str) -> dict[str, Any]:

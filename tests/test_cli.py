@@ -193,7 +193,7 @@ def test_models_markdown_is_a_table_of_every_model():
     text = models_markdown()
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in rows] == list(MODELS)
-    assert all(row.count(" | ") == 6 for row in rows)
+    assert all(row.count(" | ") == 7 for row in rows)
     assert "| `dall-e-3` | retired 2026-05-12 | `gpt-image-2` |" in text
 
 

@@ -24,7 +24,7 @@ from PIL import Image, PngImagePlugin
 from dalle3 import metadata, page, status
 from dalle3.errors import AuthenticationError, ConfigurationError, ConnectionFailedError, ValidationError
 from dalle3.images import MAX_PIXELS, image_size, install_pillow_limit
-from dalle3.metadata import _chunk
+from dalle3.containers import png_chunk as _chunk
 from dalle3.models import image_models, parse_size, resolve
 from dalle3.params import GenerationRequest, parse_seed, validate
 from dalle3.settings import Settings, from_env
