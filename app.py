@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("dalle3")
 
 
-def build(studio: Studio) -> "gr.Blocks":
-    """The page for ``studio`` (see :mod:`ui.page`)."""
+def build(studio: Studio, host: str = "127.0.0.1") -> "gr.Blocks":
+    """The page for ``studio`` served on ``host`` (see :mod:`ui.page`)."""
     from ui.page import build as build_page
 
-    return build_page(studio)
+    return build_page(studio, host)
 
 
 def launch_options(studio: Studio) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     if warning := exposure_warning(settings, host):
         print(warning, file=sys.stderr)
     studio = Studio(settings)
-    demo = build(studio)
+    demo = build(studio, host)
     serve(demo, studio, server_name="0.0.0.0" if args.listen else None, server_port=args.port,
           mcp_server=args.mcp or None)
     demo.block_thread()

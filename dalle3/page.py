@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from dalle3 import pricing
 from dalle3.errors import ValidationError
-from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
+from dalle3.models import (ALL_EXTRAS, COMPRESSION_DEFAULT, COMPRESSION_FORMATS, COMPRESSION_RANGE, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
                            TRANSPARENT_FORMATS, ModelProfile, closest_settings, is_experimental, resolve,
                            rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
@@ -68,6 +68,7 @@ class ModelView:
     note: str
     cost: str
     extras: Mapping[str, ExtraView]
+    output: OutputView
 
     @property
     def style_visible(self) -> bool:
@@ -107,6 +108,7 @@ def model_choices(offered: Mapping[str, dict[str, Any]] | None = None) -> list[t
 
 def model_view(model_id: str, quality: str | None, size: str | None, state: SessionState, *,
                style: str | None = None, extras: Mapping[str, str] | None = None,
+               output_format: str | None = None, compression: int | None = None,
                remapped: bool = True) -> ModelView:
     """The controls for ``model_id``, keeping the nearest quality/size (and style, extras) given.
 
@@ -145,9 +147,13 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
         extra_views[name] = ExtraView(
             visible=bool(allowed), choices=allowed or ("",),
             value=value if value in allowed else profile.extra_defaults.get(name, ""))
+    background = extra_views["background"].value if "background" in extra_views else None
+    output = output_view(profile.id, output_format, compression, background)
+    if output.note:
+        notes.append(output.note)
     return ModelView(
         profile, new_quality, new_size, style if style in profile.styles else DEFAULT_STYLE,
-        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views)
+        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output)
 
 
 def start_model(model_id: str, offered: Mapping[str, Any] | None) -> tuple[str, str | None]:
@@ -311,4 +317,9 @@ def api_arguments() -> dict[str, str]:
     for name in EXTRA_NAMES:
         args[name] = ("Empty: the model's default. " + _by_model({p.id: p.extras.get(name, ()) for p in table})
                       + "; other models take none.")
+    low, high = COMPRESSION_RANGE
+    args["output_format"] = ("Empty: png. " + _by_model({p.id: p.output_formats for p in table})
+                             + f"; transparent backgrounds need {' or '.join(TRANSPARENT_FORMATS)}.")
+    args["output_compression"] = (f"Empty: {COMPRESSION_DEFAULT}. {low} to {high}, for "
+                                  f"{' and '.join(COMPRESSION_FORMATS)} only (GPT Image models).")
     return args

@@ -81,11 +81,12 @@ def app_settings(base_url: str, output_dir: Path, **overrides) -> Settings:
 
 
 @contextmanager
-def running_app(settings: Settings, sleep=None) -> Iterator[RunningApp]:
+def running_app(settings: Settings, sleep=None, host: str = "127.0.0.1") -> Iterator[RunningApp]:
+    """The page on a loopback port; ``host`` is where it believes it serves (0.0.0.0: a public server)."""
     studio = Studio(settings)
     if sleep is not None:
         studio.client._sleep = sleep
-    demo = app.build(studio)
+    demo = app.build(studio, host)
     url = app.serve(demo, studio, server_name="127.0.0.1", server_port=None, quiet=True)
     try:
         yield RunningApp(url, studio, demo)

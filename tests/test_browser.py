@@ -434,3 +434,20 @@ def test_a_preview_shows_before_the_final_image_and_only_the_final_is_saved(stud
     saved = list(served.studio.output_dir.rglob("*hot-air-balloon*"))
     assert len(saved) == 1, saved
     assert_no_error_shown(pg)
+
+
+def test_output_format_controls_follow_model_and_format(studio, served, fake):
+    pg = studio
+    expect(pg.locator("#output_format")).to_be_hidden()  # dall-e-3 always answers PNG
+    choose_dropdown(pg, "model", "GPT Image 2 (gpt-image-2)")
+    expect(pg.locator("#output_format")).to_be_visible()
+    expect(pg.locator("#output_compression")).to_be_hidden()  # png is lossless
+    choose_radio(pg, "output_format", "webp")
+    expect(pg.locator("#output_compression")).to_be_visible()
+    choose_radio(pg, "previews", "off")
+    text_input(pg, "prompt").fill("A glass of water on a sunny sill")
+    status = run_generation(pg)
+    assert "Done" in status and ".webp" in status, status
+    body = fake.requests[-1].json
+    assert body["output_format"] == "webp" and body["output_compression"] == 100
+    assert_no_error_shown(pg)

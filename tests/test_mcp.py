@@ -67,10 +67,12 @@ def test_generate_tool_parameters_follow_the_model_table(mcp_url):
     schema = generate_tool(mcp_url)["inputSchema"]
     props = schema["properties"]
     assert schema["required"] == ["prompt"]
-    assert list(props) == ["prompt", "seed", "quality", "style", "size", "model", *page.EXTRA_NAMES]
+    assert list(props) == list(page.api_arguments())  # the model table's parameters, in order
+    assert list(props)[:6] == ["prompt", "seed", "quality", "style", "size", "model"]
+    assert {*page.EXTRA_NAMES, "output_format", "output_compression"} <= set(props)
     assert "api_key" not in props  # own keys travel in a header, never as an input
     assert props["prompt"]["type"] == "string" and props["seed"]["type"] == "integer"
-    for name in ("quality", "style", "size", "model", *page.EXTRA_NAMES):
+    for name in list(props)[2:]:
         assert props[name]["type"] == "string" and "enum" not in props[name], name  # custom WxH, listed ids
         assert props[name].get("default", "") == "", name  # empty: the model's own default
     for value in ALL_QUALITIES:

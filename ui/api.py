@@ -13,30 +13,27 @@ from typing import Any
 
 import gradio as gr
 
-from dalle3 import DalleError, Studio, page, status
+from dalle3 import DalleError, Studio, page, safety, status
 from dalle3.discovery import Discovery
 from ui.run import run_generation
 
 KEY_HEADER = "x-openai-api-key"
-FIXED = ("prompt", "seed", "quality", "style", "size", "model")
 
 
-def _inputs() -> dict[str, gr.components.Component]:
-    """Hidden input components, one per argument; raw values reach dalle3's own validation."""
-    inputs: dict[str, gr.components.Component] = {
-        "prompt": gr.Textbox(label="prompt"),
+def _inputs(names: list[str]) -> dict[str, gr.components.Component]:
+    """Hidden input components, one per argument; raw values reach dalle3's own validation.
+
+    Free text, not dropdowns: a custom ``WxH`` size or an endpoint's model id must pass, and
+    an enum would refuse them before dalle3 could explain.
+    """
+    typed: dict[str, gr.components.Component] = {
+        "prompt": gr.Textbox(label="prompt"),  # no value: the one required input
         "seed": gr.Number(0, label="seed", precision=0),
-        "quality": gr.Textbox("", label="quality"),
-        "style": gr.Textbox("", label="style"),
-        "size": gr.Textbox("", label="size"),  # custom WxH: no enum
-        "model": gr.Textbox("", label="model"),
     }
-    for name in page.EXTRA_NAMES:
-        inputs[name] = gr.Textbox("", label=name)
-    return inputs
+    return {name: typed.get(name) or gr.Textbox("", label=name) for name in names}
 
 
-def wire_api(studio: Studio, discovery: Discovery) -> None:
+def wire_api(studio: Studio, discovery: Discovery, host: str) -> None:
     """``/generate``: (image, status Markdown, facts JSON); errors as ``gr.Error`` with the plain message."""
     settings = studio.settings
     arguments = page.api_arguments()
@@ -50,7 +47,8 @@ def wire_api(studio: Studio, discovery: Discovery) -> None:
             given["model"] = page.start_model(settings.default_model,
                                               listing.offered if listing else None)[0]
         extras = {name: given.get(name) for name in page.EXTRA_NAMES}
-        outcome = run_generation(studio, given, extras, key or None)
+        identifier = safety.identifier_for(settings, host, request.session_hash if request is not None else None)
+        outcome = run_generation(studio, given, extras, key or None, identifier)
         if isinstance(outcome, DalleError):
             raise gr.Error(outcome.user_message, title=outcome.title, print_exception=False)
         return str(outcome.path), status.success(outcome, bool(settings.output_dir)), status.facts(outcome)
@@ -68,7 +66,7 @@ def wire_api(studio: Studio, discovery: Discovery) -> None:
           "backend, file, seconds.\n")
 
     with gr.Column(visible=False):
-        inputs = _inputs()
+        inputs = _inputs(list(arguments))
         image = gr.Image(type="filepath", format="png", label="image")
         text = gr.Markdown(label="status")
         facts = gr.JSON(label="facts")

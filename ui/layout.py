@@ -8,6 +8,7 @@ import gradio as gr
 
 from dalle3 import page
 
+from dalle3.models import COMPRESSION_DEFAULT, COMPRESSION_RANGE
 from dalle3.params import SEED_MAX
 from dalle3.session import SEED_CONTROL_DEFAULT, SEED_CONTROLS, SessionState
 from dalle3.settings import Settings
@@ -34,6 +35,8 @@ class Controls:
     style: gr.Radio
     size: gr.Dropdown
     extras: dict[str, gr.Dropdown]
+    output_format: gr.Radio
+    compression: gr.Slider
     previews: gr.Radio
     cost: gr.Markdown
     generate: gr.Button
@@ -47,8 +50,8 @@ class Controls:
     @property
     def model_dependent(self) -> list[gr.components.Component]:
         """What a model's view sets: choices, values, visibility, note, cost."""
-        return [self.quality, self.style, self.size, *self.extras.values(), self.previews, self.model_note,
-                self.cost]
+        return [self.quality, self.style, self.size, *self.extras.values(), self.output_format, self.compression,
+                self.previews, self.model_note, self.cost]
 
 
 def layout(settings: Settings, view: page.ModelView) -> Controls:
@@ -80,6 +83,14 @@ def layout(settings: Settings, view: page.ModelView) -> Controls:
                                   info=page.EXTRA_HINTS.get(name), visible=extra.visible, elem_id=name)
                 for name, extra in view.extras.items()
             }
+            out = view.output
+            with gr.Row():
+                output_format = gr.Radio(list(out.formats) or ["png"], value=out.output_format or "png",
+                                         label="Output format", visible=out.visible, elem_id="output_format",
+                                         info="png keeps every detail; webp and jpeg are smaller")
+                compression = gr.Slider(*COMPRESSION_RANGE, step=1, value=out.compression or COMPRESSION_DEFAULT,
+                                        label="Compression", visible=out.compression_visible,
+                                        elem_id="output_compression", info="100: best quality, largest file")
             previews = gr.Radio(list(page.PREVIEW_CHOICES), value=page.PREVIEW_DEFAULT, label="Previews",
                                 info=page.PREVIEWS_INFO, visible=view.previews_visible, elem_id="previews")
             cost = gr.Markdown(view.cost, elem_id="cost")
@@ -106,7 +117,8 @@ def layout(settings: Settings, view: page.ModelView) -> Controls:
     return Controls(
         session=gr.State(SessionState()), own_key=gr.State(""), successor=gr.State(None),
         model=model, model_note=model_note, prompt=prompt, char_count=char_count, seed=seed, dice=dice,
-        seed_control=seed_control, quality=quality, style=style, size=size, extras=extras, previews=previews,
+        seed_control=seed_control, quality=quality, style=style, size=size, extras=extras, output_format=output_format,
+        compression=compression, previews=previews,
         cost=cost,
         generate=generate, api_key=api_key, upload=upload, result=result, status=status, switch=switch,
         history=history)

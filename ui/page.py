@@ -34,8 +34,8 @@ CSS = """
 MAX_UPLOAD = "20mb"
 
 
-def build(studio: Studio) -> gr.Blocks:
-    """The page for ``studio``; one Blocks per process."""
+def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
+    """The page for ``studio`` served on ``host`` (loopback or not decides the safety identifier)."""
     settings = studio.settings
     install_pillow_limit()
     discovery = Discovery(studio.client)
@@ -45,10 +45,10 @@ def build(studio: Studio) -> gr.Blocks:
     with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
         controls = layout(settings, view)
         wire_models(controls)
-        wire_generate(controls, studio)
+        wire_generate(controls, studio, host)
         wire_restore(controls)
         wire_keys(demo, controls, studio, discovery)
-        wire_api(studio, discovery)
+        wire_api(studio, discovery, host)
     return demo
 
 

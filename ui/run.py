@@ -15,14 +15,16 @@ log = logging.getLogger("dalle3")
 
 
 def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any], own_key: str | None,
-             previews: int = 0) -> Iterator[Preview | GenerationResult | DalleError]:
+             previews: int = 0, safety_identifier: str | None = None,
+             ) -> Iterator[Preview | GenerationResult | DalleError]:
     """Previews as they arrive, then the result or the error to show; never raises.
 
     ``previews`` is a wish: a model or endpoint that does not stream simply sends none.
     """
     try:
         request = validate(values.get("prompt"), values.get("seed"), values.get("quality"), values.get("style"),
-                           values.get("size"), values.get("model"), extras)
+                           values.get("size"), values.get("model"), extras, values.get("output_format"),
+                           values.get("output_compression"), safety_identifier)
         if previews and studio.streams(request, own_key):
             yield from live(studio, request, own_key, previews)
         else:
@@ -35,7 +37,7 @@ def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any
 
 
 def run_generation(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any],
-                   own_key: str | None) -> GenerationResult | DalleError:
+                   own_key: str | None, safety_identifier: str | None = None) -> GenerationResult | DalleError:
     """The result, or the error to show (no previews): what API callers get."""
-    *_, outcome = run_live(studio, values, extras, own_key)
+    *_, outcome = run_live(studio, values, extras, own_key, 0, safety_identifier)
     return outcome  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from dalle3 import DalleError, Studio, page, status
+from dalle3 import DalleError, Studio, page, safety, status
 from dalle3.discovery import Discovery
 from dalle3.errors import ModelUnavailableError
 from dalle3.images import image_size
@@ -30,6 +30,9 @@ def view_updates(c: Controls, view: page.ModelView) -> Updates:
         c.quality: gr.update(choices=list(p.qualities), value=view.quality, info=view.quality_info),
         c.style: gr.update(visible=view.style_visible, value=view.style),
         c.size: gr.update(choices=list(p.sizes), value=view.size),
+        c.output_format: gr.update(visible=view.output.visible, choices=list(view.output.formats or ("png",)),
+                                   value=view.output.output_format or "png"),
+        c.compression: gr.update(visible=view.output.compression_visible),
         c.previews: gr.update(visible=view.previews_visible),
         c.model_note: view.note,
         c.cost: view.cost,
@@ -56,13 +59,19 @@ def wire_models(c: Controls) -> None:
     # quality from before a model switch: .input (the person's change; switch and restore send the
     # whole view themselves), and preprocess=False, as picking an option fires `input` twice and the
     # repeat arrives after the choices changed. Both handlers take any quality.
-    def on_model(data: dict) -> Updates:
-        view = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session],
-                               style=data[c.style], extras={n: data[x] for n, x in c.extras.items()})
-        return view_updates(c, view)
+    def current_view(data: dict, remapped: bool) -> page.ModelView:
+        return page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session],
+                               style=data[c.style], extras={n: data[x] for n, x in c.extras.items()},
+                               output_format=data[c.output_format], compression=data[c.compression],
+                               remapped=remapped)
 
-    c.model.input(on_model, {c.model, c.quality, c.size, c.style, c.session, *c.extras.values()},
-                  c.model_dependent, show_progress="hidden", preprocess=False, **PRIVATE)
+    reads = {c.model, c.quality, c.size, c.style, c.session, *c.extras.values(), c.output_format, c.compression}
+    c.model.input(lambda data: view_updates(c, current_view(data, True)), reads, c.model_dependent,
+                  show_progress="hidden", preprocess=False, **PRIVATE)
+    # format and background decide what else applies (compression; transparency needs png/webp)
+    for control in (c.output_format, c.extras["background"]):
+        control.input(lambda data: view_updates(c, current_view(data, False)), reads, c.model_dependent,
+                      show_progress="hidden", preprocess=False, **PRIVATE)
 
     def on_setting(data: dict) -> Updates:  # the person's own change: an old remapping note clears
         view = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session], remapped=False)
@@ -94,20 +103,24 @@ SCROLL_TO_RESULT_JS = ("() => { if (window.innerWidth < 768) "
                        "document.querySelector('#result')?.scrollIntoView({block: 'start'}); }")
 
 
-def wire_generate(c: Controls, studio: Studio) -> None:
+def wire_generate(c: Controls, studio: Studio, host: str) -> None:
     """The Generate button: one image, the status, the next seed, history and cost."""
 
-    def on_generate(data: dict) -> Iterator[Updates]:
+    def on_generate(data: dict, request: gr.Request) -> Iterator[Updates]:
         """Previews replace each other in the result area; the final image (or the error) ends it."""
         model_id, state = data[c.model], data[c.session]
         profile = resolve(model_id) if isinstance(model_id, str) else None
         extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
         values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
                   "style": data[c.style], "size": data[c.size], "model": model_id}
+        if profile and profile.output_formats:  # compression only where the format takes it
+            out = page.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
+            values.update(output_format=out.output_format, output_compression=out.compression)
         wanted = int(data[c.previews]) if str(data[c.previews]).isdigit() else 0
         yield {c.status: f"Waiting for {status.inert(str(model_id))}…"}
         previous = state.history[0].path if state.history else None
-        for outcome in run_live(studio, values, extras, data[c.own_key], wanted):
+        identifier = safety.identifier_for(studio.settings, host, request.session_hash)
+        for outcome in run_live(studio, values, extras, data[c.own_key], wanted, identifier):
             if isinstance(outcome, Preview):
                 yield {c.result: str(outcome.path), c.status: outcome.label}
             elif isinstance(outcome, DalleError):
@@ -126,7 +139,7 @@ def wire_generate(c: Controls, studio: Studio) -> None:
                        c.switch: gr.update(visible=False), c.successor: None}
 
     inputs = {c.prompt, c.seed, c.seed_control, c.model, c.quality, c.style, c.size, *c.extras.values(),
-              c.previews, c.own_key, c.session}
+              c.output_format, c.compression, c.previews, c.own_key, c.session}
     outputs = [c.result, c.status, c.seed, c.history, c.cost, c.session, c.switch, c.successor]
     (c.generate.click(lambda: gr.update(interactive=False), None, c.generate, queue=False,
                       js=SCROLL_TO_RESULT_JS, **PRIVATE)
@@ -142,7 +155,8 @@ def wire_restore(c: Controls) -> None:
     def restored_updates(restored: page.Restored, state: SessionState) -> Updates:
         # the restored model's choices travel with the values: the image may come from another model
         view = page.model_view(restored.model, restored.quality, restored.size, state,
-                               style=restored.style, extras=restored.extras, remapped=False)
+                               style=restored.style, extras=restored.extras, output_format=restored.output_format,
+                               compression=restored.output_compression, remapped=False)
         return {c.prompt: restored.prompt, c.seed: restored.seed, c.model: restored.model, **view_updates(c, view)}
 
     def on_history(state: SessionState, evt: gr.SelectData) -> Updates:
