@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from dalle3 import pricing
 from dalle3.errors import ValidationError
-from dalle3.models import (ALL_EXTRAS, COMPRESSION_DEFAULT, COMPRESSION_FORMATS, COMPRESSION_RANGE, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
+from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
                            TRANSPARENT_FORMATS, ModelProfile, closest_settings, is_experimental, resolve,
                            rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
@@ -283,43 +283,3 @@ def switch_label(successor: str, quality: str, size: str) -> str:
     """The one-click offer after a retired model's answer, naming the settings it will use."""
     new_quality, new_size = closest_settings(profile_for(successor), quality, size)
     return f"Switch to {successor} (quality {new_quality}, size {new_size}; style has no counterpart)"
-
-
-def _by_model(values: Mapping[str, tuple[str, ...]]) -> str:
-    """``"standard | hd (dall-e-3); low | medium | high | auto (GPT Image models)"``, from per-model values."""
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for model_id, allowed in values.items():
-        if allowed:
-            groups.setdefault(allowed, []).append(model_id)
-    gpt = [m for m in MODELS if m.startswith("gpt-image")]
-    return "; ".join(f"{' | '.join(a)} ({'GPT Image models' if ids == gpt else ', '.join(ids)})"
-                     for a, ids in groups.items())
-
-
-def api_arguments() -> dict[str, str]:
-    """One line per ``/generate`` argument, in order, read from the model table (API docs and MCP)."""
-    table = MODELS.values()
-
-    def sizes(p: ModelProfile) -> tuple[str, ...]:
-        return (", ".join(p.sizes) + (f" or {p.custom_size.describe()}" if p.custom_size else ""),)
-
-    args = {
-        "prompt": "What to draw, at most: " + _by_model({p.id: (f"{p.prompt_limit:,} characters",) for p in table}),
-        "seed": "0 to 2147483647 (default 0). Not sent to OpenAI (it has no seed); stored in the image. "
-                "New seed, new image.",
-        "quality": "Empty: the model's default. " + _by_model({p.id: p.qualities for p in table}),
-        "style": "Empty: the model's default. " + _by_model({p.id: p.styles for p in table})
-                 + "; ignored for models without a style.",
-        "size": "Empty: the model's default. " + _by_model({p.id: sizes(p) for p in table}),
-        "model": f"Empty: the page's model ({DEFAULT_MODEL}, or its successor when the endpoint lacks it). "
-                 f"One of {', '.join(MODELS)}, or another id of those families the endpoint offers.",
-    }
-    for name in EXTRA_NAMES:
-        args[name] = ("Empty: the model's default. " + _by_model({p.id: p.extras.get(name, ()) for p in table})
-                      + "; other models take none.")
-    low, high = COMPRESSION_RANGE
-    args["output_format"] = ("Empty: png. " + _by_model({p.id: p.output_formats for p in table})
-                             + f"; transparent backgrounds need {' or '.join(TRANSPARENT_FORMATS)}.")
-    args["output_compression"] = (f"Empty: {COMPRESSION_DEFAULT}. {low} to {high}, for "
-                                  f"{' and '.join(COMPRESSION_FORMATS)} only (GPT Image models).")
-    return args

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from dalle3 import Settings, Studio, page
+from dalle3 import Settings, Studio, api_docs, page
 from dalle3.metadata import png_size, read_parameters
 from dalle3.models import ALL_QUALITIES
 
@@ -67,7 +67,7 @@ def test_generate_tool_parameters_follow_the_model_table(mcp_url):
     schema = generate_tool(mcp_url)["inputSchema"]
     props = schema["properties"]
     assert schema["required"] == ["prompt"]
-    assert list(props) == list(page.api_arguments())  # the model table's parameters, in order
+    assert list(props) == list(api_docs.api_arguments())  # the model table's parameters, in order
     assert list(props)[:6] == ["prompt", "seed", "quality", "style", "size", "model"]
     assert {*page.EXTRA_NAMES, "output_format", "output_compression"} <= set(props)
     assert "api_key" not in props  # own keys travel in a header, never as an input

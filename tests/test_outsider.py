@@ -15,7 +15,7 @@ import pytest
 import requests
 from gradio_client import Client
 
-from dalle3 import page
+from dalle3 import api_docs
 from tests.app_process import app_process
 from tests.fake_openai import FakeOpenAI
 
@@ -121,7 +121,7 @@ def _call(url: str, data: list, raw: str | None = None) -> tuple[int, str]:
                                             timeout=30).text
 
 
-ARGUMENTS = list(page.api_arguments())
+ARGUMENTS = list(api_docs.api_arguments())
 
 
 def inputs(**given: object) -> list:

@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from dalle3 import DalleError, Studio, page, safety, status
+from dalle3 import DalleError, Studio, api_docs, page, safety, status
 from dalle3.discovery import Discovery
 from ui.run import run_generation
 
@@ -36,7 +36,7 @@ def _inputs(names: list[str]) -> dict[str, gr.components.Component]:
 def wire_api(studio: Studio, discovery: Discovery, host: str) -> None:
     """``/generate``: (image, status Markdown, facts JSON); errors as ``gr.Error`` with the plain message."""
     settings = studio.settings
-    arguments = page.api_arguments()
+    arguments = api_docs.api_arguments()
 
     def generate(*values: Any) -> tuple[str, str, dict[str, Any]]:
         *raw, request = values

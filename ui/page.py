@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from dalle3 import Studio, page
+from dalle3 import Studio, api_docs, page
 from dalle3.discovery import Discovery
 from dalle3.images import install_pillow_limit
 from dalle3.session import SessionState
@@ -59,4 +59,5 @@ def launch_options(studio: Studio) -> dict[str, Any]:
     files a handler returned to a visitor (copied into its cache under an unguessable name).
     """
     return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
-                max_file_size=MAX_UPLOAD, app_kwargs={"middleware": [guard_middleware(studio.settings, tuple(page.api_arguments()))]})
+                max_file_size=MAX_UPLOAD,
+                app_kwargs={"middleware": [guard_middleware(studio.settings, tuple(api_docs.api_arguments()))]})
