@@ -16,6 +16,7 @@ import gradio as gr
 from dalle3 import DalleError, Studio, page, status
 from dalle3.discovery import Discovery
 from ui.run import run_generation
+from ui.sessions import forget_api_only_session
 
 KEY_HEADER = "x-openai-api-key"
 FIXED = ("prompt", "seed", "quality", "style", "size", "model")
@@ -36,12 +37,22 @@ def _inputs() -> dict[str, gr.components.Component]:
     return inputs
 
 
-def wire_api(studio: Studio, discovery: Discovery) -> None:
-    """``/generate``: (image, status Markdown, facts JSON); errors as ``gr.Error`` with the plain message."""
+def wire_api(studio: Studio, discovery: Discovery, demo: gr.Blocks) -> None:
+    """``/generate``: (image, status Markdown, facts JSON); errors as ``gr.Error`` with the plain message.
+
+    An API-only caller's Gradio session is forgotten after each call (:mod:`ui.sessions`).
+    """
     settings = studio.settings
     arguments = page.api_arguments()
 
     def generate(*values: Any) -> tuple[str, str, dict[str, Any]]:
+        *_, request = values
+        try:
+            return answer(*values)
+        finally:
+            forget_api_only_session(demo, request)
+
+    def answer(*values: Any) -> tuple[str, str, dict[str, Any]]:
         *raw, request = values
         given = dict(zip(arguments, raw))
         key = (request.headers.get(KEY_HEADER) or "").strip() if request is not None else ""
