@@ -1,6 +1,6 @@
 """The public HTTP/MCP endpoint ``/generate``: typed inputs, defaults that follow the model.
 
-Its parameters and their one-line docs come from the model table (``page.api_arguments``),
+Its parameters and their one-line docs come from the model table (``api_docs.api_arguments``),
 so a new extra setting in the table is a new API parameter with no edit here. A caller's own
 key travels in the ``X-OpenAI-Api-Key`` header, never as an input: Gradio prints the inputs
 of a malformed call to stderr, and a key must not be among them.
@@ -16,6 +16,7 @@ import gradio as gr
 from dalle3 import DalleError, Studio, api_docs, page, safety, status
 from dalle3.discovery import Discovery
 from ui.run import run_generation
+from ui.sessions import forget_api_only_session
 
 KEY_HEADER = "x-openai-api-key"
 
@@ -33,12 +34,22 @@ def _inputs(names: list[str]) -> dict[str, gr.components.Component]:
     return {name: typed.get(name) or gr.Textbox("", label=name) for name in names}
 
 
-def wire_api(studio: Studio, discovery: Discovery, host: str) -> None:
-    """``/generate``: (image, status Markdown, facts JSON); errors as ``gr.Error`` with the plain message."""
+def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -> None:
+    """``/generate``: (image, status Markdown, facts JSON); errors as ``gr.Error`` with the plain message.
+
+    An API-only caller's Gradio session is forgotten after each call (:mod:`ui.sessions`).
+    """
     settings = studio.settings
     arguments = api_docs.api_arguments()
 
     def generate(*values: Any) -> tuple[str, str, dict[str, Any]]:
+        *_, request = values
+        try:
+            return answer(*values)
+        finally:
+            forget_api_only_session(demo, request)
+
+    def answer(*values: Any) -> tuple[str, str, dict[str, Any]]:
         *raw, request = values
         given = dict(zip(arguments, raw))
         key = (request.headers.get(KEY_HEADER) or "").strip() if request is not None else ""

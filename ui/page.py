@@ -14,6 +14,7 @@ from dalle3.session import SessionState
 from ui.api import wire_api
 from ui.guard import guard_middleware
 from ui.layout import layout
+from ui.sessions import SESSION_CAPACITY
 from ui.wiring import wire_generate, wire_keys, wire_models, wire_restore
 
 CTRL_ENTER_JS = """
@@ -48,7 +49,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         wire_generate(controls, studio, host)
         wire_restore(controls)
         wire_keys(demo, controls, studio, discovery)
-        wire_api(studio, discovery, host)
+        wire_api(studio, discovery, host, demo)
     return demo
 
 
@@ -57,7 +58,8 @@ def launch_options(studio: Studio) -> dict[str, Any]:
 
     No ``allowed_paths``: the outputs folder is not a public folder. Gradio serves only the
     files a handler returned to a visitor (copied into its cache under an unguessable name).
+    ``state_session_capacity`` bounds the Gradio sessions kept in memory (:mod:`ui.sessions`).
     """
     return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
-                max_file_size=MAX_UPLOAD,
+                max_file_size=MAX_UPLOAD, state_session_capacity=SESSION_CAPACITY,
                 app_kwargs={"middleware": [guard_middleware(studio.settings, tuple(api_docs.api_arguments()))]})
