@@ -4,18 +4,19 @@ A hard-coded model list is stale within months, so the running app asks the
 endpoint. The answer is a hint, never a gate: a failed or refused listing
 leaves the table as it is (and the page says so once). Answers are cached per
 key fingerprint (a hash, never the key) for a while, so the listing costs one
-request per key, not one per page load.
+request per key, not one per page load. The cache is bounded in size and age: a
+public page sees a new own key per visitor.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from dalle3.cache import LRUCache
 from dalle3.client import ImagesClient
 from dalle3.errors import DalleError
 from dalle3.models import image_models
@@ -23,6 +24,7 @@ from dalle3.status import inert
 
 log = logging.getLogger("dalle3")
 TTL_S = 600.0
+MAX_KEYS = 256  # distinct keys remembered at once (least recently used forgotten first)
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,7 @@ class Discovery:
     def __init__(self, client: ImagesClient, timeout_s: float = 5.0) -> None:
         self.client = client
         self.timeout_s = timeout_s
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, Listing]] = {}
+        self._cache: LRUCache[tuple[float, Listing]] = LRUCache(MAX_KEYS)
 
     def listing(self, api_key: str) -> Listing:
         """The models ``api_key`` may use; failures become a Listing with ``problem`` set."""
@@ -51,15 +52,19 @@ class Discovery:
             log.warning("model listing failed: %s", exc.user_message)
             result = Listing(None, f"Could not list this endpoint's models ({inert(exc.user_message)}) — "
                                    "showing the built-in table unchanged.")
-        with self._lock:
-            self._cache[_fingerprint(api_key)] = (time.monotonic(), result)
+        self._cache.put(_fingerprint(api_key), (time.monotonic(), result))
         return result
 
     def peek(self, api_key: str) -> Listing | None:
         """The cached listing for ``api_key`` if there is a fresh one; never calls the network."""
-        with self._lock:
-            cached = self._cache.get(_fingerprint(api_key))
-        return cached[1] if cached and time.monotonic() - cached[0] < TTL_S else None
+        fingerprint = _fingerprint(api_key)
+        cached = self._cache.get(fingerprint)
+        if cached is None:
+            return None
+        if time.monotonic() - cached[0] >= TTL_S:
+            self._cache.pop(fingerprint)
+            return None
+        return cached[1]
 
 
 def _fingerprint(api_key: str) -> str:

@@ -36,3 +36,16 @@ def test_refused_listing_keeps_the_table_and_says_so(fake_api):
     listing = discovery_for(fake_api).listing(KEY)
     assert listing.offered is None and "showing the built-in table unchanged" in listing.problem
     assert KEY not in listing.problem and "0000" not in listing.problem
+
+
+def test_the_listing_cache_is_bounded_in_size_and_age(fake_api, monkeypatch):
+    from dalle3 import discovery as module
+
+    found = Discovery(ImagesClient(Settings(api_key="sk-x", base_url=fake_api.base_url)))
+    for i in range(module.MAX_KEYS + 20):
+        found.listing(f"sk-visitor-{i}")
+    assert len(found._cache) == module.MAX_KEYS
+    assert found.peek("sk-visitor-0") is None and found.peek(f"sk-visitor-{module.MAX_KEYS + 19}") is not None
+    monkeypatch.setattr(module, "TTL_S", 0.0)
+    assert found.peek(f"sk-visitor-{module.MAX_KEYS + 19}") is None
+    assert len(found._cache) == module.MAX_KEYS - 1  # an expired entry is dropped, not kept
