@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
@@ -56,69 +57,79 @@ class Controls:
 
 def layout(settings: Settings, view: page.ModelView) -> Controls:
     """The page's components for a model shown as ``view``; call inside ``gr.Blocks``."""
-    p = view.profile
     gr.Markdown(f"# dalle3 studio\nDrive OpenAI's DALL·E 3 — and today's GPT Image models — by hand. "
                 f"<small>v{__version__}</small>")
     gr.Markdown(page.banner_text(settings), elem_id="banner")
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
-            model = gr.Dropdown(page.model_choices(), value=p.id, label="Model", elem_id="model")
-            model_note = gr.Markdown(view.note, elem_id="model_note")
-            prompt = gr.Textbox(label="Prompt", lines=5, max_lines=20, placeholder=PLACEHOLDER,
-                                elem_id="prompt", info="Ctrl/Cmd+Enter generates")
-            char_count = gr.Markdown(f"0 / {p.prompt_limit}", elem_id="char_count")
-            with gr.Row():
-                # No minimum/maximum/precision: dalle3 checks range and whole numbers and says so.
-                seed = gr.Number(0, label="Seed", info=f"0 to {SEED_MAX}", elem_id="seed", scale=3)
-                dice = gr.Button("🎲 Random", elem_id="dice", scale=0, min_width=110)
-                seed_control = gr.Radio(list(SEED_CONTROLS), value=SEED_CONTROL_DEFAULT, elem_id="seed_control",
-                                        label="Control after generate", scale=5)
-            quality = gr.Radio(list(p.qualities), value=view.quality, label="Quality", info=view.quality_info,
-                               elem_id="quality")
-            style = gr.Radio(list(page.STYLE_HINTS), value=view.style, label="Style", info=page.style_info(),
-                             elem_id="style", visible=view.style_visible)
-            size = gr.Dropdown(list(p.sizes), value=view.size, label="Size", allow_custom_value=True, elem_id="size")
-            extras = {
-                name: gr.Dropdown(list(extra.choices), value=extra.value, label=name.capitalize(),
-                                  info=page.EXTRA_HINTS.get(name), visible=extra.visible, elem_id=name)
-                for name, extra in view.extras.items()
-            }
-            out = view.output
-            with gr.Row():
-                output_format = gr.Radio(list(out.formats) or ["png"], value=out.output_format or "png",
-                                         label="Output format", visible=out.visible, elem_id="output_format",
-                                         info="png keeps every detail; webp and jpeg are smaller")
-                compression = gr.Slider(*COMPRESSION_RANGE, step=1, value=out.compression or COMPRESSION_DEFAULT,
-                                        label="Compression", visible=out.compression_visible,
-                                        elem_id="output_compression", info="100: best quality, largest file")
-            previews = gr.Radio(list(page.PREVIEW_CHOICES), value=page.PREVIEW_DEFAULT, label="Previews",
-                                info=page.PREVIEWS_INFO, visible=view.previews_visible, elem_id="previews")
-            cost = gr.Markdown(view.cost, elem_id="cost")
-            generate = gr.Button("Generate", variant="primary", elem_id="generate")
-            with gr.Accordion("Your OpenAI API key", open=not settings.api_key):
-                api_key = gr.Textbox(
-                    label="Your OpenAI API key (this browser session only)", type="password",
-                    placeholder="sk-...", elem_id="api_key",
-                    html_attributes=gr.InputHTMLAttributes(  # no password manager, no spellcheck service
-                        autocomplete="off", spellcheck=False, autocorrect="off", autocapitalize="off"),
-                    info="Used for your requests only; never saved, logged or shared. "
-                         + ("Server key configured." if settings.api_key else ""))
-            # A file, not gr.Image: Gradio would decode (and convert) every pixel before we read
-            # the settings, so a small PNG of 13000x13000 would cost a gigabyte.
-            upload = gr.File(label="Drop an image made here to restore its settings", type="filepath",
-                             height=150, elem_id="upload")
+            parts = {**_request(view), **_key_and_drop(settings)}
         with gr.Column(scale=6):
-            result = gr.Image(label="Result", type="filepath", format="png", interactive=False,
-                              buttons=["download", "fullscreen"], elem_id="result")
-            status = gr.Markdown("Ready.", elem_id="status")
-            switch = gr.Button(visible=False, elem_id="switch_model", variant="secondary")
-            history = gr.Gallery(label="This session", columns=4, height=260, allow_preview=False,
-                                 fit_columns=False, elem_id="history")
-    return Controls(
-        session=gr.State(SessionState()), own_key=gr.State(""), successor=gr.State(None),
-        model=model, model_note=model_note, prompt=prompt, char_count=char_count, seed=seed, dice=dice,
-        seed_control=seed_control, quality=quality, style=style, size=size, extras=extras, output_format=output_format,
-        compression=compression, previews=previews,
-        cost=cost,
-        generate=generate, api_key=api_key, upload=upload, result=result, status=status, switch=switch,
-        history=history)
+            parts.update(_results())
+    return Controls(session=gr.State(SessionState()), own_key=gr.State(""), successor=gr.State(None), **parts)
+
+
+def _request(view: page.ModelView) -> dict[str, Any]:
+    """Everything that decides the image, then its cost and the button."""
+    p, out = view.profile, view.output
+    parts: dict[str, Any] = dict(
+        model=gr.Dropdown(page.model_choices(), value=p.id, label="Model", elem_id="model"),
+        model_note=gr.Markdown(view.note, elem_id="model_note"),
+        prompt=gr.Textbox(label="Prompt", lines=5, max_lines=20, placeholder=PLACEHOLDER, elem_id="prompt",
+                          info="Ctrl/Cmd+Enter generates"),
+        char_count=gr.Markdown(f"0 / {p.prompt_limit}", elem_id="char_count"))
+    with gr.Row():
+        # No minimum/maximum/precision: dalle3 checks range and whole numbers and says so.
+        parts.update(
+            seed=gr.Number(0, label="Seed", info=f"0 to {SEED_MAX}", elem_id="seed", scale=3),
+            dice=gr.Button("🎲 Random", elem_id="dice", scale=0, min_width=110),
+            seed_control=gr.Radio(list(SEED_CONTROLS), value=SEED_CONTROL_DEFAULT, elem_id="seed_control",
+                                  label="Control after generate", scale=5))
+    parts.update(
+        quality=gr.Radio(list(p.qualities), value=view.quality, label="Quality", info=view.quality_info,
+                         elem_id="quality"),
+        style=gr.Radio(list(page.STYLE_HINTS), value=view.style, label="Style", info=page.style_info(),
+                       elem_id="style", visible=view.style_visible),
+        size=gr.Dropdown(list(p.sizes), value=view.size, label="Size", allow_custom_value=True, elem_id="size"),
+        extras={name: gr.Dropdown(list(extra.choices), value=extra.value, label=name.capitalize(),
+                                  info=page.EXTRA_HINTS.get(name), visible=extra.visible, elem_id=name)
+                for name, extra in view.extras.items()})
+    with gr.Row():
+        parts.update(
+            output_format=gr.Radio(list(out.formats) or ["png"], value=out.output_format or "png",
+                                   label="Output format", visible=out.visible, elem_id="output_format",
+                                   info="png keeps every detail; webp and jpeg are smaller"),
+            compression=gr.Slider(*COMPRESSION_RANGE, step=1, value=out.compression or COMPRESSION_DEFAULT,
+                                  label="Compression", visible=out.compression_visible,
+                                  elem_id="output_compression", info="100: best quality, largest file"))
+    parts.update(
+        previews=gr.Radio(list(page.PREVIEW_CHOICES), value=page.PREVIEW_DEFAULT, label="Previews",
+                          info=page.PREVIEWS_INFO, visible=view.previews_visible, elem_id="previews"),
+        cost=gr.Markdown(view.cost, elem_id="cost"),
+        generate=gr.Button("Generate", variant="primary", elem_id="generate"))
+    return parts
+
+
+def _key_and_drop(settings: Settings) -> dict[str, Any]:
+    with gr.Accordion("Your OpenAI API key", open=not settings.api_key):
+        api_key = gr.Textbox(
+            label="Your OpenAI API key (this browser session only)", type="password",
+            placeholder="sk-...", elem_id="api_key",
+            html_attributes=gr.InputHTMLAttributes(  # no password manager, no spellcheck service
+                autocomplete="off", spellcheck=False, autocorrect="off", autocapitalize="off"),
+            info="Used for your requests only; never saved, logged or shared. "
+                 + ("Server key configured." if settings.api_key else ""))
+    # A file, not gr.Image: Gradio would decode (and convert) every pixel before we read
+    # the settings, so a small PNG of 13000x13000 would cost a gigabyte.
+    upload = gr.File(label="Drop an image made here to restore its settings", type="filepath",
+                     height=150, elem_id="upload")
+    return dict(api_key=api_key, upload=upload)
+
+
+def _results() -> dict[str, Any]:
+    return dict(
+        result=gr.Image(label="Result", type="filepath", format="png", interactive=False,
+                        buttons=["download", "fullscreen"], elem_id="result"),
+        status=gr.Markdown("Ready.", elem_id="status"),
+        switch=gr.Button(visible=False, elem_id="switch_model", variant="secondary"),
+        history=gr.Gallery(label="This session", columns=4, height=260, allow_preview=False,
+                           fit_columns=False, elem_id="history"))
