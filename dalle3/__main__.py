@@ -13,10 +13,53 @@ from dataclasses import replace
 from pathlib import Path
 
 from dalle3 import DalleError, Studio, cli, from_env, validate
+from dalle3.edit_rules import rules_for
 from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS, OUTPUT_FORMATS
-from dalle3.params import DEFAULT_MODEL, SEED_MAX
+from dalle3.params import DEFAULT_MODEL, SEED_MAX, profile_for
 
 GPT_IMAGE_26 = MODELS["gpt-image-2.6-flare"]  # has every extra setting
+
+
+def _request_options(p: argparse.ArgumentParser) -> None:
+    """The options a generation and an edit share."""
+    p.add_argument("-n", type=int, default=1, metavar="N",
+                   help="images per call: 1 to 10 on GPT Image models, 1 on dall-e-3; each is saved (default: 1)")
+
+
+def edit_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m dalle3 edit",
+        description="Edit images with a GPT Image model: up to 16 reference images, a mask (transparent, or "
+                    "painted white, where the first image may change) or a markup (strokes on a transparent PNG, "
+                    "GPT Image 2.5 and later). Inputs are checked and scaled down before the call; without an "
+                    "API key the offline simulator edits.",
+        epilog="Example: python -m dalle3 edit photo.jpg --mask sky.png -n 4 \"a stormy sky\"")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="reference images; the first is edited")
+    p.add_argument("prompt", help="what to change")
+    p.add_argument("--mask", type=Path, metavar="M", help="a PNG the size (or shape) of the first image")
+    p.add_argument("--markup", type=Path, metavar="K", help="a transparent PNG of strokes on the first image")
+    p.add_argument("--input-fidelity", metavar="F", help="high or low, on models that take it (gpt-image-1.5)")
+    _request_options(p)
+    p.add_argument("--seed", type=int, default=0, help="stored in the PNG, not sent (default: 0)")
+    p.add_argument("--quality", metavar="Q", help="low, medium, high or auto (default: medium)")
+    p.add_argument("--size", metavar="WxH", help="a preset, auto, or WIDTHxHEIGHT (default: 1024x1024)")
+    p.add_argument("--model", metavar="M", help="a GPT Image model (default: DALLE3_MODEL if it edits, "
+                   "else gpt-image-2)")
+    p.add_argument("--background", metavar="V", help="auto, opaque or transparent")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="also write the PNG(s) there")
+    p.add_argument("--offline", action="store_true", help="use the offline simulator even when a key is set")
+    return p
+
+
+def run_edit(args: argparse.Namespace) -> str:
+    settings = from_env()
+    if args.offline:
+        settings = replace(settings, offline=True)
+    model = args.model or (settings.default_model if rules_for(profile_for(settings.default_model)).edits
+                           else GPT_IMAGE_2.id)
+    request = validate(args.prompt, args.seed, args.quality, None, args.size, model,
+                       {"background": args.background}, n=args.n)
+    return cli.edit(Studio(settings), request, args.images, args.mask, args.markup, args.input_fidelity, args.output)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,7 +68,8 @@ def parser() -> argparse.ArgumentParser:
         description="Generate one image with OpenAI's DALL·E 3 or a GPT Image model, save it as a PNG with "
                     "its settings embedded, and print the revised prompt, cost and path. Without an API key "
                     "(OPENAI_API_KEY, or .env) the offline simulator draws a stand-in.",
-        epilog="Environment: OPENAI_API_KEY, OPENAI_BASE_URL, DALLE3_OUTPUT_DIR, DALLE3_MODEL, DALLE3_OFFLINE, "
+        epilog="Edit images: python -m dalle3 edit IMAGE... [--mask M] [-n N] PROMPT (see edit --help). "
+               "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, DALLE3_OUTPUT_DIR, DALLE3_MODEL, DALLE3_OFFLINE, "
                "DALLE3_TIMEOUT_S, DALLE3_MAX_RETRIES, DALLE3_MAX_SPEND_USD. Exit codes: 0 done, "
                "1 refused (reason on stderr), 2 bad command line.")
     p.add_argument("prompt", nargs="?", help="what to draw")
@@ -54,6 +98,7 @@ def parser() -> argparse.ArgumentParser:
                         "(default: png; gif and svg need OpenAI preview access and are not offered)")
     p.add_argument("--output-compression", type=int, metavar="0-100",
                    help="jpeg and webp only: OpenAI's compression level (default: the API's, 100)")
+    _request_options(p)
     p.add_argument("-o", "--output", type=Path, metavar="FILE",
                    help="also write the PNG (settings embedded) to FILE (default: only the copy in DALLE3_OUTPUT_DIR)")
     p.add_argument("--offline", action="store_true",
@@ -75,22 +120,23 @@ def run(args: argparse.Namespace) -> str:
         return cli.list_models(settings)
     extras = {"background": args.background, "moderation": args.moderation, "complexity": args.complexity}
     request = validate(args.prompt, args.seed, args.quality, args.style, args.size,
-                       args.model or settings.default_model, extras,
+                       args.model or settings.default_model, extras, n=args.n,
                        output_format=args.output_format, output_compression=args.output_compression)
     return cli.generate(Studio(settings), request, args.output, args.previews, args.save_partials)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = parser()
-    args = p.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    editing = bool(argv) and argv[0] == "edit"
+    p = edit_parser() if editing else parser()
+    args = p.parse_intermixed_args(argv[1:]) if editing else p.parse_args(argv)
     for stream in (sys.stdout, sys.stderr):  # a cp1252 pipe must not turn "≈" into a traceback
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
-    chosen = sum((args.prompt is not None, args.read is not None, args.list_models))
-    if chosen != 1:
+    if not editing and sum((args.prompt is not None, args.read is not None, args.list_models)) != 1:
         p.error("give a prompt, --read PNG or --list-models (exactly one)")
     try:
-        print(run(args))
+        print(run_edit(args) if editing else run(args))
     except DalleError as exc:
         print(f"dalle3: {exc.user_message}", file=sys.stderr)
         if details := exc.details():

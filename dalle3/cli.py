@@ -16,10 +16,12 @@ from typing import Any, Mapping, NamedTuple, TextIO
 
 from dalle3.client import ImagesClient
 from dalle3.errors import DalleError, ValidationError
+from dalle3.edits import prepare_edit
 from dalle3.metadata import file_size_text, read_parameters
 from dalle3.models import (COMPRESSION_FORMATS, COMPRESSION_RANGE, MODELS, NOT_OFFERED_FORMATS, TABLE_CHECKED,
                            ModelProfile, resolve, rule_confidence)
-from dalle3.params import GenerationRequest
+from dalle3.params import GenerationRequest, profile_for
+from dalle3.references import read_file
 from dalle3.pricing import format_usd
 from dalle3.settings import Settings
 from dalle3.storage import atomic_replace, atomic_write_new, slug
@@ -48,7 +50,10 @@ def generation_text(result: GenerationResult, written: Path | None = None) -> st
     """Revised prompt, cost and where the PNG is, one fact a line."""
     req = result.request
     head = f"{req.model} · {req.size} · {req.quality}" + (f" · {req.style}" if req.style else "")
+    head += f" · {req.n} images" if req.n > 1 else ""
     lines = [head]
+    if result.inputs is not None:
+        lines.append(result.inputs.describe().capitalize() + ".")
     if result.simulated:
         lines.append("Offline simulator: no API call was made and nothing was charged.")
     if result.revised_prompt:  # text from the API: no escape sequences reach the terminal
@@ -60,10 +65,37 @@ def generation_text(result: GenerationResult, written: Path | None = None) -> st
         lines.append(result.note)
     if result.file_bytes:
         lines.append(f"File: {file_size_text(result.file_bytes)} ({req.output_format or 'png'})")
-    lines.append(f"Saved: {result.path}")
-    if written is not None:
-        lines.append(f"Written: {written}")
+    lines += [f"Saved: {path}" for path in result.paths]
+    lines += [f"Written: {path}" for path in written_paths(written, len(result.paths))] if written else []
     return "\n".join(lines)
+
+
+def written_paths(out: Path, count: int) -> list[Path]:
+    """``-o FILE``: FILE for one image; FILE-1, FILE-2... (same suffix) for a batch."""
+    if count == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, count + 1)]
+
+
+def _write_copies(result: GenerationResult, out: Path) -> None:
+    for source, target in zip(result.paths, written_paths(out, len(result.paths))):
+        try:
+            atomic_replace(target, source.read_bytes())
+        except OSError as exc:
+            raise ValidationError(f"Could not write {target}: {exc.strerror or exc}. "
+                                  f"The image is still saved at {source}.") from None
+
+
+def edit(studio: Studio, request: GenerationRequest, images: list[Path], mask: Path | None = None,
+         markup: Path | None = None, input_fidelity: str | None = None, out: Path | None = None) -> str:
+    """Read the files, prepare and check them, edit; with ``out``, copy the results there."""
+    inputs = prepare_edit(profile_for(request.model), [read_file(p, "image") for p in images],
+                          mask=read_file(mask, "mask") if mask else None,
+                          markup=read_file(markup, "markup") if markup else None, input_fidelity=input_fidelity)
+    result = studio.edit(request, inputs)
+    if out is not None:
+        _write_copies(result, out)
+    return generation_text(result, out)
 
 
 def preview_line(preview: Preview, saved: Path | None = None) -> str:
@@ -94,11 +126,7 @@ def generate(studio: Studio, request: GenerationRequest, out: Path | None = None
         print(f"waiting for {previews} preview{'s' if previews > 1 else ''} and the image…", file=progress, flush=True)
     result = studio.generate(request, previews=previews, on_preview=show)
     if out is not None:
-        try:
-            atomic_replace(out, result.path.read_bytes())
-        except OSError as exc:
-            raise ValidationError(f"Could not write {out}: {exc.strerror or exc}. "
-                                  f"The image is still saved at {result.path}.") from None
+        _write_copies(result, out)
     return generation_text(result, out)
 
 

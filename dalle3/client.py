@@ -1,4 +1,4 @@
-"""The HTTP client for ``POST {base}/images/generations`` (and ``GET {base}/models``).
+"""The HTTP client for ``POST {base}/images/generations`` and ``/images/edits`` (and ``GET {base}/models``).
 
 One reused ``requests.Session`` (keep-alive matters when a Space serves many
 people), timeouts and a byte bound that fit each call (:mod:`dalle3.limits`),
@@ -29,8 +29,9 @@ from typing import Any, Callable
 import requests
 
 from dalle3 import body, errors, limits, stream
+from dalle3.edits import EditInputs
 from dalle3.metadata import image_format
-from dalle3.params import GenerationRequest, profile_for, request_body
+from dalle3.params import GenerationRequest, edit_fields, profile_for, request_body
 from dalle3.retry import RetryPolicy
 from dalle3.settings import Settings
 from dalle3.stream import Partial
@@ -41,9 +42,12 @@ MAX_PREVIEWS = 3
 NO_STREAM_NOTE = "This endpoint does not send previews; the image came in one piece."
 
 
+MAX_IMAGES_PER_CALL = 10  # the API's largest n; a server sending more is not believed
+
+
 @dataclass(frozen=True)
 class ApiImage:
-    """What the API gave back for one request."""
+    """What the API gave back for one request: ``png`` first, ``others`` the rest of a batch."""
 
     png: bytes
     revised_prompt: str | None
@@ -52,6 +56,12 @@ class ApiImage:
     attempts: int
     partials: int = 0  # previews received before it
     note: str | None = None  # said once: e.g. the endpoint turned out not to stream
+    others: tuple[bytes, ...] = ()
+
+    @property
+    def pngs(self) -> tuple[bytes, ...]:
+        """Every image of the call, in the API's order."""
+        return (self.png, *self.others)
 
 
 class ImagesClient:
@@ -86,24 +96,61 @@ class ImagesClient:
         endpoint (read timeout, reset while waiting) is not retried, since that call
         may be billed; the error's ``abandoned`` says so (the spend cap counts it).
         """
-        profile = profile_for(request.model)
         previews = max(0, min(MAX_PREVIEWS, previews))
-        streaming = bool(previews and on_partial is not None and self.streams(request.model))
-        note = None
+        # previews follow one image: a batch (n > 1) is asked the plain way and arrives whole
+        streaming = bool(previews and on_partial is not None and request.n == 1 and self.streams(request.model))
         url = f"{self.settings.base_url}/images/generations"
+
+        def post(streaming: bool, lim: limits.CallLimits) -> requests.Response:
+            payload = request_body(request, profile_for(request.model))
+            if streaming:
+                payload.update(stream=True, partial_images=previews)
+            return self.session.post(url, json=payload, timeout=(lim.connect_s, lim.read_s), stream=True,
+                                     headers={"Authorization": f"Bearer {api_key}"})
+
+        return self._call(request, post, streaming, previews, on_partial, retry_after_send)
+
+    def edit(self, request: GenerationRequest, inputs: EditInputs, api_key: str, *,
+             retry_after_send: bool = True) -> ApiImage:
+        """``POST {base}/images/edits`` as multipart, the files named as the ``openai`` SDK names them.
+
+        A list of images goes as repeated ``image[]`` parts, then ``mask`` or
+        ``markup``; the prepared bytes are re-sent as they are on a retry. The
+        files go to the configured base URL only, like the key. No previews (an
+        edit is asked the plain way); ``retry_after_send`` as for :meth:`generate`.
+        """
+        fields = edit_fields(request, profile_for(request.model), inputs.input_fidelity)
+        files = [("image[]", (r.filename, r.data, r.mime)) for r in inputs.images]
+        for name, extra in (("mask", inputs.mask), ("markup", inputs.markup)):
+            if extra is not None:
+                files.append((name, (f"{name}.png", extra.data, "image/png")))
+        url = f"{self.settings.base_url}/images/edits"
+
+        def post(streaming: bool, lim: limits.CallLimits) -> requests.Response:
+            return self.session.post(url, data=fields, files=files, timeout=(lim.connect_s, lim.read_s),
+                                     stream=True, headers={"Authorization": f"Bearer {api_key}"})
+
+        try:
+            return self._call(request, post, False, 0, None, retry_after_send)
+        except errors.ContentPolicyError as exc:
+            raise errors.ContentPolicyError(errors.EDIT_POLICY_MESSAGE, http_status=exc.http_status, code=exc.code,
+                                            request_id=exc.request_id) from None
+
+    def _call(self, request: GenerationRequest, post: Callable[[bool, limits.CallLimits], requests.Response],
+              streaming: bool, previews: int, on_partial: Callable[[Partial], None] | None,
+              retry_after_send: bool) -> ApiImage:
+        """Send with ``post`` until there are images or the retry policy says stop; errors mapped for people."""
+        profile = profile_for(request.model)
+        note = None
         attempt = 0
         while True:
             attempt += 1
             lim = limits.for_call(profile, request.quality, request.size, streaming=streaming,
-                                  partial_images=previews, timeout_s=self.settings.timeout_s,
+                                  partial_images=previews, n=request.n, timeout_s=self.settings.timeout_s,
                                   connect_s=self.settings.connect_timeout_s)
-            payload = request_body(request, profile)
-            if streaming:
-                payload.update(stream=True, partial_images=previews)
             started = time.monotonic()
             try:
-                response = self.session.post(url, json=payload, timeout=(lim.connect_s, lim.read_s), stream=True,
-                                             headers={"Authorization": f"Bearer {api_key}"})
+                response = post(streaming, lim)
             except requests.RequestException as exc:
                 if self.policy.should_retry(attempt, None) and (retry_after_send or not errors.request_was_sent(exc)):
                     self._sleep(self.policy.delay_s(attempt))
@@ -191,7 +238,17 @@ class ImagesClient:
             raise errors.BadResponseError(
                 "The API answered but sent no image. Try again; if it repeats, the endpoint "
                 "may not support this model.", http_status=200, request_id=rid)
+        pngs = tuple(self._decode(item, rid, lim, fmt) for item in data[:MAX_IMAGES_PER_CALL]
+                     if isinstance(item, dict))
         item = data[0]
+        revised = item.get("revised_prompt")
+        usage = payload.get("usage")
+        return ApiImage(png=pngs[0], revised_prompt=revised if isinstance(revised, str) else None,
+                        request_id=rid, usage=usage if isinstance(usage, dict) else None, attempts=attempts,
+                        others=pngs[1:])
+
+    def _decode(self, item: dict[str, Any], rid: str | None, lim: limits.CallLimits, fmt: str) -> bytes:
+        """One ``data`` item's image: base64 or a link, checked to be in the format asked (``fmt``)."""
         if isinstance(item.get("b64_json"), str):
             try:
                 png = base64.b64decode(item["b64_json"], validate=True)
@@ -208,10 +265,7 @@ class ImagesClient:
             raise errors.BadResponseError(
                 f"The API sent something that is not a {fmt.upper()} image. Try again; if it repeats, "
                 "check that OPENAI_BASE_URL points at an OpenAI-compatible server.", http_status=200, request_id=rid)
-        revised = item.get("revised_prompt")
-        usage = payload.get("usage")
-        return ApiImage(png=png, revised_prompt=revised if isinstance(revised, str) else None,
-                        request_id=rid, usage=usage if isinstance(usage, dict) else None, attempts=attempts)
+        return png
 
     def _download(self, url: str, rid: str | None, lim: limits.CallLimits) -> bytes:
         """Fetch an image URL; no Authorization header, since it may be another host."""

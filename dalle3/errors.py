@@ -23,6 +23,9 @@ from dalle3.models import refusal_hint, resolve
 
 BILLING_URL = "https://platform.openai.com/settings/organization/billing"
 KEYS_URL = "https://platform.openai.com/api-keys"
+EDIT_POLICY_MESSAGE = (
+    "OpenAI's safety system rejected this edit: the prompt or one of the reference images. Try other "
+    "images or rephrase — leave out real people's names, brands, and violent or sexual detail. Nothing was charged.")
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{2,}|[A-Za-z0-9_\-]{32,})")
 
 
@@ -261,6 +264,9 @@ def from_status(status: int, error: dict[str, Any], request_id: str | None, base
         return ServerError(
             f"OpenAI's servers answered with an error (HTTP {status}, tried {tries}). This is on "
             "their side: try again in a minute, and see https://status.openai.com.", **kw)
+    if status == 413:
+        return BadRequestError(
+            "The request was too large for the server (HTTP 413). Use fewer or smaller reference images.", **kw)
     if status == 404:
         return BadRequestError(f"{shown_url(base_url)} has no images endpoint (HTTP 404). Check OPENAI_BASE_URL.", **kw)
     hint = refusal_hint(model, error.get("param") if isinstance(error.get("param"), str) else None)

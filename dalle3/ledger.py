@@ -87,8 +87,8 @@ class SpendLedger:
         self.problem = None
 
     @contextmanager
-    def hold(self, worst_case: float) -> Iterator["_Charge"]:
-        """Reserve ``worst_case`` for one call; record what ``charge.usd`` says when it ends."""
+    def hold(self, worst_case: float, images: int = 1) -> Iterator["_Charge"]:
+        """Reserve ``worst_case`` for one call (a batch of ``images``); record ``charge`` when it ends."""
         with self._lock:
             if self.problem is not None:
                 self._reload()  # the operator may have fixed or deleted the file since
@@ -104,6 +104,7 @@ class SpendLedger:
                     "generating, or ask the owner to raise DALLE3_MAX_SPEND_USD.")
             self._reserved += worst_case
         charge = _Charge()
+        charge.images = images
         try:
             yield charge
         finally:
@@ -111,7 +112,7 @@ class SpendLedger:
                 self._reserved -= worst_case
                 if charge.usd:
                     self.spent += charge.usd
-                    self.images += 0 if charge.abandoned else 1
+                    self.images += 0 if charge.abandoned else charge.images
                     self._persist()
 
     def _persist(self) -> None:
@@ -128,7 +129,9 @@ class SpendLedger:
 
 class _Charge:
     """Set ``usd`` to what the call cost: the bill, or its reservation when it was abandoned
-    (``abandoned``: sent, then given up on, so it may be billed); left at 0 when nothing was billed."""
+    (``abandoned``: sent, then given up on, so it may be billed); left at 0 when nothing was billed.
+    ``images``: how many the call made (a batch), counted when it is billed and not abandoned."""
 
     usd: float = 0.0
     abandoned: bool = False
+    images: int = 1

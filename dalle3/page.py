@@ -8,7 +8,7 @@ offered per model all come from the model table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from dalle3 import pricing
 from dalle3.errors import ValidationError
@@ -16,6 +16,7 @@ from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAU
                            TRANSPARENT_FORMATS, ModelProfile, closest_settings, is_experimental, resolve,
                            rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
+from dalle3.reference_index import wanted_hashes
 from dalle3.session import SessionState
 from dalle3.settings import Settings
 from dalle3.status import cost_line, inert, session_total
@@ -178,14 +179,23 @@ def style_info() -> str:
     return " · ".join(STYLE_HINTS.values())
 
 
-def cost_text(model_id: str, quality: str, size: str, state: SessionState) -> str:
-    """The live "This image / This session" line; an invalid size is explained, not priced."""
+def cost_text(model_id: str, quality: str, size: str, state: SessionState, n: int = 1,
+              references: Sequence[tuple[int, int]] = (), fidelity: str | None = None) -> str:
+    """The live "This image / This session" line; an invalid size is explained, not priced.
+
+    With ``n`` > 1 or reference images (their sizes as uploaded) it prices the whole click:
+    ``n`` images plus the references' input tokens.
+    """
     profile = resolve(model_id)
     problem = size_problem(profile, size) if profile and isinstance(size, str) else None
     if problem:
         return f"This image: no price — {problem} · {session_total(state.spent_usd, state.images)}"
-    price = pricing.estimate(profile, quality, size) if profile else None
-    text = cost_line(price, state.spent_usd, state.images)
+    price = pricing.batch_estimate(profile, quality, size, n, references, fidelity) if profile else None
+    label = "This image"
+    if n > 1 or references:
+        label = f"This click ({n} image{'s' if n != 1 else ''}" + (
+            f" from {len(references)} reference{'s' if len(references) != 1 else ''})" if references else ")")
+    text = cost_line(price, state.spent_usd, state.images, label)
     if profile and is_experimental(profile, size):
         text += " · sizes above 2560x1440 are experimental"
     return text
@@ -235,6 +245,8 @@ class Restored:
     extras: dict[str, str]
     output_format: str | None = None
     output_compression: int | None = None
+    n: int = 1
+    references: tuple[str, ...] = ()  # sha256 of an edit's references: find them with Studio.find_references
 
 
 def restore(settings: Mapping[str, Any] | None) -> Restored | None:
@@ -245,14 +257,14 @@ def restore(settings: Mapping[str, Any] | None) -> Restored | None:
     try:
         request = validate(settings.get("prompt"), settings.get("seed", 0), settings.get("quality"),
                            settings.get("style"), settings.get("size"),
-                           settings.get("model") or DEFAULT_MODEL, extras,
+                           settings.get("model") or DEFAULT_MODEL, extras, n=settings.get("n", 1),
                            output_format=settings.get("output_format"),
                            output_compression=settings.get("output_compression"))
     except ValidationError:
         return None
     return Restored(request.prompt, request.seed, request.model, request.quality,
                     request.style, request.size, request.options, request.output_format,
-                    request.output_compression)
+                    request.output_compression, request.n, wanted_hashes(settings))
 
 
 

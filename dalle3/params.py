@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+from dalle3.edit_rules import EDIT_OMITS, rules_for
 from dalle3.errors import ValidationError
 from dalle3.models import (COMPRESSION_RANGE, DEFAULT_MODEL, DEFAULT_STYLE, ModelProfile, output_problem, quoted,
                            resolve, size_problem)
@@ -31,6 +32,7 @@ class GenerationRequest:
     size: str = "1024x1024"
     model: str = DEFAULT_MODEL
     extras: tuple[tuple[str, str], ...] = ()  # sorted (name, value) pairs
+    n: int = 1  # images per call (one batch)
     output_format: str | None = None  # None: the model has no choice (DALL·E: PNG)
     output_compression: int | None = None  # None: the API's default (100)
     # Per browser session, never stored; not part of equality, so the result cache stays shared.
@@ -53,6 +55,8 @@ class GenerationRequest:
             data["output_format"] = self.output_format
         if self.output_compression is not None:
             data["output_compression"] = self.output_compression
+        if self.n != 1:
+            data["n"] = self.n
         return data
 
 
@@ -89,6 +93,20 @@ def parse_seed(seed: Any) -> int:
     if not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
         raise ValidationError(problem)
     return seed
+
+
+def parse_n(n: Any, profile: ModelProfile) -> int:
+    """Images per click: a whole number from 1 to the model's maximum (dall-e-3: only 1)."""
+    top = rules_for(profile).max_n
+    if isinstance(n, float) and n.is_integer():
+        n = int(n)
+    if isinstance(n, str) and n.strip().isdigit():
+        n = int(n.strip())
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= top:
+        if top == 1:
+            raise ValidationError(f"{profile.id} makes one image per request; set the number of images to 1.")
+        raise ValidationError(f"Number of images must be a whole number from 1 to {top} for {profile.id}; got {n!r}.")
+    return n
 
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...], model: str, hint: str = "") -> str:
@@ -142,6 +160,7 @@ def validate(
     output_format: Any = None,
     output_compression: Any = None,
     safety_identifier: str | None = None,
+    n: Any = 1,
 ) -> GenerationRequest:
     """Check raw inputs against ``model``'s rules and return the request to send.
 
@@ -186,7 +205,7 @@ def validate(
         raise ValidationError("The safety identifier must be 1-64 letters, digits, '-' or '_'.")
     return GenerationRequest(
         prompt=prompt, seed=seed, quality=quality, style=style, size=size,
-        model=profile.id, extras=tuple(sorted(chosen.items())),
+        model=profile.id, extras=tuple(sorted(chosen.items())), n=parse_n(1 if n is None else n, profile),
         output_format=(fmt or "png") if profile.output_formats else None, output_compression=compression,
         safety_identifier=safety_identifier if profile.safety_identifier else None,
     )
@@ -197,7 +216,7 @@ def request_body(request: GenerationRequest, profile: ModelProfile) -> dict[str,
 
     ``safety_identifier`` goes only here, never into :meth:`GenerationRequest.parameters`.
     """
-    body: dict[str, Any] = {"model": request.model, "prompt": request.prompt, "n": 1,
+    body: dict[str, Any] = {"model": request.model, "prompt": request.prompt, "n": request.n,
                             "size": request.size, "quality": request.quality}
     if request.style is not None:
         body["style"] = request.style
@@ -211,3 +230,21 @@ def request_body(request: GenerationRequest, profile: ModelProfile) -> dict[str,
         body["safety_identifier"] = request.safety_identifier
     body.update(request.extras)
     return body
+
+
+def for_edit(request: GenerationRequest) -> GenerationRequest:
+    """``request`` without the generation-only parameters the edits endpoint does not take."""
+    extras = tuple((name, value) for name, value in request.extras if name not in EDIT_OMITS)
+    return request if extras == request.extras else replace(request, extras=extras)
+
+
+def edit_fields(request: GenerationRequest, profile: ModelProfile, input_fidelity: str | None = None) -> dict[str, str]:
+    """The text fields of the multipart POST /images/edits: the same parameters as a generation.
+
+    Multipart carries text, so numbers go as digits, as the ``openai`` SDK sends
+    them; ``input_fidelity`` only when set (checked against the model before).
+    """
+    fields = {name: str(value) for name, value in request_body(for_edit(request), profile).items()}
+    if input_fidelity:
+        fields["input_fidelity"] = input_fidelity
+    return fields

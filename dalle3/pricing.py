@@ -8,8 +8,9 @@ anywhere else.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from dalle3.models import ModelProfile, parse_size
 
@@ -85,9 +86,15 @@ def from_usage(profile: ModelProfile, usage: Mapping[str, Any] | None) -> Price 
     return Price(usd)
 
 
-def charged(profile: ModelProfile, quality: str, size: str, usage: Mapping[str, Any] | None) -> Price:
-    """What one finished image cost: the bill where there is one, else the table's figure."""
-    return from_usage(profile, usage) or estimate(profile, quality, size) or Price(0.0, estimate=True)
+def charged(profile: ModelProfile, quality: str, size: str, usage: Mapping[str, Any] | None,
+            n: int = 1, input_tokens: int = 0) -> Price:
+    """What a finished call of ``n`` images cost: the bill where there is one, else the table's figure."""
+    if bill := from_usage(profile, usage):
+        return bill
+    each = estimate(profile, quality, size)
+    if each is None:
+        return Price(0.0, estimate=True)
+    return Price(each.usd * n + input_cost(profile, input_tokens), estimate=each.estimate or input_tokens > 0)
 
 
 # A token bill can be several times the table's estimate for the quality asked
@@ -96,8 +103,10 @@ def charged(profile: ModelProfile, quality: str, size: str, usage: Mapping[str, 
 TOKEN_HEADROOM = 2.0
 
 
-def worst_case(profile: ModelProfile, quality: str, size: str, prompt: str = "") -> float:
-    """The most one image may cost: what the spend cap reserves before the call.
+def worst_case(profile: ModelProfile, quality: str, size: str, prompt: str = "", n: int = 1,
+               input_tokens: int = 0) -> float:
+    """The most a call of ``n`` images (and ``input_tokens`` of reference images) may cost: what the
+    spend cap reserves before the call, for the whole batch.
 
     DALL·E's flat per-image price is exact. For every other model the figure is
     the highest quality's estimate for ``size`` (for ``auto``, the largest
@@ -107,9 +116,48 @@ def worst_case(profile: ModelProfile, quality: str, size: str, prompt: str = "")
     """
     if profile.billing == "image":
         exact = estimate(profile, quality, size)
-        return exact.usd if exact else max(profile.image_prices.values(), default=1.0)
+        return n * (exact.usd if exact else max(profile.image_prices.values(), default=1.0))
     sizes = [s for s in profile.sizes if s != "auto"] if size == "auto" else [size]
     figures = [p.usd for q in profile.qualities for s in sizes if (p := estimate(profile, q, s)) is not None]
     highest = max(figures, default=max(profile.image_prices.values(), default=1.0))
     text = len(prompt.encode("utf-8")) * profile.token_prices.text_input / 1_000_000 if profile.token_prices else 0.0
-    return highest * TOKEN_HEADROOM + text
+    return highest * TOKEN_HEADROOM * n + text + TOKEN_HEADROOM * input_cost(profile, input_tokens)
+
+
+# Input images, as OpenAI's vision guide ("Calculating costs") states it for GPT Image 1:
+# scale to fit 2048 x 2048, then the shortest side down to 512; count 512-px tiles;
+# 65 base tokens + 129 per tile with input fidelity low; high fidelity adds 4096
+# tokens for a square image, 6144 otherwise. OpenAI publishes no formula for the
+# gpt-image-2 family, so there the same count is an estimate; the bill comes from usage.
+_INPUT_BASE_TOKENS, _INPUT_TILE_TOKENS, _INPUT_TILE = 65, 129, 512
+_HIGH_FIDELITY_EXTRA = (4096, 6144)  # square, other
+_UNKNOWN_IMAGE_INPUT_USD = 10.0  # per 1M: the dearest image-input price in the table, when a model has none
+
+
+def input_image_tokens(width: int, height: int, fidelity: str | None = None) -> int:
+    """Estimated image-input tokens for one reference of ``width`` x ``height`` (as uploaded)."""
+    w, h = float(width), float(height)
+    fit = min(1.0, 2048 / max(w, h))
+    w, h = w * fit, h * fit
+    short = min(1.0, _INPUT_TILE / min(w, h))
+    w, h = w * short, h * short
+    tokens = _INPUT_BASE_TOKENS + _INPUT_TILE_TOKENS * math.ceil(w / _INPUT_TILE) * math.ceil(h / _INPUT_TILE)
+    if fidelity == "high":
+        tokens += _HIGH_FIDELITY_EXTRA[width != height]
+    return tokens
+
+
+def input_cost(profile: ModelProfile, tokens: int) -> float:
+    """USD for ``tokens`` image-input tokens on ``profile``."""
+    per_million = profile.token_prices.image_input if profile.token_prices else _UNKNOWN_IMAGE_INPUT_USD
+    return tokens * per_million / 1_000_000
+
+
+def batch_estimate(profile: ModelProfile, quality: str, size: str, n: int = 1,
+                   inputs: Sequence[tuple[int, int]] = (), fidelity: str | None = None) -> Price | None:
+    """The price before the click of ``n`` images (each billed), plus the reference images (billed once)."""
+    each = estimate(profile, quality, size)
+    if each is None:
+        return None
+    tokens = sum(input_image_tokens(w, h, fidelity) for w, h in inputs)
+    return Price(each.usd * n + input_cost(profile, tokens), estimate=each.estimate or bool(inputs))

@@ -49,23 +49,29 @@ class SessionState:
     images: int = 0
 
     def after(self, result: GenerationResult) -> "SessionState":
-        """The state with ``result`` on top of the history.
+        """The state with every image of ``result`` on top of the history (the first image first).
 
-        A cache hit for an image already in this history moves it to the top rather than
-        listing it twice, so the gallery and the image count always agree.
+        A cache hit for images already in this history moves them to the top rather than
+        listing them twice, so the gallery and the image count always agree. A batch adds one
+        entry per image, each with its index and (for an edit) the references by hash.
         """
-        path = str(result.path)
-        earlier = [entry for entry in self.history if entry.path == path] if result.cached else []
-        if earlier:
-            rest = tuple(entry for entry in self.history if entry.path != path)
-            return replace(self, history=(earlier[0], *rest), spent_usd=self.spent_usd + result.cost.usd)
+        paths = [str(p) for p in result.paths]
+        if result.cached and all(any(e.path == p for e in self.history) for p in paths):
+            moved = tuple(next(e for e in self.history if e.path == p) for p in paths)
+            rest = tuple(entry for entry in self.history if entry.path not in paths)
+            return replace(self, history=(*moved, *rest), spent_usd=self.spent_usd + result.cost.usd)
         caption = f"{result.request.prompt[:60]} · seed {result.request.seed}"
-        entry = HistoryEntry(path, result.request.parameters(), caption)
+        parameters = {**result.request.parameters(), **(result.inputs.parameters() if result.inputs else {})}
+        batch = len(paths) > 1
+        entries = tuple(
+            HistoryEntry(path, {**parameters, **({"batch_index": i} if batch else {})},
+                         caption + (f" · {i + 1} of {len(paths)}" if batch else ""))
+            for i, path in enumerate(paths))
         return replace(
             self,
-            history=(entry, *self.history)[:HISTORY_LIMIT],
+            history=(*entries, *self.history)[:HISTORY_LIMIT],
             spent_usd=self.spent_usd + result.cost.usd,
-            images=self.images + 1,
+            images=self.images + len(paths),
         )
 
     def gallery(self) -> list[tuple[str, str]]:

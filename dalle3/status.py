@@ -44,7 +44,11 @@ def success(result: GenerationResult, saved: bool = True) -> str:
     # validated values, escaped all the same: a model id may come from a dropped PNG or the endpoint
     head = " · ".join([f"**{'Simulated' if result.simulated else 'Done'}**",
                        *(inert(v) for v in (req.model, req.size, req.quality, req.style) if v)])
+    if len(result.paths) > 1:
+        head += f" · {len(result.paths)} images"
     lines = [head]
+    if result.inputs is not None:
+        lines.append(result.inputs.describe().capitalize() + ".")
     if result.cached:
         made = dt.datetime.fromtimestamp(result.created).strftime("%H:%M:%S") if result.created else "earlier"
         lines.append(f"Same inputs as the image made at {made} — returned from cache, no charge.")
@@ -83,6 +87,8 @@ def facts(result: GenerationResult) -> dict[str, Any]:
         "file": result.file_name, "seconds": round(result.elapsed_s, 3),
         "output_format": req.output_format or "png", "output_compression": req.output_compression,
         "file_bytes": result.file_bytes,
+        "n": req.n, "files": [f"{p.parent.name}/{p.name}" for p in result.paths],
+        **(result.inputs.parameters() if result.inputs is not None else {}),
     }
 
 
@@ -94,12 +100,12 @@ def failure(error: DalleError) -> str:
     return text
 
 
-def cost_line(price: Price | None, session_usd: float, session_images: int) -> str:
+def cost_line(price: Price | None, session_usd: float, session_images: int, label: str = "This image") -> str:
     """"This image: $0.040 · This session: $0.12 (3 images)"."""
     this = "unknown until it is made" if price is None else str(price)
     if price is not None and price.estimate:
         this += " (estimate)"
-    return f"This image: {this} · {session_total(session_usd, session_images)}"
+    return f"{label}: {this} · {session_total(session_usd, session_images)}"
 
 
 def session_total(session_usd: float, session_images: int) -> str:

@@ -48,10 +48,12 @@ def atomic_write_new(folder: Path, stem: str, data: bytes, suffix: str = ".png")
 
 
 def save_image(image: bytes, output_dir: Path, prompt: str, seed: int, when: dt.date | None = None,
-               suffix: str = ".png") -> Path:
-    """Save under ``output_dir/YYYY-MM-DD/`` with a name from the prompt and seed (``suffix`` per format)."""
+               suffix: str = ".png", batch: tuple[int, int] | None = None) -> Path:
+    """Save under ``output_dir/YYYY-MM-DD/`` with a name from the prompt and seed (``suffix`` per format,
+    ``_2of4`` for an image of a batch)."""
     day = (when or dt.date.today()).isoformat()
-    return atomic_write_new(output_dir / day, f"{slug(prompt)}_seed{seed}", image, suffix)
+    part = f"_{batch[0] + 1}of{batch[1]}" if batch else ""
+    return atomic_write_new(output_dir / day, f"{slug(prompt)}_seed{seed}{part}", image, suffix)
 
 
 def atomic_replace(path: Path, data: bytes) -> None:

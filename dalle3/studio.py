@@ -2,8 +2,10 @@
 
 Chooses the backend (the visitor's own key, the server key, or the offline
 simulator), answers repeats from the cache for free, makes identical
-concurrent requests pay once, holds the spend cap on the server key, embeds
-the parameters into the image (PNG, JPEG or WebP) without re-encoding it, and saves it.
+concurrent requests pay once, holds the spend cap on the server key (a batch
+of ``n`` reserves all ``n`` images and its reference images at once), embeds
+the parameters into each image (PNG, JPEG or WebP) without re-encoding it, and
+saves every image of the batch with its own index.
 
 The cache and the single-flight are keyed by who pays: "server", "simulator",
 or a salted hash of the visitor's own key. A visitor with no key or a bad key
@@ -11,6 +13,7 @@ never receives an image another payer made, nor learns ("returned from
 cache") which prompts they ran. The hash is an HMAC with a salt drawn once per
 process, so the key itself is never kept and the hash is useless elsewhere.
 
+The values it returns live in :mod:`dalle3.results` (re-exported here).
 Previews (partial images of a streamed call) are written to a temporary
 folder for the caller to show, never to the outputs folder and never as the
 result: only the final image is saved, with its parameters.
@@ -21,13 +24,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import secrets
 import os
+import secrets
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator
 
@@ -35,64 +38,21 @@ from dalle3 import metadata, pricing, simulator
 from dalle3.cache import LRUCache
 from dalle3.client import ApiImage, ImagesClient
 from dalle3.containers import EXTENSIONS
+from dalle3.edits import EditInputs
 from dalle3.errors import DalleError
-from dalle3.stream import Partial
 from dalle3.ledger import LEDGER_NAME, SpendLedger
-from dalle3.params import GenerationRequest, profile_for
+from dalle3.params import GenerationRequest, for_edit, profile_for
 from dalle3.pricing import Price
+from dalle3.reference_index import FoundReferences, ReferenceIndex
+from dalle3.results import OPENAI, SIMULATOR, GenerationResult, Preview, SavedImage
 from dalle3.settings import Settings
 from dalle3.storage import atomic_write_new, save_image
+from dalle3.stream import Partial
 from dalle3.version import __version__
 
-SIMULATOR = "simulator"
-OPENAI = "openai"
 SERVER_PAYER = "server"
 
 PREVIEW_MAX_AGE_S = 15 * 60  # preview files older than this are removed when new ones are written
-
-
-@dataclass(frozen=True)
-class Preview:
-    """A rough image on the way to the final one: ``number`` of ``total``, in a temporary file."""
-
-    number: int
-    total: int
-    path: Path
-    elapsed_s: float
-
-    @property
-    def label(self) -> str:
-        """``preview 2 of 3 · 41 s``: the status line while the image is being made."""
-        return f"preview {self.number} of {self.total} · {self.elapsed_s:.0f} s"
-
-
-@dataclass(frozen=True)
-class GenerationResult:
-    """A finished image on disk and what it took to make it."""
-
-    request: GenerationRequest
-    path: Path
-    size: tuple[int, int]
-    revised_prompt: str | None
-    request_id: str | None
-    elapsed_s: float
-    cost: Price
-    backend: str
-    cached: bool = False
-    attempts: int = 1
-    file_bytes: int = 0  # size of the saved file, parameters included
-    created: float = 0.0  # when the image was made (Unix time); a cache hit keeps the first one's
-    previews: int = 0  # previews received on the way
-    note: str | None = None  # one-off news about the endpoint (e.g. it does not stream)
-
-    @property
-    def file_name(self) -> str:
-        """The saved file as ``YYYY-MM-DD/name.png`` (or .jpg, .webp): enough to find it, no server path."""
-        return f"{self.path.parent.name}/{self.path.name}"
-
-    @property
-    def simulated(self) -> bool:
-        return self.backend == SIMULATOR
 
 
 class Studio:
@@ -104,6 +64,7 @@ class Studio:
         self.cache: LRUCache[GenerationResult] = LRUCache(cache_size)
         self.output_dir = settings.output_dir or Path(tempfile.gettempdir()) / "dalle3-studio"
         self.ledger = SpendLedger(self.output_dir / LEDGER_NAME, settings.max_spend_usd)
+        self.references = ReferenceIndex(self.output_dir)
         self._guard = threading.Lock()
         self._inflight: dict[Hashable, threading.Lock] = {}
         self._payer_salt = secrets.token_bytes(32)
@@ -126,60 +87,93 @@ class Studio:
 
 
     def streams(self, request: GenerationRequest, own_key: str | None = None) -> bool:
-        """Whether ``generate`` with previews would show any (a streaming model on an endpoint that streams)."""
-        return self.backend_for((own_key or "").strip() or None) == OPENAI and self.client.streams(request.model)
+        """Whether ``generate`` with previews would show any (one image of a streaming model, on an
+        endpoint that streams)."""
+        return (self.backend_for((own_key or "").strip() or None) == OPENAI and request.n == 1
+                and self.client.streams(request.model))
 
     def generate(self, request: GenerationRequest, own_key: str | None = None, previews: int = 0,
                  on_preview: Callable[[Preview], None] | None = None) -> GenerationResult:
-        """Make (or recall) the image for ``request``; raises DalleError subclasses.
+        """Make (or recall) the ``request.n`` images for ``request``; raises DalleError subclasses.
 
         With ``previews`` 1-3 and ``on_preview``, a model that streams sends that many rough
-        images first; ``on_preview`` is called (on this thread) with each as a temporary file.
+        images first (one image, ``n`` 1); ``on_preview`` is called (on this thread) with each
+        as a temporary file.
         """
+        return self._run(request, None, own_key, previews, on_preview)
+
+    def edit(self, request: GenerationRequest, inputs: EditInputs, own_key: str | None = None) -> GenerationResult:
+        """Edit ``inputs`` (prepared by :func:`dalle3.edits.prepare_edit`) as ``request`` says."""
+        return self._run(for_edit(request), inputs, own_key, 0, None)
+
+    def find_references(self, parameters: dict[str, Any] | None) -> FoundReferences:
+        """The reference images an edited PNG's parameters name, found in the outputs folder by hash."""
+        return self.references.restore(parameters)
+
+    def _run(self, request: GenerationRequest, inputs: EditInputs | None, own_key: str | None, previews: int,
+             on_preview: Callable[[Preview], None] | None) -> GenerationResult:
         own_key = (own_key or "").strip() or None
         backend = self.backend_for(own_key)
-        key = (self.payer(own_key), self.settings.base_url if backend == OPENAI else "", request)
+        key = (self.payer(own_key), self.settings.base_url if backend == OPENAI else "", request, inputs)
         started = time.perf_counter()
         if hit := self._cached(key, started):
             return hit
         with self._single_flight(key):
             if hit := self._cached(key, started):
                 return hit
-            image, cost = self._make(request, backend, own_key, previews, on_preview)
-            data = metadata.embed(image.png, self._parameters_for(request, image, backend))
-            suffix = EXTENSIONS.get(metadata.image_format(data) or "png", ".png")
-            path = save_image(data, self.output_dir, request.prompt, request.seed, suffix=suffix)
+            image, cost = self._make(request, inputs, backend, own_key, previews, on_preview)
+            parameters = self._parameters_for(request, image, backend, inputs)
+            saved = tuple(self._save(png, request, parameters, index) for index, png in enumerate(image.pngs))
             result = GenerationResult(
-                request=request, path=path, size=metadata.image_size(data) or (0, 0), file_bytes=len(data),
+                request=request, path=saved[0].path, size=saved[0].size, file_bytes=saved[0].file_bytes,
                 revised_prompt=image.revised_prompt, request_id=image.request_id,
                 elapsed_s=time.perf_counter() - started, cost=cost, backend=backend, attempts=image.attempts,
-                created=time.time(), previews=image.partials, note=image.note)
+                created=time.time(), previews=image.partials, note=image.note, images=saved, inputs=inputs)
             self.cache.put(key, result)
             return result
 
-    def _make(self, request: GenerationRequest, backend: str, own_key: str | None, previews: int,
-              on_preview: Callable[[Preview], None] | None) -> tuple[ApiImage, Price]:
+    def _save(self, image: bytes, request: GenerationRequest, parameters: dict[str, Any], index: int) -> SavedImage:
+        if request.n > 1:
+            parameters = {**parameters, "batch_index": index}
+        data = metadata.embed(image, parameters)
+        suffix = EXTENSIONS.get(metadata.image_format(data) or "png", ".png")
+        path = save_image(data, self.output_dir, request.prompt, request.seed, suffix=suffix,
+                          batch=(index, request.n) if request.n > 1 else None)
+        return SavedImage(path, metadata.image_size(data) or (0, 0), index, len(data))
+
+    def _make(self, request: GenerationRequest, inputs: EditInputs | None, backend: str, own_key: str | None,
+              previews: int, on_preview: Callable[[Preview], None] | None) -> tuple[ApiImage, Price]:
         if backend == SIMULATOR:
-            return ApiImage(simulator.render(request), None, None, None, 0), Price(0.0)
+            pngs = simulator.render_batch(request, inputs)
+            return ApiImage(pngs[0], None, None, None, 0, others=pngs[1:]), Price(0.0)
         profile = profile_for(request.model)
         on_partial = self._preview_writer(request, on_preview) if on_preview else None
+        fidelity = inputs.input_fidelity if inputs else None
+        tokens = sum(pricing.input_image_tokens(*r.size, fidelity) for r in inputs.images) if inputs else 0
+
+        def call(key: str, retry_after_send: bool) -> tuple[ApiImage, Price]:
+            if inputs is not None:
+                image = self.client.edit(request, inputs, key, retry_after_send=retry_after_send)
+            else:
+                image = self.client.generate(request, key, previews, on_partial, retry_after_send=retry_after_send)
+            made = len(image.pngs)
+            return image, pricing.charged(profile, request.quality, request.size, image.usage, made, tokens)
+
         if own_key:
-            image = self.client.generate(request, own_key, previews, on_partial)
-            return image, pricing.charged(profile, request.quality, request.size, image.usage)
-        reserved = pricing.worst_case(profile, request.quality, request.size, request.prompt)
-        with self.ledger.hold(reserved) as charge:
+            return call(own_key, True)
+        reserved = pricing.worst_case(profile, request.quality, request.size, request.prompt, request.n, tokens)
+        with self.ledger.hold(reserved, images=request.n) as charge:
             try:
                 # under a cap, a retry after a timed-out send could pay twice for one reservation
-                image = self.client.generate(request, self.settings.api_key or "", previews, on_partial,
-                                             retry_after_send=self.ledger.cap is None)
+                image, cost = call(self.settings.api_key or "", self.ledger.cap is None)
             except DalleError as exc:
                 if exc.abandoned:  # sent, then given up on: it may be billed, so it counts
                     charge.usd, charge.abandoned = reserved, True
                 raise
-            cost = pricing.charged(profile, request.quality, request.size, image.usage)
             bill = pricing.from_usage(profile, image.usage)
             # settle at the real bill; without a readable one, only DALL·E's flat price is exact
             charge.usd = bill.usd if bill else (cost.usd if profile.billing == "image" else reserved)
+            charge.images = len(image.pngs)
         return image, cost
 
     def _preview_writer(self, request: GenerationRequest,
@@ -231,8 +225,11 @@ class Studio:
                     del self._inflight[key]
 
     @staticmethod
-    def _parameters_for(request: GenerationRequest, image: ApiImage, backend: str) -> dict[str, Any]:
+    def _parameters_for(request: GenerationRequest, image: ApiImage, backend: str,
+                        inputs: EditInputs | None) -> dict[str, Any]:
         data = request.parameters()
+        if inputs is not None:
+            data.update(inputs.parameters())
         if image.revised_prompt:
             data["revised_prompt"] = image.revised_prompt
         data.update(backend=backend, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -49,6 +49,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import dataclasses
 import functools
 import io
 import json
@@ -70,11 +71,13 @@ import jsonschema
 from PIL import Image
 
 from tests import fake_stream
+from tests import fake_edits
 from tests.openapi_spec import load_spec, validate_create_image_request
 
 __all__ = ["FakeOpenAI", "Outcome", "SeenRequest", "closed_port_url", "render_image"]
 
 GENERATIONS_PATH = "/v1/images/generations"
+EDITS_PATH = "/v1/images/edits"
 MODELS_PATH = "/v1/models"
 _FILES_RE = re.compile(r"^/v1/files/(?P<id>[0-9a-f]{32})\.(?P<ext>png|jpeg|webp)$")
 
@@ -171,6 +174,8 @@ class SeenRequest:
     headers: dict[str, str]
     json: dict[str, Any] | None
     time: float
+    form: dict[str, str] | None = None  # an edit's text fields
+    files: tuple[fake_edits.Part, ...] = ()  # an edit's file parts, in order
 
 
 @dataclass(frozen=True)
@@ -341,6 +346,18 @@ class Outcome:
         ``reset``, ``malformed``, ``error`` (an error event), ``stall`` (*seconds* of silence,
         then the rest) or ``truncated`` (the stream ends without ``completed``)."""
         return cls(f"stream_{kind}", nbytes=after_partials, seconds=seconds, message=message)
+
+    @classmethod
+    def too_large(cls) -> Outcome:
+        """413 from a gateway (an HTML page), as a too-big upload gets."""
+        return cls("too_large", status=413)
+
+    @classmethod
+    def image_policy(cls) -> Outcome:
+        """400 safety-system rejection of an input image of an edit."""
+        message = ("Your request was rejected by the safety system. One of the input images may contain "
+                   "content that is not allowed by our safety system.")
+        return cls.error(400, "moderation_blocked", message, type="image_generation_user_error", param="image")
 
     @classmethod
     def reset_connection(cls) -> Outcome:
@@ -822,6 +839,9 @@ class FakeOpenAI:
         self._queue: deque[Outcome] = deque()
         self._requests: list[SeenRequest] = []
         self._model_requests: list[SeenRequest] = []
+        self._edit_requests: list[SeenRequest] = []
+        #: Bodies larger than this (bytes) are answered 413 on /images/edits, as a gateway does; None: no limit.
+        self.max_body_bytes: int | None = None
         self._files: dict[str, tuple[bytes, str]] = {}
         self._connections: set[socket.socket] = set()
         self._connection_count = 0
@@ -891,7 +911,7 @@ class FakeOpenAI:
     # ----- scripting and inspection
 
     def script(self, *outcomes: Outcome) -> None:
-        """Append outcomes; each valid ``POST /v1/images/generations`` consumes one, in order."""
+        """Append outcomes; each valid ``POST /v1/images/generations`` or ``/edits`` consumes one, in order."""
         with self._lock:
             self._queue.extend(outcomes)
 
@@ -907,12 +927,19 @@ class FakeOpenAI:
             self._queue.clear()
             self._requests.clear()
             self._model_requests.clear()
+            self._edit_requests.clear()
 
     @property
     def requests(self) -> list[SeenRequest]:
         """Snapshot of every request to ``/v1/images/generations``, in arrival order."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def edit_requests(self) -> list[SeenRequest]:
+        """Snapshot of every ``POST /v1/images/edits``, with its fields and file parts, rejected ones too."""
+        with self._lock:
+            return list(self._edit_requests)
 
     @property
     def model_requests(self) -> list[SeenRequest]:
@@ -987,6 +1014,9 @@ class FakeOpenAI:
             json=body if isinstance(body, dict) else None,
             time=time.time(),
         )
+        if path == EDITS_PATH and h.command == "POST":
+            self._handle_edit(h, headers, raw, seen)
+            return
         if path == GENERATIONS_PATH:
             with self._lock:
                 self._requests.append(seen)
@@ -1048,6 +1078,36 @@ class FakeOpenAI:
             return
         self._act(h, outcome, token=token or "", request=request)
 
+    def _handle_edit(self, h: _Handler, headers: Mapping[str, str], raw: bytes, seen: SeenRequest) -> None:
+        """``POST /v1/images/edits``: auth, size, multipart, the SDK's rules, then the scripted outcome."""
+        parsed = fake_edits.parse_multipart(headers.get("content-type", ""), raw)
+        fields, files = parsed if parsed is not None else ({}, [])
+        with self._lock:
+            self._edit_requests.append(dataclasses.replace(seen, form=fields, files=tuple(files)))
+        token = self._bearer(headers)
+        if token is None:
+            self._act(h, Outcome.error(401, None, _MSG_NO_KEY), token="", request={})
+            return
+        if self.max_body_bytes is not None and len(raw) > self.max_body_bytes:
+            self._act(h, Outcome.too_large(), token=token, request={})
+            return
+        if parsed is None:
+            self._act(h, _bad_request(None, "Expected a multipart/form-data body.", None), token=token, request={})
+            return
+        problem, request, sizes = fake_edits.check_edit(fields, files)
+        if problem is None:
+            generation_problem = _check_gpt_image(request["model"], {**request, "n": None})
+            if generation_problem is not None:
+                self._act(h, generation_problem, token=token, request=request)
+                return
+        if problem is not None:
+            outcome = Outcome.error(problem.status, problem.code, problem.message, param=problem.param)
+            self._act(h, outcome, token=token, request=request)
+            return
+        with self._lock:
+            outcome = self._queue.popleft() if self._queue else Outcome.success()
+        self._act(h, outcome, token=token, request=request, input_image_tokens=fake_edits.input_image_tokens(sizes))
+
     def _validate(self, token: str | None, raw: bytes, body: Any) -> Outcome | None:
         """The real API's checks, in its order: auth, JSON, schema, model, per-model rules."""
         if token is None:
@@ -1067,7 +1127,8 @@ class FakeOpenAI:
             return _check_gpt_image(model, body)
         return Outcome.model_not_found()
 
-    def _act(self, h: _Handler, outcome: Outcome, token: str, request: Mapping[str, Any]) -> None:
+    def _act(self, h: _Handler, outcome: Outcome, token: str, request: Mapping[str, Any],
+             input_image_tokens: int = 0) -> None:
         """Carry out one outcome on the handler's connection."""
         kind = outcome.kind
         if kind == "error":
@@ -1088,6 +1149,11 @@ class FakeOpenAI:
                 h.reset()
                 return
             payload = self._success_payload(outcome, request, force_url=kind == "success_url")
+            if input_image_tokens and "usage" in payload:
+                usage = payload["usage"]
+                usage["input_tokens_details"]["image_tokens"] = input_image_tokens
+                usage["input_tokens"] += input_image_tokens
+                usage["total_tokens"] += input_image_tokens
             h.send_json(200, payload, request_id=outcome.request_id)
         elif kind == "hang":
             if not self._sleep(outcome.seconds):
@@ -1116,6 +1182,10 @@ class FakeOpenAI:
             else:
                 payload = _error_payload(_MSG_SERVER_ERROR, "server_error", None, None)
             h.send_broken(outcome.status, json.dumps(payload).encode(), outcome.seconds, self)
+        elif kind == "too_large":
+            page = b"<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 " \
+                   b"Request Entity Too Large</h1></center><hr><center>nginx</center></body></html>"
+            h.send_bytes(413, page, content_type="text/html")
         else:  # pragma: no cover - guarded by the constructors
             raise ValueError(f"unknown outcome kind {kind!r}")
 

@@ -547,8 +547,13 @@ def test_explicit_nulls_count_as_omitted(fake_api: FakeOpenAI) -> None:
 
 
 def test_unknown_path_is_404_invalid_url(fake_api: FakeOpenAI) -> None:
-    resp = requests.post(f"{fake_api.base_url}/images/edits", json={}, headers=AUTH, timeout=5)
-    assert assert_error(resp, 404, None)["message"] == "Invalid URL (POST /v1/images/edits)"
+    resp = requests.post(f"{fake_api.base_url}/images/variations", json={}, headers=AUTH, timeout=5)
+    assert assert_error(resp, 404, None)["message"] == "Invalid URL (POST /v1/images/variations)"
+
+
+def test_edits_take_multipart_only(fake_api: FakeOpenAI) -> None:
+    resp = requests.post(f"{fake_api.base_url}/images/edits", json={"prompt": "x"}, headers=AUTH, timeout=5)
+    assert "multipart/form-data" in assert_error(resp, 400, None)["message"]
 
 
 # --------------------------------------------------------------------------- /v1/models
