@@ -19,7 +19,7 @@ from dalle3.errors import DalleError, ValidationError
 from dalle3.edits import prepare_edit
 from dalle3.metadata import file_size_text, read_parameters
 from dalle3.models import (COMPRESSION_FORMATS, COMPRESSION_RANGE, MODELS, NOT_OFFERED_FORMATS, TABLE_CHECKED,
-                           ModelProfile, resolve, rule_confidence)
+                           ModelProfile, display_date, resolve, rule_confidence)
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.references import read_file
 from dalle3.pricing import format_usd
@@ -200,7 +200,7 @@ def not_offered_text() -> str:
 
 
 def _lifecycle_text(profile: ModelProfile, listed: Mapping[str, Any] | None) -> str:
-    shutdown = (listed or {}).get("shutdown_date") or profile.shutdown
+    shutdown = display_date((listed or {}).get("shutdown_date")) or profile.shutdown
     if profile.lifecycle == "retired":
         return f"retired {profile.shutdown}"
     return f"{profile.lifecycle}, retires {shutdown}" if shutdown else profile.lifecycle
@@ -229,7 +229,7 @@ def other_models_text(offered: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Image models the endpoint offers that the table lacks, one line each."""
     lines = []
     for model_id in sorted(m for m in offered if m not in MODELS and _is_image_model(m)):
-        shutdown = offered[model_id].get("shutdown_date")
+        shutdown = display_date(offered[model_id].get("shutdown_date"))
         when = f", retires {shutdown}" if shutdown else ""
         profile = resolve(model_id)
         how = (f"{profile.note}." if profile else

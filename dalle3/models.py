@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date, datetime, timezone
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
@@ -37,6 +38,29 @@ ALL_EXTRAS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 # digits, dots, dashes): model ids come from PNGs people drop in and from the
 # endpoint's listing, and end up in labels and status text.
 MODEL_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.+\-Z]{0,40})?")
+_LAST_DAY = datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp()
+
+
+def display_date(value: Any) -> str | None:
+    """A listed ``shutdown_date`` as ``YYYY-MM-DD``, or None when it is absent or not a date.
+
+    OpenAI's ``Model`` type (openai SDK 3.57.0) says a string; older and
+    compatible endpoints send a Unix time in seconds. Anything else (junk, a
+    bool, an impossible date) is ignored rather than shown.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        if not 0 <= value <= _LAST_DAY:  # also refuses NaN
+            return None
+        return datetime.fromtimestamp(value, tz=timezone.utc).date().isoformat()
+    if isinstance(value, str) and len(value) <= 64 and (match := _ISO_DATE.fullmatch(value.strip())):
+        try:
+            return date(*map(int, match.groups())).isoformat()
+        except ValueError:
+            return None
+    return None
 
 
 def resolve(model_id: str) -> ModelProfile | None:

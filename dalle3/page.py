@@ -13,8 +13,8 @@ from typing import Any, Mapping, Sequence
 from dalle3 import pricing
 from dalle3.errors import ValidationError
 from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
-                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, is_experimental, resolve,
-                           rule_confidence, size_problem)
+                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, display_date, is_experimental,
+                           resolve, rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
 from dalle3.reference_index import wanted_hashes
 from dalle3.session import SessionState
@@ -88,7 +88,7 @@ def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | N
     """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status from the table and the endpoint."""
     label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
     listed = (offered or {}).get(profile.id)
-    shutdown = (listed or {}).get("shutdown_date") or profile.shutdown
+    shutdown = display_date((listed or {}).get("shutdown_date")) or profile.shutdown
     if profile.lifecycle == "retired":
         label += f" — retired by OpenAI {profile.shutdown}"
     elif shutdown:

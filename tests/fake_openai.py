@@ -643,13 +643,10 @@ def _default_models() -> list[dict[str, Any]]:
         "gpt-5",
         "text-embedding-3-small",
     ]
-    models: list[dict[str, Any]] = [
-        {"id": model_id, "object": "model", "created": 1700000000, "owned_by": "system"} for model_id in ids
-    ]
-    for entry in models:
-        if entry["id"] == "gpt-image-1.5":
-            entry["shutdown_date"] = "2026-12-01"
-    return models
+    # The SDK's ``Model`` type: ``shutdown_date`` is a string, or null when none is announced.
+    shutdown = {"gpt-image-1.5": "2026-12-01", "dall-e-3": "2026-05-12"}
+    return [{"id": model_id, "object": "model", "created": 1700000000, "owned_by": "system",
+             "shutdown_date": shutdown.get(model_id)} for model_id in ids]
 
 
 # --------------------------------------------------------------------------- the server

@@ -20,6 +20,7 @@ import jsonschema
 import openai
 import pytest
 import requests
+from openai.types import Model
 from PIL import Image
 
 from tests.fake_openai import FakeOpenAI, Outcome, SeenRequest, closed_port_url, mask_key
@@ -567,7 +568,9 @@ def test_models_lists_image_models_with_shutdown_date_and_is_recorded_separately
     by_id = {entry["id"]: entry for entry in body["data"]}
     assert {"dall-e-3", "gpt-image-2", "gpt-image-2.6-flare", "gpt-5", "text-embedding-3-small"} <= set(by_id)
     assert by_id["gpt-image-1.5"]["shutdown_date"] == "2026-12-01"
-    assert "shutdown_date" not in by_id["gpt-image-2"]
+    assert by_id["gpt-image-2"]["shutdown_date"] is None  # announced none: null, as the SDK's Model says
+    for entry in body["data"]:  # every entry is what the official SDK's Model type accepts
+        assert Model.model_validate(entry).model_dump() == entry
     assert len(fake_api.model_requests) == 1 and fake_api.requests == []
 
 

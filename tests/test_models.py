@@ -2,8 +2,10 @@
 
 import pytest
 
-from dalle3.models import (ALL_QUALITIES, ALL_SIZES, GPT_IMAGE_2, MODELS, closest_settings,
+from dalle3.cli import models_text
+from dalle3.models import (ALL_QUALITIES, ALL_SIZES, GPT_IMAGE_2, MODELS, closest_settings, display_date,
                            is_experimental, resolve, size_problem)
+from dalle3.page import model_label
 
 
 @pytest.mark.parametrize("size", ["1024x1024", "1536x1024", "1024x1536", "auto", "1536x864",
@@ -53,3 +55,26 @@ def test_page_choices_cover_every_models_values():
     for profile in MODELS.values():
         assert set(profile.qualities) <= set(ALL_QUALITIES)
         assert set(profile.sizes) <= set(ALL_SIZES)
+
+
+@pytest.mark.parametrize("value,shown", [
+    ("2026-12-01", "2026-12-01"),  # the SDK's Model type: a string
+    ("2026-12-01T00:00:00Z", "2026-12-01"),
+    (1796083200, "2026-12-01"),  # a Unix time, as compatible endpoints send
+    (1796083200.75, "2026-12-01"),
+    (None, None), ("", None), ("soon", None), ("2026-13-40", None), ("<b>2026-12-01</b>", None),
+    (True, None), (-1, None), (float("nan"), None), (10**20, None), (["2026-12-01"], None),
+])
+def test_listed_shutdown_dates_show_as_iso_days_and_junk_is_ignored(value, shown):
+    assert display_date(value) == shown
+
+
+def test_a_unix_shutdown_date_reaches_the_page_label_and_the_cli_as_a_day():
+    offered = {"gpt-image-1.5": {"id": "gpt-image-1.5", "shutdown_date": 1796083200},
+               "gpt-image-2.9-x": {"id": "gpt-image-2.9-x", "shutdown_date": 1796083200.0}}
+    assert model_label(MODELS["gpt-image-1.5"], offered).endswith("retires 2026-12-01")
+    assert model_label(resolve("gpt-image-2.9-x"), offered).count("retires 2026-12-01") == 1
+    assert "status:    deprecated, retires 2026-12-01" in models_text(offered)
+    assert "gpt-image-2.9-x, retires 2026-12-01:" in models_text(offered)
+    junk = {"gpt-image-1.5": {"id": "gpt-image-1.5", "shutdown_date": "<script>"}}
+    assert "<script>" not in model_label(MODELS["gpt-image-1.5"], junk) + models_text(junk)
