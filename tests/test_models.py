@@ -1,9 +1,12 @@
 """The model table: sizes, prefixes, successors — rules as data."""
 
+import inspect
+
 import pytest
 
+from dalle3 import Settings, Studio
 from dalle3.cli import models_text
-from dalle3.models import (ALL_QUALITIES, ALL_SIZES, GPT_IMAGE_2, MODELS, closest_settings, display_date,
+from dalle3.models import (GPT_IMAGE_2, MODELS, closest_settings, display_date,
                            is_experimental, resolve, size_problem)
 from dalle3.page import model_label
 
@@ -51,10 +54,26 @@ def test_closest_settings_maps_dalle3_values_to_the_successor():
     assert closest_settings(successor, "standard", "1024x1024") == ("medium", "1024x1024")
 
 
-def test_page_choices_cover_every_models_values():
+def _offered_values(component) -> set[str]:
+    return {value for _, value in component.choices}
+
+
+def test_page_choices_cover_every_models_values(tmp_path):
+    """Read the built page: each /generate input offers every value some model takes, by name."""
+    from tests.apphelpers import app  # sets Gradio's test environment before importing it
+
+    demo = app.build(Studio(Settings(offline=True, output_dir=tmp_path)))
+    (generate,) = [fn for fn in demo.fns.values() if fn.api_name == "generate"]
+    inputs = dict(zip(inspect.signature(generate.fn).parameters, generate.inputs))
+    wanted = {"model": set(MODELS)}
     for profile in MODELS.values():
-        assert set(profile.qualities) <= set(ALL_QUALITIES)
-        assert set(profile.sizes) <= set(ALL_SIZES)
+        for name, values in (("quality", profile.qualities), ("size", profile.sizes), ("style", profile.styles),
+                             *profile.extras.items()):
+            wanted.setdefault(name, set()).update(values)
+    missing = {name: sorted(values - _offered_values(inputs[name])) for name, values in wanted.items()}
+    assert not any(missing.values()), f"/generate inputs lack values the models take: {missing}"
+    (model_box,) = [c for c in demo.blocks.values() if getattr(c, "elem_id", None) == "model"]
+    assert set(MODELS) <= _offered_values(model_box)  # the page's own Model dropdown too
 
 
 @pytest.mark.parametrize("value,shown", [
