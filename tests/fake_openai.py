@@ -11,7 +11,8 @@ handler that is deliberately hanging never blocks other requests or
 Behaviour mirrors the real API where it is documented:
 
 * Requests are authenticated (``Authorization: Bearer ...``) and validated
-  against the public OpenAPI ``CreateImageRequest`` schema plus the per-model
+  against the public OpenAPI ``CreateImageRequest`` schema, the official
+  ``openai`` SDK's parameter types (``tests/sdk_check.py``) and the per-model
   rules the API enforces (DALL-E 3 sizes/qualities, GPT Image custom sizes, ...)
   *before* a scripted outcome is consumed, just as the real server rejects a bad
   request before anything else can happen to it.
@@ -73,6 +74,7 @@ from PIL import Image
 from tests import fake_stream
 from tests import fake_edits
 from tests.openapi_spec import load_spec, validate_create_image_request
+from tests.sdk_check import generate_params_problem
 
 __all__ = ["FakeOpenAI", "Outcome", "SeenRequest", "closed_port_url", "render_image"]
 
@@ -1115,6 +1117,8 @@ class FakeOpenAI:
             validate_create_image_request(body)
         except jsonschema.ValidationError as err:
             return _schema_error_to_outcome(err)
+        if (problem := generate_params_problem(body)) is not None:  # the SDK's newer types, too
+            return _bad_request(problem.param, problem.message, problem.code)
         model = body.get("model") or "dall-e-2"
         if model in self.retired_models:
             return Outcome.model_not_found()
