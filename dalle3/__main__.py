@@ -1,5 +1,11 @@
 """``python -m dalle3 "a prompt"``: parse the arguments and call the library.
 
+Commands are the first word: ``generate`` (the default, so ``python -m dalle3
+"a prompt"`` is ``python -m dalle3 generate "a prompt"``) and ``edit``. A new
+command is one entry in :data:`COMMANDS`: its parser, and a function that runs
+it and returns the text to print. Each command has its own parser rather than
+an argparse subparser, because ``edit`` takes options between its images and
+its prompt (``parse_intermixed_args``, which subparsers do not support).
 Settings come from the same environment variables (and ``.env``) as the page.
 Exit codes: 0 done, 1 the API, the inputs or the configuration said no (the
 reason is printed to stderr), 2 the command line itself is wrong.
@@ -11,9 +17,11 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 from dalle3 import DalleError, Studio, cli, from_env, validate
 from dalle3.edit_rules import rules_for
+from dalle3.errors import ModelUnavailableError
 from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS, OUTPUT_FORMATS
 from dalle3.params import DEFAULT_MODEL, SEED_MAX, profile_for
 
@@ -64,11 +72,12 @@ def run_edit(args: argparse.Namespace) -> str:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m dalle3",
+        prog="python -m dalle3 [generate]",
         description="Generate one image with OpenAI's DALL·E 3 or a GPT Image model, save it as a PNG with "
                     "its settings embedded, and print the revised prompt, cost and path. Without an API key "
                     "(OPENAI_API_KEY, or .env) the offline simulator draws a stand-in.",
-        epilog="Edit images: python -m dalle3 edit IMAGE... [--mask M] [-n N] PROMPT (see edit --help). "
+        epilog="Edit images: python -m dalle3 edit IMAGE... [--mask M] [-n N] PROMPT (see edit --help). A prompt "
+               "that is a command's name or starts with '-' goes after generate and --. "
                "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, DALLE3_OUTPUT_DIR, DALLE3_MODEL, DALLE3_OFFLINE, "
                "DALLE3_TIMEOUT_S, DALLE3_MAX_RETRIES, DALLE3_MAX_SPEND_USD. Exit codes: 0 done, "
                "1 refused (reason on stderr), 2 bad command line.")
@@ -110,6 +119,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _asked(args: argparse.Namespace, model: str) -> cli.GenerateOptions:
+    extras = {name: getattr(args, name) for name in GPT_IMAGE_26.extras}
+    return cli.GenerateOptions(prompt=args.prompt, model=model, seed=args.seed, quality=args.quality,
+                               size=args.size, extras=extras, output=args.output)
+
+
 def run(args: argparse.Namespace) -> str:
     if args.read:
         return cli.parameters_text(args.read)
@@ -118,29 +133,54 @@ def run(args: argparse.Namespace) -> str:
         settings = replace(settings, offline=True)
     if args.list_models:
         return cli.list_models(settings)
-    extras = {"background": args.background, "moderation": args.moderation, "complexity": args.complexity}
-    request = validate(args.prompt, args.seed, args.quality, args.style, args.size,
-                       args.model or settings.default_model, extras, n=args.n,
-                       output_format=args.output_format, output_compression=args.output_compression)
-    return cli.generate(Studio(settings), request, args.output, args.previews, args.save_partials)
+    asked = _asked(args, args.model or settings.default_model)
+    request = validate(asked.prompt, asked.seed, asked.quality, args.style, asked.size, asked.model,
+                       dict(asked.extras), n=args.n, output_format=args.output_format,
+                       output_compression=args.output_compression)
+    return cli.generate(Studio(settings), request, asked.output, args.previews, args.save_partials)
+
+
+class Command(NamedTuple):
+    """One command: its parser, how it runs, and whether options may sit between its positionals."""
+
+    parser: Callable[[], argparse.ArgumentParser]
+    run: Callable[[argparse.Namespace], str]
+    intermixed: bool = False
+
+
+COMMANDS: dict[str, Command] = {
+    "generate": Command(parser, run),
+    "edit": Command(edit_parser, run_edit, intermixed=True),
+}
+
+
+def _instead(name: str, args: argparse.Namespace, exc: DalleError) -> str | None:
+    """For a model the endpoint does not offer: the command that asks its successor instead."""
+    if name != "generate" or not isinstance(exc, ModelUnavailableError) or not exc.successor:
+        return None
+    return cli.instead_command(_asked(args, exc.model), exc.successor, tuple(COMMANDS))
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    editing = bool(argv) and argv[0] == "edit"
-    p = edit_parser() if editing else parser()
-    args = p.parse_intermixed_args(argv[1:]) if editing else p.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    named = bool(argv) and argv[0] in COMMANDS  # otherwise the default command, generate
+    name = argv[0] if named else "generate"
+    command = COMMANDS[name]
+    p = command.parser()
+    args = (p.parse_intermixed_args if command.intermixed else p.parse_args)(argv[1:] if named else argv)
     for stream in (sys.stdout, sys.stderr):  # a cp1252 pipe must not turn "≈" into a traceback
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
-    if not editing and sum((args.prompt is not None, args.read is not None, args.list_models)) != 1:
+    if name == "generate" and sum((args.prompt is not None, args.read is not None, args.list_models)) != 1:
         p.error("give a prompt, --read PNG or --list-models (exactly one)")
     try:
-        print(run_edit(args) if editing else run(args))
+        print(command.run(args))
     except DalleError as exc:
         print(f"dalle3: {exc.user_message}", file=sys.stderr)
         if details := exc.details():
             print(f"dalle3: ({details})", file=sys.stderr)
+        if instead := _instead(name, args, exc):
+            print(f"dalle3: run instead: {instead}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -3,13 +3,15 @@
 ``__main__`` only parses arguments; the work and the wording live here, as
 functions that return text, so tests and the README can use them without a
 subprocess. :func:`models_markdown` renders the model table for the README
-from the same rows ``--list-models`` prints.
+from the same rows ``--list-models`` prints. :func:`instead_command` turns a
+"model not offered" answer into the exact command to run on its successor.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple, TextIO
@@ -19,7 +21,7 @@ from dalle3.errors import DalleError, ValidationError
 from dalle3.edits import prepare_edit
 from dalle3.metadata import file_size_text, read_parameters
 from dalle3.models import (COMPRESSION_FORMATS, COMPRESSION_RANGE, MODELS, NOT_OFFERED_FORMATS, TABLE_CHECKED,
-                           ModelProfile, display_date, resolve, rule_confidence)
+                           ModelProfile, closest_settings, display_date, resolve, rule_confidence)
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.references import read_file
 from dalle3.pricing import format_usd
@@ -128,6 +130,49 @@ def generate(studio: Studio, request: GenerationRequest, out: Path | None = None
     if out is not None:
         _write_copies(result, out)
     return generation_text(result, out)
+
+
+class GenerateOptions(NamedTuple):
+    """What was asked on the command line for one image (None: not given, the model's default)."""
+
+    prompt: str
+    model: str
+    seed: int = 0
+    quality: str | None = None
+    size: str | None = None
+    extras: Mapping[str, str | None] = {}
+    output: Path | None = None
+
+
+def instead_command(asked: GenerateOptions, successor: str, commands: tuple[str, ...] = ()) -> str | None:
+    """The command that asks ``successor`` for the same image: closest quality and size, no style.
+
+    Only what the person gave is carried over (a default stays a default); style
+    has no counterpart on GPT Image models, so ``--style`` is dropped. The prompt
+    is quoted for a POSIX shell; one that looks like an option or a command name
+    comes after ``generate ... --``. None when the successor is not in the table.
+    """
+    target, old = resolve(successor), resolve(asked.model)
+    if target is None:
+        return None
+    quality, size = closest_settings(target, asked.quality or (old.default_quality if old else ""),
+                                     asked.size or (old.default_size if old else target.default_size))
+    flags = ["--model", successor]
+    if asked.quality is not None:
+        flags += ["--quality", quality]
+    if asked.size is not None:
+        flags += ["--size", size]
+    if asked.seed:
+        flags += ["--seed", str(asked.seed)]
+    for name, value in asked.extras.items():
+        if value and value in target.extras.get(name, ()):
+            flags += [f"--{name}", value]
+    if asked.output is not None:
+        flags += ["-o", str(asked.output)]
+    head = ["python", "-m", "dalle3"]
+    if asked.prompt.startswith("-") or asked.prompt in commands:
+        return shlex.join([*head, "generate", *flags, "--", asked.prompt])
+    return shlex.join([*head, asked.prompt, *flags])
 
 
 def parameters_text(path: Path) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from dalle3.cli import models_markdown
+from dalle3.cli import GenerateOptions, instead_command, models_markdown
 from dalle3.metadata import read_parameters
 from dalle3.models import MODELS
 from tests.fake_openai import FakeOpenAI, Outcome, closed_port_url
@@ -213,3 +215,82 @@ def test_previews_zero_sends_the_plain_call(tmp_path, fake_api):
     done = run_cli(tmp_path, "a fox", "--model", "gpt-image-2", "--previews", "0", fake=fake_api)
     assert done.returncode == 0, done.stderr
     assert "stream" not in fake_api.requests[-1].json and "preview " not in done.stderr
+
+
+# --- a model the endpoint does not offer: the exact command to run instead ------------------------
+
+def cli_args(command: str) -> list[str]:
+    """A printed ``python -m dalle3 ...`` command as run_cli's arguments (checks the prefix)."""
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "dalle3"], command
+    return words[3:]
+
+
+def test_model_not_offered_prints_the_command_for_its_successor_and_that_command_works(tmp_path, fake_api):
+    fake_api.retired_models = {"dall-e-3"}
+    done = run_cli(tmp_path, "a lighthouse at dawn, watercolor", "--quality", "hd", "--style", "vivid",
+                   "--size", "1792x1024", "--seed", "7", "-o", "lighthouse.png", fake=fake_api)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "This endpoint does not offer dall-e-3" in done.stderr
+    expected = ("python -m dalle3 'a lighthouse at dawn, watercolor' --model gpt-image-2 --quality high "
+                "--size 1792x1024 --seed 7 -o lighthouse.png")
+    assert f"dalle3: run instead: {expected}\n" in done.stderr
+    again = run_cli(tmp_path, *cli_args(expected), fake=fake_api)
+    assert again.returncode == 0, again.stderr
+    body = fake_api.requests[-1].json
+    assert (body["model"], body["quality"], body["size"]) == ("gpt-image-2", "high", "1792x1024")
+    assert "style" not in body and read_parameters(tmp_path / "lighthouse.png")["seed"] == 7
+
+
+def test_the_suggestion_keeps_defaults_as_defaults_and_only_extras_the_successor_takes():
+    asked = GenerateOptions(prompt="a fox", model="dall-e-3")
+    assert instead_command(asked, "gpt-image-2") == "python -m dalle3 'a fox' --model gpt-image-2"
+    asked = GenerateOptions(prompt="a fox", model="gpt-image-1.5", quality="low", size="1536x1024",
+                            extras={"background": "transparent", "moderation": None, "complexity": "low"})
+    assert instead_command(asked, "gpt-image-2") == ("python -m dalle3 'a fox' --model gpt-image-2 --quality low "
+                                                    "--size 1536x1024 --background transparent")
+    assert instead_command(asked, "no-such-model") is None
+
+
+@pytest.mark.parametrize("prompt", ["--seed is a word", "generate", "it's \"quoted\"; rm -rf ~"])
+def test_the_suggested_command_keeps_any_prompt_exactly(tmp_path, prompt):
+    command = instead_command(GenerateOptions(prompt=prompt, model="dall-e-3", quality="standard"), "gpt-image-2",
+                              ("generate",))
+    assert command is not None
+    done = run_cli(tmp_path, *cli_args(command), key=None, DALLE3_OFFLINE="1")
+    assert done.returncode == 0, done.stderr
+    assert read_parameters(saved_path(done.stdout))["prompt"] == prompt
+    assert read_parameters(saved_path(done.stdout))["quality"] == "medium"
+
+
+def test_generate_can_be_named_and_is_the_default(tmp_path):
+    named = run_cli(tmp_path, "generate", "a fox", "--offline", "--seed", "4", key=None)
+    default = run_cli(tmp_path, "a fox", "--offline", "--seed", "4", key=None)
+    assert named.returncode == default.returncode == 0, named.stderr + default.stderr
+    named_png, default_png = (read_parameters(saved_path(done.stdout)) for done in (named, default))
+    assert {**named_png, "created": ""} == {**default_png, "created": ""}
+
+
+def readme_cli_examples() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.startswith("python -m dalle3")]
+
+
+def test_readme_cli_examples_work_with_an_ordinary_key_today(tmp_path, fake_api):
+    """An ordinary OpenAI key: dall-e-3 is not offered. Every example works but the one that says it needs it."""
+    fake_api.retired_models = {"dall-e-3"}
+    examples = readme_cli_examples()
+    for name, mode in (("photo.jpg", "RGB"), ("logo.png", "RGBA"), ("sky.png", "RGBA")):  # the user's own images
+        Image.new(mode, (1024, 1024), (90, 140, 200) if mode == "RGB" else (0, 0, 0, 0)).save(tmp_path / name)
+    assert len(examples) >= 5 and any("--model gpt-image-2" in e for e in examples)
+    for example in examples:
+        command, _, comment = example.partition("#")
+        done = run_cli(tmp_path, *cli_args(command), fake=fake_api)
+        if "dall-e-3" in command:
+            assert "needs an endpoint that still serves dall-e-3" in comment, example
+            assert done.returncode == 1 and "dalle3: run instead: python -m dalle3 " in done.stderr, example
+        else:
+            assert done.returncode == 0, f"{example}\n{done.stderr}"
+    assert {r.json["model"] for r in fake_api.requests} == {"gpt-image-2", "dall-e-3"}
