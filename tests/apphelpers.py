@@ -6,6 +6,7 @@ import os
 import socket
 import tempfile
 import threading
+import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,13 +32,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_concurrently(*calls: Callable[[], object], timeout_s: float = 120) -> None:
-    """Start every call in its own thread at once and wait for all of them."""
-    threads = [threading.Thread(target=call) for call in calls]
+def run_concurrently(*calls: Callable[[], object], timeout_s: float = 120) -> list[object]:
+    """Start every call in its own thread at once, wait for all, and return their results in order.
+
+    An exception in any call is raised here (the first one, with the others
+    attached as notes); a call still running after ``timeout_s`` fails the test.
+    """
+    results: list[object] = [None] * len(calls)
+    errors: list[BaseException | None] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = calls[i]()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+            errors[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + timeout_s
     for thread in threads:
-        thread.join(timeout_s)
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = sum(thread.is_alive() for thread in threads)
+    if alive:
+        raise AssertionError(f"{alive} of {len(calls)} concurrent calls still running after {timeout_s} s")
+    raised = [exc for exc in errors if exc is not None]
+    if raised:
+        for other in raised[1:]:
+            if hasattr(raised[0], "add_note"):  # Python 3.11+
+                raised[0].add_note(f"another concurrent call raised too: {other!r}")
+        raise raised[0]
+    return results
 
 
 @dataclass
@@ -82,7 +107,10 @@ def app_settings(base_url: str, output_dir: Path, **overrides) -> Settings:
 
 @contextmanager
 def running_app(settings: Settings, sleep=None, host: str = "127.0.0.1") -> Iterator[RunningApp]:
-    """The page on a loopback port; ``host`` is where it believes it serves (0.0.0.0: a public server)."""
+    """The page, launched as ``python app.py`` launches it (``app.serve``), on a loopback port.
+
+    ``host`` is where it believes it serves (0.0.0.0: a public server). Closed afterwards.
+    """
     studio = Studio(settings)
     if sleep is not None:
         studio.client._sleep = sleep

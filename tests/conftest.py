@@ -36,6 +36,7 @@ def client(shared_client, fake):
     fake.reset()
     fake.retired_models = set()
     fake.default_delay_s = 0.0
+    fake.rendezvous = None
     return shared_client
 
 

@@ -48,6 +48,7 @@ Fake-specific choices (documented so tests can rely on them):
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import copy
 import dataclasses
@@ -845,6 +846,14 @@ class FakeOpenAI:
         self._connections: set[socket.socket] = set()
         self._connection_count = 0
         self._active = 0
+        self._epoch = 0  # bumped by reset(); in-flight counts are per epoch
+        self._generating_by_epoch: collections.Counter[int] = collections.Counter()
+        self._peak_generating = 0
+        #: When set, a success waits (up to ``rendezvous_timeout_s``) until this many generation
+        #: requests have been answered at once since the last reset: tests of "at once" prove the
+        #: overlap without timing (a later request does not wait once they have met).
+        self.rendezvous: int | None = None
+        self.rendezvous_timeout_s: float = 10.0
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -910,7 +919,13 @@ class FakeOpenAI:
     # ----- scripting and inspection
 
     def script(self, *outcomes: Outcome) -> None:
-        """Append outcomes; each valid ``POST /v1/images/generations`` or ``/edits`` consumes one, in order."""
+        """Append outcomes; each valid ``POST /v1/images/generations`` or ``/edits`` consumes one, in order.
+
+        Raises TypeError when given none: a bare ``script()`` would do nothing
+        (use :meth:`reset` to forget the queue, :attr:`pending` to check it).
+        """
+        if not outcomes:
+            raise TypeError("script() needs at least one Outcome; it appends, it does not clear (use reset())")
         with self._lock:
             self._queue.extend(outcomes)
 
@@ -921,8 +936,10 @@ class FakeOpenAI:
             return len(self._queue)
 
     def reset(self) -> None:
-        """Forget the scripted queue and all recorded requests (settings are kept)."""
+        """Forget the scripted queue, all recorded requests and the in-flight peak (settings are kept)."""
         with self._lock:
+            self._epoch += 1  # requests still being answered from before no longer count
+            self._peak_generating = 0
             self._queue.clear()
             self._requests.clear()
             self._model_requests.clear()
@@ -956,6 +973,22 @@ class FakeOpenAI:
         """TCP connections accepted so far (lets tests prove keep-alive reuse)."""
         with self._lock:
             return self._connection_count
+
+    @property
+    def _generating(self) -> int:
+        """Generation requests that arrived since the last :meth:`reset` and are being answered now."""
+        return self._generating_by_epoch[self._epoch]
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most generation requests answered at the same time since start or :meth:`reset`."""
+        with self._lock:
+            return self._peak_generating
+
+    def wait_in_flight(self, count: int, timeout: float = 10.0) -> bool:
+        """Wait until at least ``count`` generation requests (since the last reset) are being answered at once."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._generating >= count, timeout)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until no request is being answered (e.g. a ``huge`` stream noticed the hang-up)."""
@@ -1059,6 +1092,19 @@ class FakeOpenAI:
         h.send_json(200, {"object": "list", "data": copy.deepcopy(self.models)})
 
     def _handle_generation(self, h: _Handler, headers: Mapping[str, str], raw: bytes, body: Any) -> None:
+        with self._idle:
+            epoch = self._epoch
+            self._generating_by_epoch[epoch] += 1
+            self._peak_generating = max(self._peak_generating, self._generating)
+            self._idle.notify_all()
+        try:
+            self._answer_generation(h, headers, raw, body)
+        finally:
+            with self._idle:
+                self._generating_by_epoch[epoch] -= 1
+                self._idle.notify_all()
+
+    def _answer_generation(self, h: _Handler, headers: Mapping[str, str], raw: bytes, body: Any) -> None:
         token = self._bearer(headers)
         request = body if isinstance(body, dict) else {}
         rejection = self._validate(token, raw, body)
@@ -1146,6 +1192,9 @@ class FakeOpenAI:
             )
         elif kind in ("success", "success_url"):
             delay = outcome.delay_s if outcome.delay_s is not None else self.default_delay_s
+            if self.rendezvous is not None:  # once that many have met, later answers do not wait
+                with self._idle:
+                    self._idle.wait_for(lambda: self._peak_generating >= self.rendezvous, self.rendezvous_timeout_s)
             if not self._sleep(delay):
                 h.reset()
                 return

@@ -74,17 +74,16 @@ def test_api_error_reaches_the_client_as_a_plain_message(client, fake):
 
 def test_own_key_is_used_for_that_call_while_the_server_key_serves_another(served, fake):
     fake.reset()
-    fake.default_delay_s = 0.5
-    results = {}
+    fake.rendezvous = 2  # neither answer comes before both requests are at the fake
     try:
         with served.connected("sk-visitor-OWN-999") as own, served.connected() as other:
-            run_concurrently(
-                lambda: results.setdefault("own", own.predict(prompt="own key image", api_name="/generate")),
-                lambda: results.setdefault("server", other.predict(prompt="server key image",
-                                                                   api_name="/generate")),
-            )
+            results = dict(zip(("own", "server"), run_concurrently(
+                lambda: own.predict(prompt="own key image", api_name="/generate"),
+                lambda: other.predict(prompt="server key image", api_name="/generate"),
+            )))
     finally:
-        fake.default_delay_s = 0.0
+        fake.rendezvous = None
+    assert fake.max_in_flight == 2  # the two calls really were in flight together
     assert all(Path(results[who][0]).exists() for who in ("own", "server"))
     keys = {r.json["prompt"]: r.headers["authorization"] for r in fake.requests}
     assert keys == {"own key image": "Bearer sk-visitor-OWN-999", "server key image": f"Bearer {SERVER_KEY}"}

@@ -226,7 +226,7 @@ def test_default_delay_applies_to_success_and_requests_run_concurrently(fake_api
         thread.join()
     elapsed = time.monotonic() - start
     assert results == [200] * 4
-    assert 0.3 <= elapsed < 0.9  # four 0.3 s answers overlapped
+    assert elapsed >= 0.3 and fake_api.max_in_flight == 4  # four 0.3 s answers, all in flight together
 
 
 # --------------------------------------------------------------------------- error outcomes
@@ -349,8 +349,9 @@ def test_hang_is_bounded_by_client_timeout_and_does_not_block_others_or_stop() -
         fake.script(Outcome.hang(seconds=30))
         hung = threading.Thread(target=lambda: _swallow(lambda: post(fake, DALLE3, timeout=10)), daemon=True)
         hung.start()
-        time.sleep(0.1)
-        assert post(fake, DALLE3).status_code == 200  # served while another handler hangs
+        assert fake.wait_in_flight(2, timeout=10)  # both hanging requests are being answered ...
+        assert post(fake, DALLE3).status_code == 200  # ... and another is served while they hang
+        assert fake.max_in_flight == 3
     finally:
         start = time.monotonic()
         fake.stop()
@@ -651,3 +652,25 @@ def test_sdk_models_list(fake_api: FakeOpenAI, client: openai.OpenAI) -> None:
     ids = [model.id for model in client.models.list()]
     assert "gpt-image-2.6-sunburst" in ids and "dall-e-3" in ids
     assert len(fake_api.model_requests) == 1
+
+
+def test_a_bare_script_call_is_refused_rather_than_doing_nothing(fake_api: FakeOpenAI) -> None:
+    fake_api.script(Outcome.content_policy())
+    with pytest.raises(TypeError, match="at least one Outcome"):
+        fake_api.script()
+    assert fake_api.pending == 1  # nothing was cleared either
+
+
+def test_rendezvous_holds_answers_until_that_many_are_in_flight(fake_api: FakeOpenAI) -> None:
+    fake_api.rendezvous = 3
+    threads = [threading.Thread(target=lambda: post(fake_api, GPT2)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    assert fake_api.wait_in_flight(2, timeout=10)
+    assert not fake_api.wait_in_flight(3, timeout=0.2)  # two are held, not answered
+    assert post(fake_api, GPT2).status_code == 200  # the third meets them; all three answer
+    for thread in threads:
+        thread.join(timeout=10)
+    assert fake_api.max_in_flight == 3 and fake_api.generation_count == 3
+    fake_api.reset()
+    assert fake_api.max_in_flight == 0

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from dalle3.models import DALLE3, GPT_IMAGE_2
 from dalle3.params import validate
 from dalle3.settings import from_env
 from dalle3.storage import save_image, slug
+from tests.apphelpers import run_concurrently
 from tests.fake_openai import png_with_c2pa
 
 
@@ -73,14 +75,17 @@ def test_slug_is_bounded():
     assert len(slug("word" * 200, words=50)) <= 60
 
 
-def test_saves_never_overwrite_even_when_concurrent(tmp_path):
-    paths = []
-    threads = [threading.Thread(target=lambda i=i: paths.append(save_image(b"%d" % i, tmp_path, "same", 1)))
-               for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+def test_saves_never_overwrite_even_when_concurrent(tmp_path, monkeypatch):
+    link, gate, first = os.link, threading.Barrier(20, timeout=30), threading.local()
+
+    def link_all_at_once(src, dst):  # every save's first link waits until all 20 saves are there
+        if not getattr(first, "done", False):
+            first.done = True
+            gate.wait()
+        return link(src, dst)
+
+    monkeypatch.setattr(os, "link", link_all_at_once)
+    paths = run_concurrently(*(lambda i=i: save_image(b"%d" % i, tmp_path, "same", 1) for i in range(20)))
     assert len(set(paths)) == 20
     assert sorted(p.read_bytes() for p in paths) == sorted(b"%d" % i for i in range(20))
     assert not list(tmp_path.rglob("*.tmp"))
@@ -173,11 +178,7 @@ def test_ledger_concurrent_holds_cannot_overshoot(tmp_path):
         except SpendCapError:
             outcomes.append("capped")
 
-    threads = [threading.Thread(target=one) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_concurrently(*[one] * 10)  # the barrier in ``one`` makes the ten holds start together
     assert outcomes.count("ok") == 5 and ledger.spent <= 0.20 + 1e-9
     assert json.loads((tmp_path / "l.json").read_text())["images"] == 5
 

@@ -75,8 +75,7 @@ def test_fault_ends_as_a_plain_message_and_the_app_keeps_serving(client, fake, o
     message = str(info.value)
     assert words in message and "Traceback" not in message and SERVER_KEY not in message
     assert fake.generation_count == upstream
-    fake.script()  # nothing left queued for the next request
-    fake.reset()
+    assert fake.pending == 0  # every scripted outcome was consumed: nothing leaks into the next request
     still_serves(client, fake)
 
 
@@ -117,6 +116,8 @@ def test_twenty_simultaneous_generations_lose_nothing(served, fake):
     finally:
         fake.default_delay_s = 0.0
     assert len(results) == 20 and fake.generation_count == 20
+    assert fake.max_in_flight > 1  # they really overlapped (at most the concurrency limit, 4)
+    assert fake.max_in_flight <= served.studio.settings.concurrency
     saved = sorted(served.studio.output_dir.rglob("crowd-*.png"))
     assert len(saved) == 20
     prompts = {read_parameters(p)["prompt"] for p in saved}

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from tests.apphelpers import free_port
+import pytest
+import requests
+from gradio_client import Client
+
+from tests.apphelpers import SERVER_KEY, app_settings, free_port, run_concurrently, running_app
+from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,3 +60,49 @@ def test_help_lists_the_options():
                           timeout=60)
     assert done.returncode == 0
     assert all(option in done.stdout for option in ("--listen", "--port", "--auth", "--mcp"))
+
+
+@contextmanager
+def served_by_main(tmp_path: Path, fake: FakeOpenAI, **env: str) -> Iterator[str]:
+    """``python app.py`` as a user starts it, on a free port, pointed at the fake; its URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT,
+                            env=app_env(tmp_path, OPENAI_API_KEY=SERVER_KEY, OPENAI_BASE_URL=fake.base_url,
+                                        GRADIO_SERVER_PORT=str(port), **env))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while proc.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url, timeout=2).status_code == 200:
+                    break
+            time.sleep(0.1)  # poll interval while waiting for the port to answer, not a guess at timing
+        else:
+            pytest.fail(f"python app.py did not start (exit code {proc.poll()})")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+@contextmanager
+def served_by_harness(tmp_path: Path, fake: FakeOpenAI, **env: str) -> Iterator[str]:
+    settings = app_settings(fake.base_url, tmp_path / "out", concurrency=int(env["DALLE3_CONCURRENCY"]))
+    with running_app(settings) as handle:
+        yield handle.url
+
+
+@pytest.mark.parametrize("launcher", [served_by_main, served_by_harness], ids=["python app.py", "test harness"])
+def test_the_page_runs_DALLE3_CONCURRENCY_generations_at_once_however_it_is_launched(tmp_path, fake_api, launcher):
+    """main() and the tests' harness set the same concurrency: 3 calls overlap, a 4th waits its turn."""
+    fake_api.rendezvous, fake_api.rendezvous_timeout_s = 3, 30
+    with launcher(tmp_path, fake_api, DALLE3_CONCURRENCY="3") as url:
+        clients = [Client(url, verbose=False) for _ in range(4)]
+        try:
+            run_concurrently(*(lambda c=c, i=i: c.predict(prompt=f"at once {i}", api_name="/generate")
+                               for i, c in enumerate(clients)), timeout_s=120)
+        finally:
+            for client in clients:
+                client.close()
+    assert fake_api.generation_count == 4 and fake_api.max_in_flight == 3
