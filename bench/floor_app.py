@@ -6,7 +6,8 @@ returns the path through ``gr.Image(type="filepath", format="png")`` — the sam
 output component and hand-off as the app. A second endpoint, ``/noop``, returns
 an existing file without calling anything: the floor for a cache hit.
 
-Run alone: ``OPENAI_BASE_URL=... OPENAI_API_KEY=... python bench/floor_app.py``.
+Run as the bench runs it: ``OPENAI_BASE_URL=... OPENAI_API_KEY=... FLOOR_OUTPUT_DIR=...
+FLOOR_CONCURRENCY=4 python bench/floor_app.py`` (port from ``GRADIO_SERVER_PORT``).
 """
 
 from __future__ import annotations
@@ -60,4 +61,6 @@ def build(base_url: str, api_key: str, out_dir: Path, concurrency: int = 4) -> g
 
 if __name__ == "__main__":
     out = Path(os.environ.get("FLOOR_OUTPUT_DIR") or tempfile.mkdtemp(prefix="floor-"))
-    build(os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"], out).launch(allowed_paths=[str(out)])
+    concurrency = int(os.environ.get("FLOOR_CONCURRENCY", "4"))
+    build(os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"], out, concurrency).launch(
+        allowed_paths=[str(out)])
