@@ -18,8 +18,9 @@ misses; otherwise **within noise** (no claim). The memory row holds ours'
 growth (RSS after the run ÷ before it) against its target directly, with the
 floor's growth beside it.
 
-Prints a Markdown table and writes it to bench/results.md. About 4–5 minutes
-(``--quick``: about 2.5).
+Prints a Markdown table and writes it to bench/results.md. About 3–5 minutes
+on a quiet 2-core machine (``--quick``: about 2); a busy machine stretches the
+start-ups most.
 """
 
 from __future__ import annotations
@@ -349,12 +350,12 @@ def table(rows: list[Row]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (about 2.5 min instead of 4–5)")
-    parser.add_argument("--runs", type=int, default=None, help="samples a side of each 2 s row (default 7, quick 3)")
+    parser.add_argument("--runs", type=int, default=None, help="samples a side of each 2 s row (default 6, quick 3)")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results.md")
     args = parser.parse_args(argv)
-    runs = args.runs or (3 if args.quick else 7)
-    startup_runs, burst_runs = (3, 2) if args.quick else (5, 4)
-    cache_runs, mem_total = (10, 60) if args.quick else (25, 150)
+    runs = args.runs or (3 if args.quick else 6)
+    startup_runs, burst_runs = (2, 2) if args.quick else (4, 3)
+    cache_runs, mem_total = (10, 60) if args.quick else (20, 120)
     concurrency = Settings().concurrency  # DALLE3_CONCURRENCY's default: app.py runs with it
     began, load_before = time.perf_counter(), os.getloadavg()
 
