@@ -1,12 +1,10 @@
 """The model table: sizes, prefixes, successors — rules as data."""
 
-import inspect
-
 import pytest
 
 from dalle3 import Settings, Studio
 from dalle3.cli import models_text
-from dalle3.models import (GPT_IMAGE_2, MODELS, closest_settings, display_date,
+from dalle3.models import (ALL_EXTRAS, GPT_IMAGE_2, MODELS, closest_settings, display_date,
                            is_experimental, resolve, size_problem)
 from dalle3.page import model_label
 
@@ -54,26 +52,30 @@ def test_closest_settings_maps_dalle3_values_to_the_successor():
     assert closest_settings(successor, "standard", "1024x1024") == ("medium", "1024x1024")
 
 
-def _offered_values(component) -> set[str]:
-    return {value for _, value in component.choices}
+def _choice_values(choices) -> set[str]:
+    return {value if not isinstance(value, (tuple, list)) else value[1] for value in choices}
 
 
 def test_page_choices_cover_every_models_values(tmp_path):
-    """Read the built page: each /generate input offers every value some model takes, by name."""
+    """Drive the built page's own Model handler for every model: it offers exactly that model's values."""
     from tests.apphelpers import app  # sets Gradio's test environment before importing it
 
     demo = app.build(Studio(Settings(offline=True, output_dir=tmp_path)))
-    (generate,) = [fn for fn in demo.fns.values() if fn.api_name == "generate"]
-    inputs = dict(zip(inspect.signature(generate.fn).parameters, generate.inputs))
-    wanted = {"model": set(MODELS)}
-    for profile in MODELS.values():
-        for name, values in (("quality", profile.qualities), ("size", profile.sizes), ("style", profile.styles),
-                             *profile.extras.items()):
-            wanted.setdefault(name, set()).update(values)
-    missing = {name: sorted(values - _offered_values(inputs[name])) for name, values in wanted.items()}
-    assert not any(missing.values()), f"/generate inputs lack values the models take: {missing}"
-    (model_box,) = [c for c in demo.blocks.values() if getattr(c, "elem_id", None) == "model"]
-    assert set(MODELS) <= _offered_values(model_box)  # the page's own Model dropdown too
+    blocks = {b.elem_id: b for b in demo.blocks.values() if getattr(b, "elem_id", None)}
+    model_box = blocks["model"]
+    assert set(MODELS) <= _choice_values(model_box.choices)  # the Model dropdown offers every model
+    (on_model,) = [fn for fn in demo.fns.values() if (model_box._id, "input") in map(tuple, fn.targets)]
+    for model_id, profile in MODELS.items():
+        data = {c: c.value for c in on_model.inputs}
+        updates = on_model.fn({**data, model_box: model_id})
+        got = {getattr(c, "elem_id", None): u for c, u in updates.items()}
+        assert _choice_values(got["quality"]["choices"]) == set(profile.qualities), model_id
+        assert _choice_values(got["size"]["choices"]) >= set(profile.sizes), model_id
+        assert got["style"]["visible"] == bool(profile.styles), model_id
+        assert set(profile.styles) <= _choice_values(blocks["style"].choices), model_id
+        for name in ALL_EXTRAS:
+            offered = got[name].get("choices") if got[name].get("visible") else []
+            assert set(profile.extras.get(name, ())) <= _choice_values(offered or []), (model_id, name)
 
 
 @pytest.mark.parametrize("value,shown", [
