@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -12,10 +11,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 from gradio_client import Client
 
 from tests.apphelpers import SERVER_KEY, app_settings, free_port, run_concurrently, running_app
+from tests.app_process import app_process
 from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,26 +63,9 @@ def test_help_lists_the_options():
 
 @contextmanager
 def served_by_main(tmp_path: Path, fake: FakeOpenAI, **env: str) -> Iterator[str]:
-    """``python app.py`` as a user starts it, on a free port, pointed at the fake; its URL."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT,
-                            env=app_env(tmp_path, OPENAI_API_KEY=SERVER_KEY, OPENAI_BASE_URL=fake.base_url,
-                                        GRADIO_SERVER_PORT=str(port), **env))
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while proc.poll() is None and time.monotonic() < deadline:
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url, timeout=2).status_code == 200:
-                    break
-            time.sleep(0.1)  # poll interval while waiting for the port to answer, not a guess at timing
-        else:
-            pytest.fail(f"python app.py did not start (exit code {proc.poll()})")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+    """``python app.py`` as a user starts it, pointed at the fake; its URL."""
+    with app_process(tmp_path, {"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": fake.base_url, **env}) as app:
+        yield app.url
 
 
 @contextmanager
