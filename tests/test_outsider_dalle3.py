@@ -13,7 +13,6 @@ import re
 import io
 import logging
 import tracemalloc
-import threading
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +29,7 @@ from dalle3.params import GenerationRequest, parse_seed, validate
 from dalle3.settings import Settings, from_env
 from dalle3.studio import GenerationResult, Studio
 from dalle3.pricing import Price
+from tests.apphelpers import run_concurrently
 from tests.fake_openai import Outcome, closed_port_url, png_with_c2pa
 
 SERVER_KEY = "sk-server-KEY-0123456789abcdef"
@@ -70,17 +70,13 @@ def test_visitor_without_any_key_gets_the_simulator_not_an_own_key_image(fake_ap
 
 def test_two_own_keys_asking_at_once_each_pay_for_their_own_image(fake_api, tmp_path):
     studio = studio_for(fake_api, tmp_path)
-    fake_api.default_delay_s = 0.2  # both requests in flight together: single-flight must not join them
+    fake_api.rendezvous = 2  # neither answer before both are in flight: single-flight must not join them
     request = validate("the same prompt", seed=4)
-    results: dict[str, GenerationResult] = {}
-    threads = [threading.Thread(target=lambda k=k: results.__setitem__(k, studio.generate(request, k)))
-               for k in (OWN_KEY, "sk-own-VISITOR-B-0123456789abcdef")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    assert fake_api.generation_count == 2 and not any(r.cached for r in results.values())
-    assert len({r.request_id for r in results.values()}) == 2
+    results: list[GenerationResult] = run_concurrently(
+        *(lambda k=k: studio.generate(request, k) for k in (OWN_KEY, "sk-own-VISITOR-B-0123456789abcdef")))
+    assert fake_api.max_in_flight == 2  # they were asking at once
+    assert fake_api.generation_count == 2 and not any(r.cached for r in results)
+    assert len({r.request_id for r in results}) == 2
 
 
 def test_cache_keys_hold_a_salted_hash_never_the_key(fake_api, tmp_path):

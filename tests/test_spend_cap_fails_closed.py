@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from dalle3.models import MODELS
 from dalle3.params import validate
 from dalle3.settings import Settings, from_env
 from dalle3.studio import Studio
+from tests.apphelpers import run_concurrently
 from tests.fake_openai import Outcome, closed_port_url
 
 SERVER_KEY = "sk-server-KEY-0123456789abcdef"
@@ -104,11 +104,9 @@ def test_thirty_parallel_gpt_image_2_calls_billed_at_the_maximum_end_within_the_
         except SpendCapError:
             outcomes.append("capped")
 
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    fake_api.rendezvous = 2  # the first answer waits for a second call in flight: they really run in parallel
+    run_concurrently(*(lambda i=i: call(i) for i in range(30)), timeout_s=60)
+    assert fake_api.max_in_flight >= 2
     assert len(outcomes) == 30 and outcomes.count("ok") >= 2
     assert studio.ledger.spent <= 0.50
     saved = json.loads((tmp_path / LEDGER_NAME).read_text())
