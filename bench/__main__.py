@@ -98,7 +98,7 @@ def wait_http_200(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
 
 
 @contextmanager
-def served(script: Path, env_extra: dict[str, str]) -> Iterator[tuple[subprocess.Popen, str, float]]:
+def subprocess_app(script: Path, env_extra: dict[str, str]) -> Iterator[tuple[subprocess.Popen, str, float]]:
     """Start ``python script`` in a temp cwd on a free port; yield (process, url, seconds to first 200 on /)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DALLE3_", "GRADIO_"))}
@@ -249,7 +249,7 @@ def row_memory(ours: tuple[Client, int], floor: tuple[Client, int], fake: FakeOp
 def row_startup(fake: FakeOpenAI, out: Path, runs: int) -> Row:
     def start(script: Path, env: dict[str, str]) -> Callable[[], float]:
         def once() -> float:
-            with served(script, env) as (_, _, took):
+            with subprocess_app(script, env) as (_, _, took):
                 return took
         return once
 
@@ -324,7 +324,8 @@ def machine_info() -> list[str]:
     import gradio_client
 
     return [f"CPU: {cpu}, {os.cpu_count()} cores; {platform.system()} {platform.release()}",
-            f"Python {platform.python_version()}, gradio {gradio.__version__}, gradio_client {gradio_client.__version__}"]
+            f"Python {platform.python_version()}, gradio {gradio.__version__}, "
+            f"gradio_client {gradio_client.__version__}"]
 
 
 def _figure(value: float, unit: str) -> str:
@@ -365,10 +366,11 @@ def main(argv: list[str] | None = None) -> int:
         fake.default_delay_s, fake.default_image = DELAY_S, png
         tmp_path = Path(tmp)
         startup = row_startup(fake, tmp_path / "startup-out", startup_runs)
-        ours_proc, ours_url, _ = stack.enter_context(served(ROOT / "app.py", app_env(fake, tmp_path / "ours")))
+        ours_proc, ours_url, _ = stack.enter_context(
+            subprocess_app(ROOT / "app.py", app_env(fake, tmp_path / "ours")))
         floor_out = tmp_path / "floor"
         floor_proc, floor_url, _ = stack.enter_context(
-            served(ROOT / "bench" / "floor_app.py", floor_env(fake, floor_out, concurrency)))
+            subprocess_app(ROOT / "bench" / "floor_app.py", floor_env(fake, floor_out, concurrency)))
         ours, floor = Client(ours_url, verbose=False), Client(floor_url, verbose=False)
         stack.callback(ours.close)
         stack.callback(floor.close)
