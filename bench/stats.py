@@ -48,7 +48,10 @@ class Side:
 
 
 def verdict(ratio: float, noise: float, target: float | None) -> str:
-    """``pass`` / ``FAIL`` / ``within noise`` for ``ratio <= target`` given the run's ``noise``; ``—`` without a target."""
+    """``pass`` / ``FAIL`` / ``within noise`` for ``ratio <= target`` given the run's ``noise``.
+
+    ``—`` for an info row (no target).
+    """
     if target is None:
         return "—"
     if ratio + noise <= target:
