@@ -86,22 +86,19 @@ def resolve(model_id: str) -> ModelProfile | None:
     return None
 
 
-_DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def image_models(listing: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The entries of a ``GET /models`` listing that this app can drive.
 
     Each keeps only what the app shows, checked: its ``id`` (see :func:`resolve`)
-    and a ``shutdown_date`` written YYYY-MM-DD.
+    and its ``shutdown_date`` as YYYY-MM-DD (see :func:`display_date`).
     """
     offered: dict[str, dict[str, Any]] = {}
     for entry in listing:
-        model_id, shutdown = entry.get("id"), entry.get("shutdown_date")
+        model_id = entry.get("id")
         if resolve(model_id) is None:
             continue
         offered[model_id] = {"id": model_id}
-        if isinstance(shutdown, str) and _DATE_PATTERN.fullmatch(shutdown):
+        if shutdown := display_date(entry.get("shutdown_date")):
             offered[model_id]["shutdown_date"] = shutdown
     return offered
 

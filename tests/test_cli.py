@@ -293,4 +293,4 @@ def test_readme_cli_examples_work_with_an_ordinary_key_today(tmp_path, fake_api)
             assert done.returncode == 1 and "dalle3: run instead: python -m dalle3 " in done.stderr, example
         else:
             assert done.returncode == 0, f"{example}\n{done.stderr}"
-    assert {r.json["model"] for r in fake_api.requests} == {"gpt-image-2", "dall-e-3"}
+    assert {"gpt-image-2", "dall-e-3"} <= {r.json["model"] for r in fake_api.requests}  # both kinds really ran

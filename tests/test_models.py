@@ -5,7 +5,7 @@ import pytest
 from dalle3 import Settings, Studio
 from dalle3.cli import models_text
 from dalle3.models import (ALL_EXTRAS, GPT_IMAGE_2, MODELS, closest_settings, display_date,
-                           is_experimental, resolve, size_problem)
+                           image_models, is_experimental, resolve, size_problem)
 from dalle3.page import model_label
 
 
@@ -97,5 +97,10 @@ def test_a_unix_shutdown_date_reaches_the_page_label_and_the_cli_as_a_day():
     assert model_label(resolve("gpt-image-2.9-x"), offered).count("retires 2026-12-01") == 1
     assert "status:    deprecated, retires 2026-12-01" in models_text(offered)
     assert "gpt-image-2.9-x, retires 2026-12-01:" in models_text(offered)
+    listed = image_models([{"id": "gpt-image-1.5", "shutdown_date": 1796083200}, {"id": "gpt-image-2",
+                           "shutdown_date": "2026-12-01T00:00:00Z"}, {"id": "gpt-image-1", "shutdown_date": "soon"}])
+    assert listed == {"gpt-image-1.5": {"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"},
+                      "gpt-image-2": {"id": "gpt-image-2", "shutdown_date": "2026-12-01"},
+                      "gpt-image-1": {"id": "gpt-image-1"}}  # the discovery path keeps days, drops junk
     junk = {"gpt-image-1.5": {"id": "gpt-image-1.5", "shutdown_date": "<script>"}}
     assert "<script>" not in model_label(MODELS["gpt-image-1.5"], junk) + models_text(junk)
