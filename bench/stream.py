@@ -29,7 +29,8 @@ from typing import Callable
 
 import requests
 
-from bench.__main__ import ROOT, log, prompt, rss_mib, subprocess_app, timed
+from bench.common import ROOT, log, prompt, timed
+from bench.procs import rss_mib, subprocess_app
 from bench.images import realistic_png
 from dalle3 import Settings, Studio, validate
 from dalle3.client import ImagesClient
