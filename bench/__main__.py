@@ -152,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     ])
     print(report)
     if not args.no_write:
-        (ROOT / "bench" / "results.md").write_text(report)
+        results = ROOT / "bench" / "results.md"
+        kept = results.read_text() if results.exists() else ""  # other benches' "## " sections stay
+        results.write_text(report + (kept[kept.index("\n## "):] if "\n## " in kept else ""))
         log("written to bench/results.md")
     return 0
 
