@@ -282,8 +282,11 @@ def test_readme_cli_examples_work_with_an_ordinary_key_today(tmp_path, fake_api)
     """An ordinary OpenAI key: dall-e-3 is not offered. Every example works but the one that says it needs it."""
     fake_api.retired_models = {"dall-e-3"}
     examples = readme_cli_examples()
-    for name, mode in (("photo.jpg", "RGB"), ("logo.png", "RGBA"), ("sky.png", "RGBA")):  # the user's own images
-        Image.new(mode, (1024, 1024), (90, 140, 200) if mode == "RGB" else (0, 0, 0, 0)).save(tmp_path / name)
+    Image.new("RGB", (1024, 1024), (90, 140, 200)).save(tmp_path / "photo.jpg")  # the user's own images
+    Image.new("RGBA", (256, 256), (200, 30, 30, 255)).save(tmp_path / "logo.png")
+    sky = Image.new("RGBA", (1024, 1024), (0, 0, 0, 255))
+    sky.paste((0, 0, 0, 0), (0, 0, 1024, 400))  # transparent where the sky may change
+    sky.save(tmp_path / "sky.png")
     assert len(examples) >= 5 and any("--model gpt-image-2" in e for e in examples)
     for example in examples:
         command, _, comment = example.partition("#")
