@@ -28,6 +28,9 @@ def build(studio: Studio, host: str = "127.0.0.1") -> "gr.Blocks":
     """The page for ``studio`` served on ``host`` (see :mod:`ui.page`)."""
     from ui.page import build as build_page
 
+    # Gradio reads this when the Blocks is built (Blocks.__init__ sets up the queue), so it is set
+    # here, before building; cheaper than demo.queue(), which builds the web app once more.
+    os.environ["GRADIO_DEFAULT_CONCURRENCY_LIMIT"] = str(studio.settings.concurrency)
     return build_page(studio, host)
 
 
@@ -35,8 +38,6 @@ def launch_options(studio: Studio) -> dict[str, Any]:
     """What every launch needs, for :func:`main` and the tests alike (see :mod:`ui.page`)."""
     from ui.page import launch_options as options
 
-    # Gradio reads this at launch; cheaper than demo.queue(), which builds the web app once more.
-    os.environ["GRADIO_DEFAULT_CONCURRENCY_LIMIT"] = str(studio.settings.concurrency)
     return options(studio)
 
 

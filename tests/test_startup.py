@@ -90,9 +90,6 @@ def test_the_page_runs_DALLE3_CONCURRENCY_generations_at_once_however_it_is_laun
     assert fake_api.generation_count == 4 and fake_api.max_in_flight == 3
 
 
-@pytest.mark.xfail(strict=True, reason="app.launch_options sets GRADIO_DEFAULT_CONCURRENCY_LIMIT after the Blocks "
-                   "is built, but Gradio reads it when the Blocks is built (Blocks.__init__ -> queue()); set it "
-                   "before building. Remove this mark with that fix.")
 def test_events_without_their_own_limit_follow_DALLE3_CONCURRENCY_too(tmp_path, monkeypatch):
     monkeypatch.delenv("GRADIO_DEFAULT_CONCURRENCY_LIMIT", raising=False)  # a fresh `python app.py`
     with running_app(app_settings("http://127.0.0.1:9/v1", tmp_path, concurrency=3)) as handle:
