@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from dalle3.cli import GenerateOptions, instead_command, models_markdown
+from dalle3.cli import GenerateOptions, instead_command
+from dalle3.model_text import models_markdown
 from dalle3.metadata import read_parameters
 from dalle3.models import MODELS
 from tests.fake_openai import FakeOpenAI, Outcome, closed_port_url

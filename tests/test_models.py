@@ -3,7 +3,7 @@
 import pytest
 
 from dalle3 import Settings, Studio
-from dalle3.cli import models_text
+from dalle3.model_text import models_text
 from dalle3.models import (ALL_EXTRAS, GPT_IMAGE_2, MODELS, closest_settings, display_date,
                            image_models, is_experimental, resolve, size_problem)
 from dalle3.page import model_label

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from dalle3 import metadata, simulator
-from dalle3.cli import generation_text, models_markdown
+from dalle3.cli import generation_text
+from dalle3.model_text import models_markdown
 from dalle3.client import ImagesClient
 from dalle3.containers import image_format, image_size, jpeg_segments, webp_chunks
 from dalle3.errors import BadRequestError, ValidationError
