@@ -37,6 +37,8 @@ class Settings:
     auth: tuple[str, str] | None = field(default=None, repr=False)
     default_model: str = DEFAULT_MODEL
     safety_id: bool = True  # send a per-session safety_identifier when serving others (DALLE3_SAFETY_ID)
+    library: bool | None = None  # DALLE3_LIBRARY: None = on at loopback only (see library_access)
+    on_space: bool = False  # running on a Hugging Face Space (SYSTEM=spaces or SPACE_ID set)
 
     @property
     def base_url_shown(self) -> str:
@@ -63,8 +65,15 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type, minim
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
+    return bool(_tristate(env, name))
+
+
+def _tristate(env: Mapping[str, str], name: str) -> bool | None:
+    """Unset or empty: None; 1/true/yes/on: True; 0/false/no/off: False."""
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if not raw:
+        return None
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
@@ -129,6 +138,8 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         auth=parse_auth(auth) if auth else None,
         default_model=model,
         safety_id=_flag_on(env, "DALLE3_SAFETY_ID"),
+        library=_tristate(env, "DALLE3_LIBRARY"),
+        on_space=env.get("SYSTEM", "").strip() == "spaces" or bool(env.get("SPACE_ID", "").strip()),
     )
 
 

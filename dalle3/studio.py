@@ -41,6 +41,7 @@ from dalle3.containers import EXTENSIONS
 from dalle3.edits import EditInputs
 from dalle3.errors import DalleError
 from dalle3.ledger import LEDGER_NAME, SpendLedger
+from dalle3.library import Library
 from dalle3.params import GenerationRequest, for_edit, profile_for
 from dalle3.pricing import Price
 from dalle3.reference_index import FoundReferences, ReferenceIndex
@@ -58,8 +59,10 @@ PREVIEW_MAX_AGE_S = 15 * 60  # preview files older than this are removed when ne
 class Studio:
     """Long-lived: one per process, shared by every session (thread-safe)."""
 
-    def __init__(self, settings: Settings, client: ImagesClient | None = None, cache_size: int = 256) -> None:
+    def __init__(self, settings: Settings, client: ImagesClient | None = None, cache_size: int = 256,
+                 library: Library | None = None) -> None:
         self.settings = settings
+        self.library = library  # told about every image saved
         self.client = client or ImagesClient(settings)
         self.cache: LRUCache[GenerationResult] = LRUCache(cache_size)
         self.output_dir = settings.output_dir or Path(tempfile.gettempdir()) / "dalle3-studio"
@@ -122,7 +125,8 @@ class Studio:
             if hit := self._cached(key, started):
                 return hit
             image, cost = self._make(request, inputs, backend, own_key, previews, on_preview)
-            parameters = self._parameters_for(request, image, backend, inputs)
+            parameters = self._parameters_for(request, image, backend, inputs,
+                                             Price(cost.usd / len(image.pngs), cost.estimate))
             saved = tuple(self._save(png, request, parameters, index) for index, png in enumerate(image.pngs))
             result = GenerationResult(
                 request=request, path=saved[0].path, size=saved[0].size, file_bytes=saved[0].file_bytes,
@@ -139,6 +143,8 @@ class Studio:
         suffix = EXTENSIONS.get(metadata.image_format(data) or "png", ".png")
         path = save_image(data, self.output_dir, request.prompt, request.seed, suffix=suffix,
                           batch=(index, request.n) if request.n > 1 else None)
+        if self.library is not None:
+            self.library.record(path, parameters)
         return SavedImage(path, metadata.image_size(data) or (0, 0), index, len(data))
 
     def _make(self, request: GenerationRequest, inputs: EditInputs | None, backend: str, own_key: str | None,
@@ -226,12 +232,14 @@ class Studio:
 
     @staticmethod
     def _parameters_for(request: GenerationRequest, image: ApiImage, backend: str,
-                        inputs: EditInputs | None) -> dict[str, Any]:
+                        inputs: EditInputs | None, cost: Price | None = None) -> dict[str, Any]:
         data = request.parameters()
         if inputs is not None:
             data.update(inputs.parameters())
         if image.revised_prompt:
             data["revised_prompt"] = image.revised_prompt
+        if cost is not None:  # one image's share of the bill: the library's totals read it back
+            data.update(cost_usd=round(cost.usd, 6), cost_exact=not cost.estimate)
         data.update(backend=backend, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     app=f"dalle3-studio {__version__}")
         return data
