@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from dalle3 import DalleError, Studio, cli, from_env, validate
+from dalle3 import DalleError, Studio, cli, from_env, library_cli, library_view, validate
 from dalle3.edit_rules import rules_for
 from dalle3.errors import ModelUnavailableError
 from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS, OUTPUT_FORMATS
@@ -140,6 +140,28 @@ def run(args: argparse.Namespace) -> str:
     return cli.generate(Studio(settings), request, asked.output, args.previews, args.save_partials)
 
 
+def library_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m dalle3 library",
+        description="List the images in DALLE3_OUTPUT_DIR made here, newest first: path, date, model, size, cost "
+                    "and prompt. The index beside them (.library.sqlite3) is brought up to date first.")
+    p.add_argument("words", nargs="*", help="words of the prompt or revised prompt; all must match, a word "
+                   "also matches longer ones (fox: foxes)")
+    p.add_argument("--model", metavar="M", help="only this model id (default: any)")
+    p.add_argument("--size", metavar="WxH", help="only this size (default: any)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="made on or after this day (local time)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="made on or before this day (local time)")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="list at most N images (default: 50)")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts: {total, images: [...]}")
+    return p
+
+
+def run_library(args: argparse.Namespace) -> str:
+    query = library_view.parse_query(" ".join(args.words), args.model, args.size, args.since, args.until,
+                                     per_page=max(1, min(args.limit, 10_000)))
+    return library_cli.library_text(from_env(), query, args.json)
+
+
 class Command(NamedTuple):
     """One command: its parser, how it runs, and whether options may sit between its positionals."""
 
@@ -151,6 +173,7 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "generate": Command(parser, run),
     "edit": Command(edit_parser, run_edit, intermixed=True),
+    "library": Command(library_parser, run_library),
 }
 
 

@@ -1,0 +1,108 @@
+"""The request behind an image as code to paste: ``curl``, the official ``openai`` SDK, ``gradio_client``.
+
+Each snippet is built from the body the app itself sends
+(:func:`dalle3.params.request_body`), so run against the same endpoint it
+makes the same request. The key is never in a snippet: the shell reads
+``$OPENAI_API_KEY``, Python ``os.environ["OPENAI_API_KEY"]``. Text is quoted
+by each language's own rules (``shlex.quote`` for the shell, ``repr`` for
+Python) rather than by hand, so any prompt — quotes, newlines, NUL, emoji —
+comes out as typed.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from dalle3.errors import ValidationError
+from dalle3.params import GenerationRequest, profile_for, request_body, validate
+from dalle3.settings import DEFAULT_BASE_URL
+
+#: The page's ``/generate`` parameters in order (``api_key`` aside): the one list the
+#: gradio_client snippet is written from; tests check it against the running page.
+API_PARAMETERS = ("prompt", "seed", "quality", "style", "size", "model", "background", "moderation", "complexity")
+DEFAULT_PAGE_URL = "http://127.0.0.1:7860/"
+_DECODE = ('import base64, json, sys; '
+           'open("image.png", "wb").write(base64.b64decode(json.load(sys.stdin)["data"][0]["b64_json"]))')
+
+
+@dataclass(frozen=True)
+class Snippets:
+    """The same request three ways; each is complete, runnable text."""
+
+    curl: str
+    python: str
+    gradio: str
+
+
+def curl_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL) -> str:
+    """``curl`` posting the exact JSON body; the PNG is decoded to ``image.png``."""
+    body = json.dumps(request_body(request, profile_for(request.model)), ensure_ascii=False)
+    return "\n".join([
+        f"curl -sS {shlex.quote(base_url.rstrip('/') + '/images/generations')} \\",
+        '  -H "Authorization: Bearer $OPENAI_API_KEY" \\',
+        '  -H "Content-Type: application/json" \\',
+        f"  -d {shlex.quote(body)} \\",
+        f"  | python3 -c {shlex.quote(_DECODE)}",
+    ])
+
+
+def _call(target: str, arguments: Mapping[str, Any], tail: list[str]) -> list[str]:
+    return [f"{target}(", *(f"    {name}={value!r}," for name, value in arguments.items()), *tail, ")"]
+
+
+def openai_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL) -> str:
+    """Python with the official ``openai`` SDK; every body field a keyword argument."""
+    body = request_body(request, profile_for(request.model))
+    where = "" if base_url.rstrip("/") == DEFAULT_BASE_URL else f", base_url={base_url.rstrip('/')!r}"
+    return "\n".join([
+        "import base64",
+        "import os",
+        "",
+        "from openai import OpenAI",
+        "",
+        f'client = OpenAI(api_key=os.environ["OPENAI_API_KEY"]{where})',
+        *_call("result = client.images.generate", body, []),
+        'with open("image.png", "wb") as f:',
+        "    f.write(base64.b64decode(result.data[0].b64_json))",
+    ])
+
+
+def gradio_snippet(request: GenerationRequest, page_url: str = DEFAULT_PAGE_URL, login: bool = False) -> str:
+    """``gradio_client`` calling this page's ``/generate`` with the same settings (seed included)."""
+    values = request.parameters()
+    arguments = {name: values[name] for name in API_PARAMETERS if values.get(name) is not None}
+    auth = ', auth=("user", "password")' if login else ""
+    return "\n".join([
+        "import os",
+        "",
+        "from gradio_client import Client",
+        "",
+        f"client = Client({page_url!r}{auth})",
+        *_call("path, status = client.predict", arguments, [
+            '    api_key=os.environ.get("OPENAI_API_KEY", ""),  # your own key; empty: the page\'s',
+            '    api_name="/generate",']),
+        "print(path, status)",
+    ])
+
+
+def snippets(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL, page_url: str = DEFAULT_PAGE_URL,
+             login: bool = False) -> Snippets:
+    """All three for ``request`` (for a fresh result: ``result.request``)."""
+    return Snippets(curl_snippet(request, base_url), openai_snippet(request, base_url),
+                    gradio_snippet(request, page_url, login))
+
+
+def request_from_parameters(parameters: Mapping[str, Any] | None) -> GenerationRequest | None:
+    """The request a PNG's stored parameters describe (checked again), or None when they are unusable."""
+    if not parameters:
+        return None
+    names = [n for n in API_PARAMETERS if n not in ("prompt", "seed", "quality", "style", "size", "model")]
+    extras = {n: parameters[n] for n in names if isinstance(parameters.get(n), str)}
+    try:
+        return validate(parameters.get("prompt"), parameters.get("seed", 0), parameters.get("quality"),
+                        parameters.get("style"), parameters.get("size"), parameters.get("model"), extras)
+    except ValidationError:
+        return None
