@@ -1,0 +1,106 @@
+"""Copy as code (issue 13): each snippet, run against the fake, sends the body the app sent."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dalle3 import Studio, validate
+from dalle3.metadata import read_parameters
+from dalle3.snippets import API_PARAMETERS, request_from_parameters, snippets
+from tests.apphelpers import SERVER_KEY, app_settings, running_app
+from tests.fake_openai import FakeOpenAI
+
+REPO = Path(__file__).resolve().parents[1]
+OWN_KEY = "sk-snippet-test-OWN-0123456789abcdef"
+HOSTILE = "it's \"quoted\" $HOME `date` \\ back\nslash; 🦊 שלום NUL\x00 bell\x07 <b>x</b> '; rm -rf / #"
+REQUESTS = [
+    dict(prompt=HOSTILE, seed=7, quality="hd", style="vivid", size="1792x1024", model="dall-e-3"),
+    dict(prompt="a fox, transparent", seed=3, quality="high", size="1536x1024", model="gpt-image-2.6-flare",
+         extras={"background": "transparent", "complexity": "high"}),
+]
+
+
+def app_body(fake: FakeOpenAI, tmp_path: Path, spec: dict) -> dict:
+    """What the app itself sends for ``spec`` (a fresh Studio: no cache)."""
+    studio = Studio(app_settings(fake.base_url, tmp_path / "ref"))
+    fake.reset()
+    studio.generate(validate(**spec))
+    return fake.requests[-1].json
+
+
+def run(command: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DALLE3_"))}
+    bin_dir = tmp_path / "bin"  # the curl snippet pipes into python3: make it this interpreter
+    bin_dir.mkdir(exist_ok=True)
+    if not (bin_dir / "python3").exists():
+        (bin_dir / "python3").symlink_to(sys.executable)
+    clean.update(PATH=f"{bin_dir}{os.pathsep}{clean.get('PATH', '')}", PYTHONPATH=str(REPO), OPENAI_API_KEY=OWN_KEY,
+                 **env)
+    return subprocess.run(command, cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=90)
+
+
+@pytest.mark.parametrize("spec", REQUESTS, ids=["dall-e-3-hostile-prompt", "gpt-image-2.6-extras"])
+def test_curl_snippet_sends_the_apps_body(fake_api, tmp_path, spec):
+    if shutil.which("curl") is None or shutil.which("bash") is None:
+        pytest.skip("needs the curl and bash binaries")
+    expected = app_body(fake_api, tmp_path, spec)
+    code = snippets(validate(**spec), base_url=fake_api.base_url).curl
+    assert OWN_KEY not in code and SERVER_KEY not in code and "$OPENAI_API_KEY" in code
+    fake_api.reset()
+    done = run(["bash", "-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    seen = fake_api.requests[-1]
+    assert seen.json == expected and seen.headers["authorization"] == f"Bearer {OWN_KEY}"
+    assert (tmp_path / "image.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("spec", REQUESTS, ids=["dall-e-3-hostile-prompt", "gpt-image-2.6-extras"])
+def test_openai_sdk_snippet_sends_the_apps_body(fake_api, tmp_path, spec):
+    expected = app_body(fake_api, tmp_path, spec)
+    code = snippets(validate(**spec), base_url=fake_api.base_url).python
+    assert OWN_KEY not in code and 'os.environ["OPENAI_API_KEY"]' in code
+    compile(code, "snippet", "exec")
+    fake_api.reset()
+    done = run([sys.executable, "-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    seen = fake_api.requests[-1]
+    assert seen.json == expected and seen.headers["authorization"] == f"Bearer {OWN_KEY}"
+    assert (tmp_path / "image.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_openai_snippet_for_the_real_endpoint_names_no_base_url():
+    code = snippets(validate("a fox")).python
+    assert "base_url" not in code and "OpenAI(api_key=os.environ[\"OPENAI_API_KEY\"])" in code
+
+
+def test_gradio_client_snippet_calls_this_page_with_the_same_request(fake_api, tmp_path):
+    spec = REQUESTS[1]
+    expected = app_body(fake_api, tmp_path, spec)
+    with running_app(app_settings(fake_api.base_url, tmp_path / "out")) as served:
+        with served.connected() as client:
+            names = [p["parameter_name"] for p in
+                     client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/generate"]["parameters"]]
+        assert names == [*API_PARAMETERS, "api_key"]  # the snippet's one list matches the page's signature
+        code = snippets(validate(**spec), page_url=served.url).gradio
+        assert OWN_KEY not in code and SERVER_KEY not in code
+        fake_api.reset()
+        done = run([sys.executable, "-c", code], tmp_path)
+    assert done.returncode == 0, done.stderr
+    seen = fake_api.requests[-1]
+    assert seen.json == expected and seen.headers["authorization"] == f"Bearer {OWN_KEY}"
+    assert "Done" in done.stdout
+
+
+def test_snippets_rebuild_from_a_saved_pngs_parameters(fake_api, tmp_path):
+    studio = Studio(app_settings(fake_api.base_url, tmp_path / "out"))
+    result = studio.generate(validate(**REQUESTS[0]))
+    request = request_from_parameters(read_parameters(result.path))
+    assert request == result.request
+    assert snippets(request, fake_api.base_url) == snippets(result.request, fake_api.base_url)
+    assert request_from_parameters({"prompt": ""}) is None and request_from_parameters(None) is None
