@@ -15,6 +15,7 @@ import ipaddress
 import logging
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from dalle3.library_query import (ENTRY_COLUMNS, LibraryEntry, LibraryPage, Libr
                                   fts_query, where_clause)
 from dalle3.metadata import read_parameters
 from dalle3.settings import LOOPBACK_HOSTS, Settings
+from dalle3.thumbnails import THUMBS_DIR, make_thumbnail, thumbnail_name
 
 log = logging.getLogger("dalle3.library")
 
@@ -99,6 +101,7 @@ class Library:
         except (OSError, sqlite3.Error) as exc:
             raise LibraryError(f"The library cannot keep its index in {self.root}: {exc}. "
                                "Check that the folder exists and is writable.") from None
+        self.thumbs = self.root / THUMBS_DIR
         self.progress = ReconcileProgress()
         self._reconciling = threading.Lock()
 
@@ -137,6 +140,8 @@ class Library:
         found = walk(self.root)
         gone = [p for p in known if p not in found and not (self.root / p).exists()]
         todo = sorted(p for p, stat in found.items() if known.get(p) != stat)
+        for rel in (*gone, *(p for p in todo if p in known)):  # previews of versions no longer there
+            (self.thumbs / thumbnail_name(rel, *known[rel])).unlink(missing_ok=True)
         state = ReconcileProgress(0, len(todo), False, 0, len(gone))
         self._report(state, on_progress)
         if gone:
@@ -157,11 +162,16 @@ class Library:
         if on_progress is not None:
             on_progress(state)
 
-    def start(self) -> threading.Thread:
-        """Reconcile in a background thread (start-up never waits); ``progress`` tells how far it got."""
+    def start(self, warm: LibraryQuery | None = LibraryQuery()) -> threading.Thread:
+        """Reconcile in a background thread (start-up never waits); ``progress`` tells how far it got.
+
+        Then the previews of ``warm``'s page are made, so the tab's first page is ready when opened.
+        """
         def run() -> None:
             try:
                 self.reconcile()
+                if warm is not None:
+                    self.thumbnails(self.search(warm).entries)
             except Exception:  # a background thread has no one to tell but the log
                 log.exception("library reconcile failed")
                 self.progress = ReconcileProgress(self.progress.done, self.progress.total, True)
@@ -169,6 +179,20 @@ class Library:
         thread = threading.Thread(target=run, name="library-reconcile", daemon=True)
         thread.start()
         return thread
+
+    def thumbnails(self, entries: tuple[LibraryEntry, ...] | list[LibraryEntry]) -> list[Path | None]:
+        """A small WebP preview for each entry (made on first use, two at a time); None where unreadable."""
+        def one(entry: LibraryEntry) -> Path | None:
+            try:
+                stat = entry.path.stat()
+            except OSError:
+                return None
+            target = self.thumbs / thumbnail_name(entry.path.relative_to(self.root).as_posix(), stat.st_mtime_ns,
+                                                  stat.st_size)
+            return target if target.exists() or make_thumbnail(entry.path, target) else None
+
+        with ThreadPoolExecutor(max_workers=2) as pool:  # Pillow decodes without the GIL
+            return list(pool.map(one, entries))
 
     # ----- answering
 

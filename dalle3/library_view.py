@@ -8,6 +8,7 @@ reaches Markdown, as in the status area.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from dalle3.errors import ValidationError
@@ -51,9 +52,14 @@ def caption(entry: LibraryEntry) -> str:
     return text if len(text) <= CAPTION_CHARS else text[:CAPTION_CHARS - 1] + "…"
 
 
-def gallery(page: LibraryPage) -> list[tuple[str, str]]:
-    """(path, caption) for each image on the page, newest first: a ``gr.Gallery`` value."""
-    return [(str(e.path), caption(e)) for e in page.entries]
+def gallery(page: LibraryPage, previews: list[Path | None] | None = None) -> list[tuple[str, str]]:
+    """(image, caption) for each image on the page, newest first: a ``gr.Gallery`` value.
+
+    ``previews`` (from :meth:`Library.thumbnails`) stand in for the full images where there is one;
+    the list stays aligned with ``page.entries``, so a click's index names the entry.
+    """
+    previews = previews or [None] * len(page.entries)
+    return [(str(preview or e.path), caption(e)) for e, preview in zip(page.entries, previews)]
 
 
 def _usd(usd: float, exact: bool, unknown: int = 0) -> str:

@@ -19,6 +19,7 @@ from dalle3 import Settings, Studio, metadata, validate
 from dalle3.errors import ValidationError
 from dalle3.library import Library, LibraryQuery, ReconcileProgress, fts_query, library_access
 from dalle3.library_index import INDEX_NAME
+from dalle3.thumbnails import THUMBS_DIR
 from dalle3.library_view import details, gallery, parse_query, progress_fraction, progress_text, summary
 from dalle3.settings import from_env
 from tests.test_cli import run_cli
@@ -355,6 +356,35 @@ def test_background_reconcile_reports_progress_and_finishes(tmp_path, library):
     make_image(tmp_path, "d/late.png", "a late one")
     library.start().join(30)
     assert library.progress.finished and library.progress.added == 1
+
+
+# ----- previews for the grid
+
+
+def test_previews_are_small_made_once_and_removed_with_their_image(tmp_path, library):
+    big = tmp_path / "d" / "big.png"
+    big.parent.mkdir()
+    Image.effect_noise((1024, 1792), 60).convert("RGB").save(big)
+    big.write_bytes(metadata.embed(big.read_bytes(), {"prompt": "a big fox", "model": "dall-e-3"}))
+    make_image(tmp_path, "d/small.png", "a small fox")
+    (tmp_path / "d" / "broken.png").write_bytes(metadata.embed(small_png(), {"prompt": "broken"})[:-30])
+    library.reconcile()
+    page = library.search(LibraryQuery())
+    previews = library.thumbnails(page.entries)
+    by_prompt = dict(zip((e.prompt for e in page.entries), previews))
+    preview = by_prompt["a big fox"]
+    assert by_prompt["broken"] is None and by_prompt["a small fox"] is not None
+    assert preview is not None and preview.parent == tmp_path / THUMBS_DIR
+    with Image.open(preview) as image:
+        assert image.format == "WEBP" and max(image.size) <= 256 and image.size[1] > image.size[0]
+    assert preview.stat().st_size < big.stat().st_size / 50
+    made = preview.stat().st_mtime_ns
+    assert library.thumbnails(page.entries) == previews and preview.stat().st_mtime_ns == made  # cached
+    assert [caption for _, caption in gallery(page, previews)] == [caption for _, caption in gallery(page)]
+    assert library.reconcile().total == 0  # the previews folder is not mistaken for images
+    big.unlink()
+    library.reconcile()
+    assert not preview.exists()
 
 
 # ----- the command line
