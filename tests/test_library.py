@@ -276,6 +276,23 @@ def test_studio_records_every_saved_image_with_its_cost(tmp_path):
         library.close()
 
 
+def test_saved_images_store_the_bill_the_totals_read(fake_api, tmp_path):
+    from tests.apphelpers import app_settings
+
+    library = Library(tmp_path / "out")
+    studio = Studio(app_settings(fake_api.base_url, tmp_path / "out"), library=library)
+    try:
+        flat = studio.generate(validate("a flat-price fox", quality="hd"))
+        billed = studio.generate(validate("a token-billed fox", quality="high", model="gpt-image-2"))
+        stored = {p: metadata.read_parameters(r.path) for p, r in (("flat", flat), ("billed", billed))}
+        assert (stored["flat"]["cost_usd"], stored["flat"]["cost_exact"]) == (0.08, True)
+        assert stored["billed"]["cost_usd"] == round(billed.cost.usd, 6) > 0 and stored["billed"]["cost_exact"]
+        totals = library.totals(LibraryQuery(words="fox"))
+        assert totals.images == 2 and totals.exact and totals.usd == pytest.approx(0.08 + billed.cost.usd)
+    finally:
+        library.close()
+
+
 def test_a_failing_index_never_fails_the_generation(tmp_path):
     library = Library(tmp_path / "lib")
     library.close()
