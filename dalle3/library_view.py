@@ -8,12 +8,14 @@ reaches Markdown, as in the status area.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from dalle3.errors import ValidationError
-from dalle3.library import LibraryEntry, LibraryPage, LibraryQuery, ReconcileProgress, Spend, Totals
+from dalle3.library import Library, LibraryEntry, LibraryPage, LibraryQuery, ReconcileProgress, Spend, Totals
 from dalle3.pricing import format_usd
+from dalle3.snippets import DEFAULT_PAGE_URL, Snippets, request_from_parameters, snippets
 from dalle3.status import inert
 
 PER_PAGE = 48
@@ -113,3 +115,49 @@ def progress_text(progress: ReconcileProgress) -> str | None:
 def progress_fraction(progress: ReconcileProgress) -> float:
     """0..1 for a progress bar (1 when there is nothing to do)."""
     return 1.0 if progress.finished or not progress.total else progress.done / progress.total
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One page of the grid and what goes around it."""
+
+    gallery: list[tuple[str, str]]  # the gr.Gallery value (previews, captions)
+    ids: tuple[int, ...]  # keep in a gr.State: a click's index names the entry
+    summary: str  # Markdown above the grid: count, spend, page n of m, by day, by model
+    page: int
+    pages: int
+
+
+def show(library: Library, words: Any = "", model: Any = ANY, size: Any = ANY, since: Any = None,
+         until: Any = None, page: Any = 1) -> Shown:
+    """The grid for the filter controls' values; ValidationError (a sentence) for a bad date."""
+    query = parse_query(words, model, size, since, until, page)
+    found = library.search(query)
+    if found.entries == () and found.total and query.page > 1:  # past the end (the library shrank): last page
+        found = library.search(replace(query, page=found.pages))
+    return Shown(gallery(found, library.thumbnails(found.entries)), tuple(e.id for e in found.entries),
+                 summary(found, library.totals(query)), found.page, found.pages)
+
+
+@dataclass(frozen=True)
+class Selected:
+    """One clicked image: the full file, its settings as text, and what the buttons need."""
+
+    path: str  # the full image (gr.Image / download)
+    details: str  # inert Markdown
+    prompt: str  # exact text for a copy box
+    parameters: dict[str, Any]  # for page.restore(...) ("restore settings")
+    code: Snippets | None  # None when the stored parameters are not a request this app can make
+
+
+def select(library: Library, ids: Sequence[int], index: int, base_url: str, page_url: str = DEFAULT_PAGE_URL,
+           login: bool = False) -> Selected | None:
+    """What a click on the grid's ``index`` shows; None when that image is gone."""
+    if not 0 <= index < len(ids):
+        return None
+    entry = library.entry(ids[index])
+    if entry is None or not entry.path.is_file():
+        return None
+    request = request_from_parameters(entry.parameters)
+    return Selected(str(entry.path), details(entry), entry.prompt, entry.parameters,
+                    snippets(request, base_url, page_url, login) if request else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -19,6 +20,7 @@ from dalle3.errors import ConfigurationError, shown_url
 from dalle3.models import DEFAULT_MODEL, MODELS, resolve
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_SPACE_ID = re.compile(r"[\w.-]{1,96}/[\w.-]{1,96}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Settings:
     safety_id: bool = True  # send a per-session safety_identifier when serving others (DALLE3_SAFETY_ID)
     library: bool | None = None  # DALLE3_LIBRARY: None = on at loopback only (see library_access)
     on_space: bool = False  # running on a Hugging Face Space (SYSTEM=spaces or SPACE_ID set)
+    space_id: str | None = None  # SPACE_ID ("owner/name") when it looks like one: what gradio_client calls
 
     @property
     def base_url_shown(self) -> str:
@@ -123,6 +126,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     spend = _number(env, "DALLE3_MAX_SPEND_USD", -1.0, float, 0)
     auth = env.get("DALLE3_AUTH", "").strip()
     model = env.get("DALLE3_MODEL", "").strip() or DEFAULT_MODEL
+    space_id = env.get("SPACE_ID", "").strip()
     if resolve(model) is None:
         raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model ({', '.join(MODELS)}).")
     return Settings(
@@ -139,7 +143,8 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         default_model=model,
         safety_id=_flag_on(env, "DALLE3_SAFETY_ID"),
         library=_tristate(env, "DALLE3_LIBRARY"),
-        on_space=env.get("SYSTEM", "").strip() == "spaces" or bool(env.get("SPACE_ID", "").strip()),
+        on_space=env.get("SYSTEM", "").strip() == "spaces" or bool(space_id),
+        space_id=space_id if _SPACE_ID.fullmatch(space_id) else None,
     )
 
 

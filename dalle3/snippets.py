@@ -71,7 +71,10 @@ def openai_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL)
 
 
 def gradio_snippet(request: GenerationRequest, page_url: str = DEFAULT_PAGE_URL, login: bool = False) -> str:
-    """``gradio_client`` calling this page's ``/generate`` with the same settings (seed included)."""
+    """``gradio_client`` calling this page's ``/generate`` with the same settings (seed included).
+
+    ``page_url`` is the page's address, or on a Space its id (``owner/name``), which ``Client`` also takes.
+    """
     values = request.parameters()
     arguments = {name: values[name] for name in API_PARAMETERS if values.get(name) is not None}
     auth = ', auth=("user", "password")' if login else ""

@@ -20,7 +20,9 @@ from dalle3.errors import ValidationError
 from dalle3.library import Library, LibraryQuery, ReconcileProgress, fts_query, library_access
 from dalle3.library_index import INDEX_NAME
 from dalle3.thumbnails import THUMBS_DIR
-from dalle3.library_view import details, gallery, parse_query, progress_fraction, progress_text, summary
+from dalle3.library_view import (details, gallery, parse_query, progress_fraction, progress_text, select, show,
+                                 summary)
+from dalle3.page import restore
 from dalle3.settings import from_env
 from tests.test_cli import run_cli
 
@@ -348,6 +350,28 @@ def test_page_views_escape_file_text_and_sum_what_is_shown(tmp_path, library):
     assert "<img" not in shown and "\\*\\*bold\\*\\*" in shown
     assert summary(library.search(LibraryQuery(words="zebra")), library.totals(LibraryQuery(words="zebra"))) \
         .startswith("No images match")
+
+
+def test_show_and_select_give_the_page_a_grid_and_everything_a_click_needs(tmp_path, library):
+    for i in range(3):
+        make_image(tmp_path, f"d/{i}.png", f"a fox number {i}", seed=i, created=f"2026-11-0{i + 1}T10:00:00+00:00")
+    make_image(tmp_path, "d/owl.png", "an owl")
+    library.reconcile()
+    shown = show(library, "fox", "", "", "", "", 1)
+    assert len(shown.gallery) == len(shown.ids) == 3 and (shown.page, shown.pages) == (1, 1)
+    assert all(Path(image).suffix == ".webp" for image, _ in shown.gallery) and "**3 images**" in shown.summary
+    picked = select(library, shown.ids, 0, "https://api.openai.com/v1", "http://127.0.0.1:7860/")
+    assert picked.path == str(tmp_path / "d" / "2.png") and picked.prompt == "a fox number 2"
+    restored = restore(picked.parameters)
+    assert (restored.prompt, restored.seed, restored.model) == ("a fox number 2", 2, "dall-e-3")
+    assert "'a fox number 2'" in picked.code.python and "seed=2" in picked.code.gradio
+    assert "a fox number 2" in picked.details
+    assert select(library, shown.ids, 7, "", "") is None
+    (tmp_path / "d" / "2.png").unlink()
+    assert select(library, shown.ids, 0, "", "") is None  # deleted since the grid was drawn
+    assert show(library, "fox", page=9).page == 1  # past the end: the last page
+    with pytest.raises(ValidationError):
+        show(library, since="someday")
 
 
 @pytest.mark.parametrize("since, until, message", [("2026-13-01", "", "Since must be a date"),
