@@ -23,8 +23,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 from dalle3.errors import DalleError
 from dalle3.library_index import Index, is_damage, row_for, walk
-from dalle3.library_query import (ENTRY_COLUMNS, LibraryEntry, LibraryPage, LibraryQuery, Spend, Totals,
-                                  fts_query, where_clause)
+from dalle3.library_query import (ENTRY_COLUMNS, TOTALS_SQL, LibraryEntry, LibraryPage, LibraryQuery, Spend,
+                                  Totals, fts_query, totals_from, where_clause)
 from dalle3.metadata import read_parameters
 from dalle3.settings import LOOPBACK_HOSTS, Settings
 from dalle3.thumbnails import THUMBS_DIR, make_thumbnail, thumbnail_name
@@ -172,7 +172,10 @@ class Library:
                 self.reconcile()
                 if warm is not None:
                     self.thumbnails(self.search(warm).entries)
-            except Exception:  # a background thread has no one to tell but the log
+            except LibraryError as exc:
+                log.warning("library: %s", exc.user_message)
+                self.progress = ReconcileProgress(self.progress.done, self.progress.total, True)
+            except Exception:  # a bug: a background thread has no one to tell but the log
                 log.exception("library reconcile failed")
                 self.progress = ReconcileProgress(self.progress.done, self.progress.total, True)
 
@@ -210,14 +213,25 @@ class Library:
 
     def search(self, query: LibraryQuery) -> LibraryPage:
         """One page of matching images, newest first."""
+        return self.browse(query, with_totals=False)[0]
+
+    def totals(self, query: LibraryQuery) -> Totals:
+        """Images and spend of everything the query matches (all pages), by day and by model."""
+        return self.browse(query, page=False)[1]
+
+    def browse(self, query: LibraryQuery, page: bool = True, with_totals: bool = True) -> tuple[LibraryPage, Totals]:
+        """The page and the totals together, as the page shows them (the count comes from the totals)."""
         where, args = where_clause(query)
-        page, per_page = max(1, query.page), max(1, min(query.per_page, 500))
+        number, per_page = max(1, query.page), max(1, min(query.per_page, 500))
         with self._reading() as conn:
-            total = conn.execute(f"SELECT count(*) FROM files WHERE {where}", args).fetchone()[0]
+            totals = totals_from(conn.execute(TOTALS_SQL.format(where=where), args)) if with_totals else None
+            total = totals.images if totals else conn.execute(f"SELECT count(*) FROM files WHERE {where}",
+                                                              args).fetchone()[0]
             rows = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM files WHERE {where} "
                                 "ORDER BY created DESC, id DESC LIMIT ? OFFSET ?",
-                                [*args, per_page, (page - 1) * per_page]).fetchall()
-        return LibraryPage(tuple(e for r in rows if (e := self._entry(r))), total, page, per_page)
+                                [*args, per_page, (number - 1) * per_page]).fetchall() if page else []
+        entries = tuple(e for r in rows if (e := self._entry(r)))
+        return LibraryPage(entries, total, number, per_page), totals or totals_from([])
 
     def _entry(self, row: tuple) -> LibraryEntry | None:
         rel = row[1]
@@ -225,22 +239,6 @@ class Library:
             return None
         created = dt.datetime.fromtimestamp(row[2], dt.timezone.utc)
         return LibraryEntry(row[0], self.root / rel, created, *row[3:10], bool(row[10]), row[11])
-
-    def totals(self, query: LibraryQuery) -> Totals:
-        """Images and spend of everything the query matches (all pages), by day and by model."""
-        where, args = where_clause(query)
-        groups = {}
-        with self._reading() as conn:
-            for name, key in (("by_day", "date(created, 'unixepoch', 'localtime')"),
-                              ("by_model", "coalesce(model, '?')")):
-                rows = conn.execute(f"SELECT {key} AS k, count(*), total(cost_usd), sum(cost_usd IS NULL), "
-                                    f"min(coalesce(cost_exact, 0)) FROM files WHERE {where} GROUP BY k "
-                                    f"ORDER BY {'k DESC' if name == 'by_day' else 'total(cost_usd) DESC, k'}",
-                                    args).fetchall()
-                groups[name] = tuple(Spend(k, n, usd, bool(exact), unknown) for k, n, usd, unknown, exact in rows)
-        days = groups["by_day"]
-        return Totals(sum(s.images for s in days), sum(s.usd for s in days), all(s.exact for s in days),
-                      sum(s.unknown for s in days), days, groups["by_model"])
 
     def choices(self) -> tuple[list[str], list[str]]:
         """The models and sizes present in the library (for the filter dropdowns)."""

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS files(
   parameters TEXT                   -- the checked parameters as JSON
 );
 CREATE INDEX IF NOT EXISTS files_newest ON files(ours, created DESC, id DESC);
+CREATE INDEX IF NOT EXISTS files_totals ON files(ours, created, model, size, cost_usd, cost_exact);  -- covers the totals
 CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(prompt, revised_prompt, content='files',
   content_rowid='id', tokenize='unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS files_ai AFTER INSERT ON files BEGIN

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_WORDS = 16
@@ -123,3 +123,26 @@ def where_clause(query: LibraryQuery) -> tuple[str, list[Any]]:
         clauses.append("created < ?")
         args.append(_local_midnight(query.until + dt.timedelta(days=1)))
     return " AND ".join(clauses), args
+
+
+#: One pass over the matches, grouped by local day and model; :func:`totals_from` folds it both ways.
+TOTALS_SQL = ("SELECT date(created, 'unixepoch', 'localtime'), coalesce(model, '?'), count(*), total(cost_usd), "
+              "sum(cost_usd IS NULL), min(coalesce(cost_exact, 0)) FROM files WHERE {where} GROUP BY 1, 2")
+
+
+def totals_from(rows: Iterable[tuple]) -> Totals:
+    """(day, model, images, usd, unknown, exact) rows -> totals by day (newest first) and by model (most spent)."""
+    groups: dict[str, dict[str, list]] = {"day": {}, "model": {}}
+    for day, model, images, usd, unknown, exact in rows:
+        for name, key in (("day", day), ("model", model)):
+            acc = groups[name].setdefault(key, [0, 0.0, 0, True])
+            acc[0] += images
+            acc[1] += usd
+            acc[2] += unknown
+            acc[3] = acc[3] and bool(exact)
+    spend = {name: [Spend(k, n, usd, exact, unknown) for k, (n, usd, unknown, exact) in g.items()]
+             for name, g in groups.items()}
+    days = tuple(sorted(spend["day"], key=lambda s: s.key, reverse=True))
+    models = tuple(sorted(spend["model"], key=lambda s: (-s.usd, s.key)))
+    return Totals(sum(s.images for s in days), sum(s.usd for s in days), all(s.exact for s in days),
+                  sum(s.unknown for s in days), days, models)

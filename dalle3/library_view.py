@@ -132,11 +132,11 @@ def show(library: Library, words: Any = "", model: Any = ANY, size: Any = ANY, s
          until: Any = None, page: Any = 1) -> Shown:
     """The grid for the filter controls' values; ValidationError (a sentence) for a bad date."""
     query = parse_query(words, model, size, since, until, page)
-    found = library.search(query)
+    found, totals = library.browse(query)
     if found.entries == () and found.total and query.page > 1:  # past the end (the library shrank): last page
-        found = library.search(replace(query, page=found.pages))
+        found, totals = library.browse(replace(query, page=found.pages))
     return Shown(gallery(found, library.thumbnails(found.entries)), tuple(e.id for e in found.entries),
-                 summary(found, library.totals(query)), found.page, found.pages)
+                 summary(found, totals), found.page, found.pages)
 
 
 @dataclass(frozen=True)
