@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from dalle3.errors import ValidationError
+from dalle3.page import EXTRA_NAMES, api_arguments
 from dalle3.params import GenerationRequest, profile_for, request_body, validate
 from dalle3.settings import DEFAULT_BASE_URL
 
-#: The page's ``/generate`` parameters in order (``api_key`` aside): the one list the
-#: gradio_client snippet is written from; tests check it against the running page.
-API_PARAMETERS = ("prompt", "seed", "quality", "style", "size", "model", "background", "moderation", "complexity")
+#: The header that carries a caller's own key to the page's ``/generate`` (never an input).
+KEY_HEADER = "X-OpenAI-Api-Key"
 DEFAULT_PAGE_URL = "http://127.0.0.1:7860/"
 _DECODE = ('import base64, json, sys; '
            'open("image.png", "wb").write(base64.b64decode(json.load(sys.stdin)["data"][0]["b64_json"]))')
@@ -76,18 +76,17 @@ def gradio_snippet(request: GenerationRequest, page_url: str = DEFAULT_PAGE_URL,
     ``page_url`` is the page's address, or on a Space its id (``owner/name``), which ``Client`` also takes.
     """
     values = request.parameters()
-    arguments = {name: values[name] for name in API_PARAMETERS if values.get(name) is not None}
+    arguments = {name: values[name] for name in api_arguments() if values.get(name) is not None}
     auth = ', auth=("user", "password")' if login else ""
     return "\n".join([
         "import os",
         "",
         "from gradio_client import Client",
         "",
-        f"client = Client({page_url!r}{auth})",
-        *_call("path, status = client.predict", arguments, [
-            '    api_key=os.environ.get("OPENAI_API_KEY", ""),  # your own key; empty: the page\'s',
-            '    api_name="/generate",']),
-        "print(path, status)",
+        "# your own key travels in a header; without one the page uses its own key (if it has one)",
+        f'client = Client({page_url!r}, headers={{"{KEY_HEADER}": os.environ.get("OPENAI_API_KEY", "")}}{auth})',
+        *_call("path, status, facts = client.predict", arguments, ['    api_name="/generate",']),
+        "print(path, facts)",
     ])
 
 
@@ -102,8 +101,7 @@ def request_from_parameters(parameters: Mapping[str, Any] | None) -> GenerationR
     """The request a PNG's stored parameters describe (checked again), or None when they are unusable."""
     if not parameters:
         return None
-    names = [n for n in API_PARAMETERS if n not in ("prompt", "seed", "quality", "style", "size", "model")]
-    extras = {n: parameters[n] for n in names if isinstance(parameters.get(n), str)}
+    extras = {n: parameters[n] for n in EXTRA_NAMES if isinstance(parameters.get(n), str)}
     try:
         return validate(parameters.get("prompt"), parameters.get("seed", 0), parameters.get("quality"),
                         parameters.get("style"), parameters.get("size"), parameters.get("model"), extras)

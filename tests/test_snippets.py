@@ -12,7 +12,8 @@ import pytest
 
 from dalle3 import Studio, validate
 from dalle3.metadata import read_parameters
-from dalle3.snippets import API_PARAMETERS, request_from_parameters, snippets
+from dalle3.page import api_arguments
+from dalle3.snippets import KEY_HEADER, request_from_parameters, snippets
 from tests.apphelpers import SERVER_KEY, app_settings, running_app
 from tests.fake_openai import FakeOpenAI
 
@@ -86,7 +87,7 @@ def test_gradio_client_snippet_calls_this_page_with_the_same_request(fake_api, t
         with served.connected() as client:
             names = [p["parameter_name"] for p in
                      client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/generate"]["parameters"]]
-        assert names == [*API_PARAMETERS, "api_key"]  # the snippet's one list matches the page's signature
+        assert names == list(api_arguments())  # the snippet's names are the page's /generate parameters
         code = snippets(validate(**spec), page_url=served.url).gradio
         assert OWN_KEY not in code and SERVER_KEY not in code
         fake_api.reset()
@@ -94,7 +95,13 @@ def test_gradio_client_snippet_calls_this_page_with_the_same_request(fake_api, t
     assert done.returncode == 0, done.stderr
     seen = fake_api.requests[-1]
     assert seen.json == expected and seen.headers["authorization"] == f"Bearer {OWN_KEY}"
-    assert "Done" in done.stdout
+    assert "'cost_usd'" in done.stdout  # the facts the page returned
+
+
+def test_gradio_snippet_sends_the_own_key_in_the_pages_header():
+    from ui.api import KEY_HEADER as PAGE_HEADER
+
+    assert KEY_HEADER.lower() == PAGE_HEADER.lower()
 
 
 def test_snippets_rebuild_from_a_saved_pngs_parameters(fake_api, tmp_path):
