@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from dalle3.models import resolve
+from dalle3.models import MODEL_ID_PATTERN, parse_size, resolve
 from dalle3.params import SEED_MAX
 from dalle3.pricing import estimate
 
@@ -39,8 +39,6 @@ BUSY_TIMEOUT_S = 10.0
 MAX_TEXT = 32_000  # the longest prompt any model takes
 MAX_COST_USD = 1_000.0
 
-_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
-_SIZE = re.compile(r"auto|[0-9]{2,5}x[0-9]{2,5}")
 _WORD = re.compile(r"[a-z]{1,16}")
 
 COLUMNS = ("path", "mtime_ns", "bytes", "ours", "created", "model", "size", "quality", "seed",
@@ -122,8 +120,8 @@ def row_for(rel: str, mtime_ns: int, nbytes: int, parameters: Mapping[str, Any] 
     prompt = _text(parameters.get("prompt")) if parameters else None
     if parameters is None or prompt is None:
         return (rel, mtime_ns, nbytes, 0, mtime, None, None, None, None, None, None, None, None, None)
-    model = _match(_MODEL, parameters.get("model"))
-    size = _match(_SIZE, parameters.get("size"))
+    model = _match(MODEL_ID_PATTERN, parameters.get("model"))
+    size = parameters.get("size") if parameters.get("size") == "auto" or parse_size(parameters.get("size")) else None
     quality = _match(_WORD, parameters.get("quality"))
     seed = parameters.get("seed")
     seed = seed if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= SEED_MAX else None
