@@ -16,7 +16,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from dalle3.errors import ValidationError
+from dalle3.errors import ValidationError, shown_url
 from dalle3.page import EXTRA_NAMES, api_arguments
 from dalle3.params import GenerationRequest, profile_for, request_body, validate
 from dalle3.settings import DEFAULT_BASE_URL
@@ -41,12 +41,21 @@ def curl_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL) -
     """``curl`` posting the exact JSON body; the PNG is decoded to ``image.png``."""
     body = json.dumps(request_body(request, profile_for(request.model)), ensure_ascii=False)
     return "\n".join([
-        f"curl -sS {shlex.quote(base_url.rstrip('/') + '/images/generations')} \\",
+        f"curl -sS {shlex.quote(_endpoint(base_url) + '/images/generations')} \\",
         '  -H "Authorization: Bearer $OPENAI_API_KEY" \\',
         '  -H "Content-Type: application/json" \\',
         f"  -d {shlex.quote(body)} \\",
         f"  | python3 -c {shlex.quote(_DECODE)}",
     ])
+
+
+def _endpoint(url: str) -> str:
+    """The base URL without userinfo, query or fragment: a snippet is shared, credentials in a URL are not."""
+    return shown_url(url).rstrip("/")
+
+
+def _page(url: str) -> str:
+    return shown_url(url) if "://" in url else url  # a Space id ("owner/name") is not a URL
 
 
 def _call(target: str, arguments: Mapping[str, Any], tail: list[str]) -> list[str]:
@@ -56,7 +65,7 @@ def _call(target: str, arguments: Mapping[str, Any], tail: list[str]) -> list[st
 def openai_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL) -> str:
     """Python with the official ``openai`` SDK; every body field a keyword argument."""
     body = request_body(request, profile_for(request.model))
-    where = "" if base_url.rstrip("/") == DEFAULT_BASE_URL else f", base_url={base_url.rstrip('/')!r}"
+    where = "" if _endpoint(base_url) == DEFAULT_BASE_URL else f", base_url={_endpoint(base_url)!r}"
     return "\n".join([
         "import base64",
         "import os",
@@ -84,7 +93,7 @@ def gradio_snippet(request: GenerationRequest, page_url: str = DEFAULT_PAGE_URL,
         "from gradio_client import Client",
         "",
         "# your own key travels in a header; without one the page uses its own key (if it has one)",
-        f'client = Client({page_url!r}, headers={{"{KEY_HEADER}": os.environ.get("OPENAI_API_KEY", "")}}{auth})',
+        f'client = Client({_page(page_url)!r}, headers={{"{KEY_HEADER}": os.environ.get("OPENAI_API_KEY", "")}}{auth})',
         *_call("path, status, facts = client.predict", arguments, ['    api_name="/generate",']),
         "print(path, facts)",
     ])

@@ -75,6 +75,15 @@ def test_openai_sdk_snippet_sends_the_apps_body(fake_api, tmp_path, spec):
     assert (tmp_path / "image.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_credentials_in_a_base_url_never_reach_a_snippet():
+    code = snippets(validate("a fox"), base_url="https://user:hunter2@proxy.example/v1?key=sk-abc#x",
+                    page_url="https://me:pw@studio.example/")
+    for text in (code.curl, code.python, code.gradio):
+        assert "hunter2" not in text and "sk-abc" not in text and "me:pw" not in text
+    assert "https://proxy.example/v1/images/generations" in code.curl and "'https://studio.example/'" in code.gradio
+    assert "Client('me/studio'" in snippets(validate("a fox"), page_url="me/studio").gradio
+
+
 def test_openai_snippet_for_the_real_endpoint_names_no_base_url():
     code = snippets(validate("a fox")).python
     assert "base_url" not in code and "OpenAI(api_key=os.environ[\"OPENAI_API_KEY\"])" in code
