@@ -76,6 +76,21 @@ def test_reconcile_indexes_our_images_newest_first_and_skips_foreign_files(tmp_p
     assert page.total == 2 and page.entries[0].path == tmp_path / "2026-11-03" / "new.png"
 
 
+@pytest.mark.parametrize("fmt, suffix", [("JPEG", ".jpg"), ("WEBP", ".webp")])
+def test_jpeg_and_webp_made_here_are_indexed_and_previewed(tmp_path, library, fmt, suffix):
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 48), (10, 120, 200)).save(buffer, fmt)
+    path = tmp_path / "d" / f"fox{suffix}"
+    path.parent.mkdir()
+    path.write_bytes(metadata.embed(buffer.getvalue(), {"prompt": f"a {fmt} fox", "model": "gpt-image-2",
+                                                         "quality": "high", "size": "1024x1536"}))
+    library.reconcile()
+    (entry,) = library.search(LibraryQuery(words="fox")).entries
+    assert entry.prompt == f"a {fmt} fox" and entry.path == path
+    (preview,) = library.thumbnails([entry])
+    assert preview is not None and preview.suffix == ".webp"
+
+
 def test_second_reconcile_reads_nothing_when_no_file_changed(tmp_path, library):
     for i in range(5):
         make_image(tmp_path, f"d/{i}.png", f"image {i}")
