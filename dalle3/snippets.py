@@ -24,8 +24,7 @@ from dalle3.settings import DEFAULT_BASE_URL
 #: The header that carries a caller's own key to the page's ``/generate`` (never an input).
 KEY_HEADER = "X-OpenAI-Api-Key"
 DEFAULT_PAGE_URL = "http://127.0.0.1:7860/"
-_DECODE = ('import base64, json, sys; '
-           'open("image.png", "wb").write(base64.b64decode(json.load(sys.stdin)["data"][0]["b64_json"]))')
+_EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 
 
 @dataclass(frozen=True)
@@ -37,15 +36,30 @@ class Snippets:
     gradio: str
 
 
+def _body(request: GenerationRequest) -> dict[str, Any]:
+    """The app's body minus ``safety_identifier``: that names a visitor of this server to OpenAI, and
+    whoever runs a snippet does so on their own key, as nobody's visitor."""
+    body = request_body(request, profile_for(request.model))
+    body.pop("safety_identifier", None)
+    return body
+
+
+def _file(body: Mapping[str, Any]) -> str:
+    return "image." + _EXTENSIONS.get(body.get("output_format", "png"), "png")
+
+
 def curl_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL) -> str:
-    """``curl`` posting the exact JSON body; the PNG is decoded to ``image.png``."""
-    body = json.dumps(request_body(request, profile_for(request.model)), ensure_ascii=False)
+    """``curl`` posting the exact JSON body; the image is decoded to ``image.png`` (or .jpg, .webp)."""
+    fields = _body(request)
+    body = json.dumps(fields, ensure_ascii=False)
+    decode = ('import base64, json, sys; '
+              f'open("{_file(fields)}", "wb").write(base64.b64decode(json.load(sys.stdin)["data"][0]["b64_json"]))')
     return "\n".join([
         f"curl -sS {shlex.quote(_endpoint(base_url) + '/images/generations')} \\",
         '  -H "Authorization: Bearer $OPENAI_API_KEY" \\',
         '  -H "Content-Type: application/json" \\',
         f"  -d {shlex.quote(body)} \\",
-        f"  | python3 -c {shlex.quote(_DECODE)}",
+        f"  | python3 -c {shlex.quote(decode)}",
     ])
 
 
@@ -64,7 +78,7 @@ def _call(target: str, arguments: Mapping[str, Any], tail: list[str]) -> list[st
 
 def openai_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL) -> str:
     """Python with the official ``openai`` SDK; every body field a keyword argument."""
-    body = request_body(request, profile_for(request.model))
+    body = _body(request)
     where = "" if _endpoint(base_url) == DEFAULT_BASE_URL else f", base_url={_endpoint(base_url)!r}"
     return "\n".join([
         "import base64",
@@ -74,7 +88,7 @@ def openai_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL)
         "",
         f'client = OpenAI(api_key=os.environ["OPENAI_API_KEY"]{where})',
         *_call("result = client.images.generate", body, []),
-        'with open("image.png", "wb") as f:',
+        f'with open("{_file(body)}", "wb") as f:',
         "    f.write(base64.b64decode(result.data[0].b64_json))",
     ])
 
@@ -86,6 +100,8 @@ def gradio_snippet(request: GenerationRequest, page_url: str = DEFAULT_PAGE_URL,
     """
     values = request.parameters()
     arguments = {name: values[name] for name in api_arguments() if values.get(name) is not None}
+    missing = [name for name in ("output_format", "output_compression") if values.get(name) is not None
+               and name not in arguments]
     auth = ', auth=("user", "password")' if login else ""
     return "\n".join([
         "import os",
@@ -94,6 +110,8 @@ def gradio_snippet(request: GenerationRequest, page_url: str = DEFAULT_PAGE_URL,
         "",
         "# your own key travels in a header; without one the page uses its own key (if it has one)",
         f'client = Client({_page(page_url)!r}, headers={{"{KEY_HEADER}": os.environ.get("OPENAI_API_KEY", "")}}{auth})',
+        *([f"# not parameters of this page's /generate, so it uses their defaults: {', '.join(missing)}"]
+          if missing else []),
         *_call("path, status, facts = client.predict", arguments, ['    api_name="/generate",']),
         "print(path, facts)",
     ])
@@ -113,6 +131,7 @@ def request_from_parameters(parameters: Mapping[str, Any] | None) -> GenerationR
     extras = {n: parameters[n] for n in EXTRA_NAMES if isinstance(parameters.get(n), str)}
     try:
         return validate(parameters.get("prompt"), parameters.get("seed", 0), parameters.get("quality"),
-                        parameters.get("style"), parameters.get("size"), parameters.get("model"), extras)
+                        parameters.get("style"), parameters.get("size"), parameters.get("model"), extras,
+                        parameters.get("output_format"), parameters.get("output_compression"))
     except ValidationError:
         return None

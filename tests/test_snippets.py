@@ -24,7 +24,9 @@ REQUESTS = [
     dict(prompt=HOSTILE, seed=7, quality="hd", style="vivid", size="1792x1024", model="dall-e-3"),
     dict(prompt="a fox, transparent", seed=3, quality="high", size="1536x1024", model="gpt-image-2.6-flare",
          extras={"background": "transparent", "complexity": "high"}),
+    dict(prompt="a fox as webp", model="gpt-image-2", quality="low", output_format="webp", output_compression=60),
 ]
+IDS = ["dall-e-3-hostile-prompt", "gpt-image-2.6-extras", "gpt-image-2-webp"]
 
 
 def app_body(fake: FakeOpenAI, tmp_path: Path, spec: dict) -> dict:
@@ -33,6 +35,13 @@ def app_body(fake: FakeOpenAI, tmp_path: Path, spec: dict) -> dict:
     fake.reset()
     studio.generate(validate(**spec))
     return fake.requests[-1].json
+
+
+def saved_image(tmp_path: Path, spec: dict) -> bool:
+    """The snippet wrote the decoded image under the right extension."""
+    if spec.get("output_format") == "webp":
+        return (tmp_path / "image.webp").read_bytes()[8:12] == b"WEBP"
+    return (tmp_path / "image.png").read_bytes().startswith(b"\x89PNG")
 
 
 def run(command: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -46,7 +55,7 @@ def run(command: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedP
     return subprocess.run(command, cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=90)
 
 
-@pytest.mark.parametrize("spec", REQUESTS, ids=["dall-e-3-hostile-prompt", "gpt-image-2.6-extras"])
+@pytest.mark.parametrize("spec", REQUESTS, ids=IDS)
 def test_curl_snippet_sends_the_apps_body(fake_api, tmp_path, spec):
     if shutil.which("curl") is None or shutil.which("bash") is None:
         pytest.skip("needs the curl and bash binaries")
@@ -58,10 +67,10 @@ def test_curl_snippet_sends_the_apps_body(fake_api, tmp_path, spec):
     assert done.returncode == 0, done.stderr
     seen = fake_api.requests[-1]
     assert seen.json == expected and seen.headers["authorization"] == f"Bearer {OWN_KEY}"
-    assert (tmp_path / "image.png").read_bytes().startswith(b"\x89PNG")
+    assert saved_image(tmp_path, spec)
 
 
-@pytest.mark.parametrize("spec", REQUESTS, ids=["dall-e-3-hostile-prompt", "gpt-image-2.6-extras"])
+@pytest.mark.parametrize("spec", REQUESTS, ids=IDS)
 def test_openai_sdk_snippet_sends_the_apps_body(fake_api, tmp_path, spec):
     expected = app_body(fake_api, tmp_path, spec)
     code = snippets(validate(**spec), base_url=fake_api.base_url).python
@@ -72,7 +81,14 @@ def test_openai_sdk_snippet_sends_the_apps_body(fake_api, tmp_path, spec):
     assert done.returncode == 0, done.stderr
     seen = fake_api.requests[-1]
     assert seen.json == expected and seen.headers["authorization"] == f"Bearer {OWN_KEY}"
-    assert (tmp_path / "image.png").read_bytes().startswith(b"\x89PNG")
+    assert saved_image(tmp_path, spec)
+
+
+def test_a_visitors_safety_identifier_stays_out_of_snippets():
+    request = validate("a fox", model="gpt-image-2", safety_identifier="visitor-hmac-0123456789abcdef")
+    code = snippets(request)
+    assert all("visitor-hmac" not in text and "safety_identifier" not in text
+               for text in (code.curl, code.python, code.gradio))
 
 
 def test_credentials_in_a_base_url_never_reach_a_snippet():
