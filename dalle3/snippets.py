@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from dalle3.errors import ValidationError, shown_url
-from dalle3.page import EXTRA_NAMES, api_arguments
+from dalle3.api_docs import api_arguments
+from dalle3.page import EXTRA_NAMES
 from dalle3.params import GenerationRequest, profile_for, request_body, validate
 from dalle3.settings import DEFAULT_BASE_URL
 

@@ -12,7 +12,7 @@ import pytest
 
 from dalle3 import Studio, validate
 from dalle3.metadata import read_parameters
-from dalle3.page import api_arguments
+from dalle3.api_docs import api_arguments
 from dalle3.snippets import KEY_HEADER, request_from_parameters, snippets
 from tests.apphelpers import SERVER_KEY, app_settings, running_app
 from tests.fake_openai import FakeOpenAI
