@@ -306,6 +306,10 @@ def test_saved_images_store_the_bill_the_totals_read(fake_api, tmp_path):
         assert stored["billed"]["cost_usd"] == round(billed.cost.usd, 6) > 0 and stored["billed"]["cost_exact"]
         totals = library.totals(LibraryQuery(words="fox"))
         assert totals.images == 2 and totals.exact and totals.usd == pytest.approx(0.08 + billed.cost.usd)
+        batch = studio.generate(validate("a batch of owls", quality="low", model="gpt-image-2", n=3))
+        owls = library.browse(LibraryQuery(words="owls"))
+        assert owls[0].total == 3 and {e.path for e in owls[0].entries} == {i.path for i in batch.images}
+        assert owls[1].usd == pytest.approx(batch.cost.usd, abs=3e-6)  # each file keeps its share of the bill
     finally:
         library.close()
 
