@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from dalle3 import Studio, from_env
 from dalle3.errors import ConfigurationError
-from dalle3.settings import exposure_warning, parse_auth
+from dalle3.settings import Settings, exposure_warning, parse_auth
 
 if TYPE_CHECKING:
     import gradio as gr
+
+    from dalle3.library import Library
 
 log = logging.getLogger("dalle3")
 
@@ -50,6 +52,24 @@ def serve(demo: "gr.Blocks", studio: Studio, **launch: Any) -> str:
     return url
 
 
+def open_library(settings: Settings, host: str) -> "Library | None":
+    """The library index when it may be shown here (loopback by default), reconciling in the background."""
+    from dalle3.library import Library, LibraryError, library_access
+
+    access = library_access(settings, host)
+    if not access.enabled:
+        if settings.library:  # asked for, but not allowed here: say why
+            print(f"dalle3 studio: {access.reason}", file=sys.stderr)
+        return None
+    try:
+        library = Library(settings.output_dir)  # type: ignore[arg-type]  (enabled implies a folder)
+        library.start()
+    except LibraryError as exc:
+        print(f"dalle3 studio: {exc.user_message}", file=sys.stderr)
+        return None
+    return library
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="dalle3 studio: the page.")
     parser.add_argument("--listen", action="store_true", help="serve on all interfaces (0.0.0.0), not only 127.0.0.1")
@@ -72,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     host = "0.0.0.0" if args.listen else os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     if warning := exposure_warning(settings, host):
         print(warning, file=sys.stderr)
-    studio = Studio(settings)
+    studio = Studio(settings, library=open_library(settings, host))
     demo = build(studio, host)
     serve(demo, studio, server_name="0.0.0.0" if args.listen else None, server_port=args.port,
           mcp_server=args.mcp or None)

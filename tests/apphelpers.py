@@ -106,12 +106,14 @@ def app_settings(base_url: str, output_dir: Path, **overrides) -> Settings:
 
 
 @contextmanager
-def running_app(settings: Settings, sleep=None, host: str = "127.0.0.1") -> Iterator[RunningApp]:
+def running_app(settings: Settings, sleep=None, host: str = "127.0.0.1",
+                library: bool = False) -> Iterator[RunningApp]:
     """The page, launched as ``python app.py`` launches it (``app.serve``), on a loopback port.
 
-    ``host`` is where it believes it serves (0.0.0.0: a public server). Closed afterwards.
+    ``host`` is where it believes it serves (0.0.0.0: a public server). ``library``: open the
+    outputs folder's index as ``app.main`` does, so the Library tab is shown. Closed afterwards.
     """
-    studio = Studio(settings)
+    studio = Studio(settings, library=app.open_library(settings, host) if library else None)
     if sleep is not None:
         studio.client._sleep = sleep
     demo = app.build(studio, host)

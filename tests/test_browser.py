@@ -14,7 +14,7 @@ import os
 import pytest
 from PIL import Image
 
-from tests.apphelpers import app_settings
+from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (CHROMIUM_ARGS, REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown,
                                    choose_dropdown, choose_radio, find_chromium, image_src, markdown,
                                    radio_choices, radio_value, result_image, run_generation, screenshot_name,
@@ -450,4 +450,47 @@ def test_output_format_controls_follow_model_and_format(studio, served, fake):
     assert "Done" in status and ".webp" in status, status
     body = fake.requests[-1].json
     assert body["output_format"] == "webp" and body["output_compression"] == 100
+    assert_no_error_shown(pg)
+
+
+# --- the library (issue 13) -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shelf(fake, tmp_path_factory):
+    """An app with the Library tab, over a folder that already holds two images made here."""
+    out = tmp_path_factory.mktemp("library")
+    with running_app(app_settings(fake.base_url, out), sleep=lambda s: None) as maker:
+        for prompt in ("A red fox asleep in the snow", "A lighthouse in a storm"):
+            maker.predict_once(prompt=prompt, model="gpt-image-2", quality="low")
+    with running_app(app_settings(fake.base_url, out), sleep=lambda s: None, library=True) as handle:
+        yield handle
+
+
+def test_the_library_finds_restores_and_shows_the_request_as_code(page, shelf, fake):
+    pg = open_app(page, shelf.url)
+    pg.get_by_role("tab", name="Library").click()
+    expect(pg.locator("#lib_grid img")).to_have_count(2, timeout=15_000)
+    expect(markdown(pg, "lib_summary")).to_contain_text("2 images")
+    text_input(pg, "lib_words").fill("fox")
+    text_input(pg, "lib_words").press("Enter")
+    expect(pg.locator("#lib_grid img")).to_have_count(1)
+    pg.locator("#lib_grid img").first.click()
+    expect(pg.locator("#lib_prompt textarea")).to_have_value("A red fox asleep in the snow")
+    expect(markdown(pg, "lib_details")).to_contain_text("gpt-image-2")
+    pg.screenshot(path=str(SCREENSHOTS.parent / "library.png"))
+    pg.locator("#lib_restore").click()
+    expect(text_input(pg, "prompt")).to_have_value("A red fox asleep in the snow")
+    expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
+    expect(pg.locator("#quality input[value=low]")).to_be_checked()
+    assert_no_error_shown(pg)
+
+
+def test_the_newest_result_comes_with_its_request_as_code(studio, fake):
+    pg = studio
+    text_input(pg, "prompt").fill("A teapot shaped like a snail")
+    run_generation(pg)
+    pg.get_by_text("The request as code").first.click()
+    code = pg.locator("#code_curl").inner_text()
+    assert "$OPENAI_API_KEY" in code and "A teapot shaped like a snail" in code, code
+    assert "sk-" not in code
     assert_no_error_shown(pg)

@@ -41,8 +41,10 @@ def test_outputs_and_ledger_are_not_served_to_anyone(public):
         _, _, facts = visitor.predict(prompt="a private prompt of someone else", api_name="/generate")
     saved = app.work / "outputs" / facts["file"]
     ledger = app.work / "outputs" / ".spend-ledger.json"
-    assert saved.is_file() and ledger.is_file()
-    for target in (f"outputs/{facts['file']}", str(saved), "outputs/.spend-ledger.json", str(ledger)):
+    index = app.work / "outputs" / ".library.sqlite3"  # on loopback the library is on by default
+    assert saved.is_file() and ledger.is_file() and index.is_file()
+    for target in (f"outputs/{facts['file']}", str(saved), "outputs/.spend-ledger.json", str(ledger),
+                   "outputs/.library.sqlite3", str(index)):
         answer = requests.get(f"{app.url}gradio_api/file={target}", timeout=10)
         assert answer.status_code in (403, 404), (target, answer.status_code)
         assert b"private prompt" not in answer.content and b"spent_usd" not in answer.content

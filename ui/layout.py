@@ -47,6 +47,7 @@ class Controls:
     status: gr.Markdown
     switch: gr.Button
     history: gr.Gallery
+    code: dict[str, gr.Code]  # the newest result's request as code, by snippet name
 
     @property
     def model_dependent(self) -> list[gr.components.Component]:
@@ -55,11 +56,15 @@ class Controls:
                 self.previews, self.model_note, self.cost]
 
 
-def layout(settings: Settings, view: page.ModelView) -> Controls:
-    """The page's components for a model shown as ``view``; call inside ``gr.Blocks``."""
+def header(settings: Settings) -> None:
+    """The title and the banner saying where images come from."""
     gr.Markdown(f"# dalle3 studio\nDrive OpenAI's DALL·E 3 — and today's GPT Image models — by hand. "
                 f"<small>v{__version__}</small>")
     gr.Markdown(page.banner_text(settings), elem_id="banner")
+
+
+def layout(settings: Settings, view: page.ModelView) -> Controls:
+    """The Studio's components for a model shown as ``view``; call inside ``gr.Blocks`` (or a tab)."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
             parts = {**_request(view), **_key_and_drop(settings)}
@@ -132,4 +137,16 @@ def _results() -> dict[str, Any]:
         status=gr.Markdown("Ready.", elem_id="status"),
         switch=gr.Button(visible=False, elem_id="switch_model", variant="secondary"),
         history=gr.Gallery(label="This session", columns=4, height=260, allow_preview=False,
-                           fit_columns=False, elem_id="history"))
+                           fit_columns=False, elem_id="history"),
+        code=code_boxes("code"))
+
+
+CODE_BOXES = (("curl", "shell", "curl"), ("python", "python", "Python (openai SDK)"),
+              ("gradio", "python", "Python (gradio_client, this page)"))
+
+
+def code_boxes(prefix: str) -> dict[str, gr.Code]:
+    """Three read-only code boxes (curl, openai SDK, gradio_client) in a closed accordion."""
+    with gr.Accordion("The request as code", open=False):
+        return {name: gr.Code(language=language, label=label, interactive=False, elem_id=f"{prefix}_{name}")
+                for name, language, label in CODE_BOXES}

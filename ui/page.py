@@ -13,9 +13,10 @@ from dalle3.images import install_pillow_limit
 from dalle3.session import SessionState
 from ui.api import wire_api
 from ui.guard import guard_middleware
-from ui.layout import layout
+from ui.layout import header, layout
+from ui.library import layout_library, wire_library
 from ui.sessions import SESSION_CAPACITY
-from ui.wiring import wire_generate, wire_keys, wire_models, wire_restore
+from ui.wiring import wire_code, wire_generate, wire_keys, wire_models, wire_restore
 
 CTRL_ENTER_JS = """
 () => {
@@ -43,12 +44,24 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     if settings.api_key and not settings.offline:  # in the background: never delays the first page
         threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()
     view = page.model_view(settings.default_model, None, None, SessionState())
+    library = studio.library
     with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
-        controls = layout(settings, view)
+        header(settings)
+        if library is None:  # no tab strip for one tab
+            controls = layout(settings, view)
+        else:
+            with gr.Tabs() as tabs:
+                with gr.Tab("Studio", id="studio"):
+                    controls = layout(settings, view)
+                with gr.Tab("Library", id="library"):
+                    shelf = layout_library(library)
         wire_models(controls)
         wire_generate(controls, studio, host)
         wire_restore(controls)
         wire_keys(demo, controls, studio, discovery)
+        wire_code(controls, settings)
+        if library is not None:
+            wire_library(shelf, controls, library, settings, tabs)
         wire_api(studio, discovery, host, demo)
     return demo
 

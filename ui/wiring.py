@@ -15,6 +15,8 @@ from dalle3.metadata import read_parameters
 from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX
 from dalle3.session import SessionState, next_seed
+from dalle3.settings import Settings
+from dalle3.snippets import request_from_parameters, snippets
 from dalle3.studio import Preview
 from ui.layout import Controls
 from ui.run import run_live
@@ -148,23 +150,24 @@ def wire_generate(c: Controls, studio: Studio, host: str) -> None:
      .then(lambda: gr.update(interactive=True), None, c.generate, queue=False, **PRIVATE))
 
 
+def restored_updates(c: Controls, restored: page.Restored, state: SessionState) -> Updates:
+    """The controls set to ``restored``; the model's choices travel with the values (it may be another model)."""
+    view = page.model_view(restored.model, restored.quality, restored.size, state,
+                           style=restored.style, extras=restored.extras, output_format=restored.output_format,
+                           compression=restored.output_compression, remapped=False)
+    return {c.prompt: restored.prompt, c.seed: restored.seed, c.model: restored.model, **view_updates(c, view)}
+
+
 def wire_restore(c: Controls) -> None:
     """Settings back from a history image or a dropped file."""
     targets = [c.prompt, c.seed, c.model, *c.model_dependent, c.result, c.status]
-
-    def restored_updates(restored: page.Restored, state: SessionState) -> Updates:
-        # the restored model's choices travel with the values: the image may come from another model
-        view = page.model_view(restored.model, restored.quality, restored.size, state,
-                               style=restored.style, extras=restored.extras, output_format=restored.output_format,
-                               compression=restored.output_compression, remapped=False)
-        return {c.prompt: restored.prompt, c.seed: restored.seed, c.model: restored.model, **view_updates(c, view)}
 
     def on_history(state: SessionState, evt: gr.SelectData) -> Updates:
         entry = state.history[evt.index] if evt.index < len(state.history) else None
         restored = page.restore(entry.parameters) if entry else None
         if entry is None or restored is None:
             return {c.status: gr.update()}  # Gradio reads an empty dict as one positional value
-        return {**restored_updates(restored, state), c.result: entry.path,
+        return {**restored_updates(c, restored, state), c.result: entry.path,
                 c.status: "Settings restored from the history."}
 
     c.history.select(on_history, [c.session], targets, **PRIVATE)
@@ -179,9 +182,30 @@ def wire_restore(c: Controls) -> None:
         restored = page.restore(read_parameters(path))
         if restored is None:
             return {c.status: page.NO_PARAMETERS}
-        return {**restored_updates(restored, state), c.status: "Settings restored from the dropped image."}
+        return {**restored_updates(c, restored, state), c.status: "Settings restored from the dropped image."}
 
     c.upload.upload(on_upload, [c.upload, c.session], targets, **PRIVATE)
+
+
+def page_url(settings: Settings, request: gr.Request | None) -> str:
+    """Where this page is, for the gradio_client snippet: the Space's id, or the URL the browser used."""
+    if settings.space_id:
+        return settings.space_id
+    base = getattr(getattr(request, "request", None), "base_url", None)
+    return str(base) if base else "http://127.0.0.1:7860/"
+
+
+def wire_code(c: Controls, settings: Settings) -> None:
+    """The newest result's request as curl, openai-SDK and gradio_client code, kept beside it."""
+
+    def on_history(state: SessionState, request: gr.Request) -> Updates:
+        made = request_from_parameters(state.history[0].parameters) if state.history else None
+        if made is None:
+            return {box: "" for box in c.code.values()}
+        code = snippets(made, settings.base_url_shown, page_url(settings, request), login=bool(settings.auth))
+        return {box: getattr(code, name) for name, box in c.code.items()}
+
+    c.history.change(on_history, [c.session], list(c.code.values()), show_progress="hidden", **PRIVATE)
 
 
 def wire_keys(demo: gr.Blocks, c: Controls, studio: Studio, discovery: Discovery) -> None:

@@ -1,0 +1,124 @@
+"""The Library tab: every image made here, searched and filtered from the SQLite index.
+
+Shown only when :func:`dalle3.library.library_access` allows (loopback by default; beyond it
+with ``DALLE3_LIBRARY=1`` and a login). The grid shows small previews; a click shows the image
+with its settings, a copy box for the prompt, the request as code, and "Restore settings",
+which fills the Studio tab and switches to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from dalle3 import DalleError, page, status
+from dalle3.library import Library
+from dalle3.library_view import ANY, progress_text, select, show
+from dalle3.session import SessionState
+from dalle3.settings import Settings
+from ui.layout import Controls, code_boxes
+from ui.wiring import PRIVATE, Updates, page_url, restored_updates
+
+
+@dataclass(frozen=True)
+class LibraryControls:
+    words: gr.Textbox
+    model: gr.Dropdown
+    size: gr.Dropdown
+    since: gr.Textbox
+    until: gr.Textbox
+    page: gr.Number
+    previous: gr.Button
+    next: gr.Button
+    progress: gr.Markdown
+    summary: gr.Markdown
+    grid: gr.Gallery
+    ids: gr.State
+    image: gr.Image
+    details: gr.Markdown
+    prompt: gr.Textbox
+    restore: gr.Button
+    chosen: gr.State
+    code: dict[str, gr.Code]
+    timer: gr.Timer
+
+
+def layout_library(library: Library) -> LibraryControls:
+    """The tab's components; call inside ``gr.Tab``."""
+    models, sizes = library.choices()
+    with gr.Row():
+        words = gr.Textbox(label="Search the prompts", placeholder="fox snow", scale=4, elem_id="lib_words")
+        model = gr.Dropdown([("any model", ANY), *models], value=ANY, label="Model", scale=2, elem_id="lib_model")
+        size = gr.Dropdown([("any size", ANY), *sizes], value=ANY, label="Size", scale=1, elem_id="lib_size")
+        since = gr.Textbox(label="From (YYYY-MM-DD)", scale=1, elem_id="lib_since")
+        until = gr.Textbox(label="To (YYYY-MM-DD)", scale=1, elem_id="lib_until")
+    progress = gr.Markdown(elem_id="lib_progress")
+    summary = gr.Markdown(elem_id="lib_summary")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=6):
+            grid = gr.Gallery(columns=6, height=520, allow_preview=False, show_label=False, fit_columns=False,
+                              object_fit="cover", elem_id="lib_grid")
+            with gr.Row():
+                previous = gr.Button("← Newer", size="sm", elem_id="lib_prev")
+                number = gr.Number(1, label="Page", precision=0, minimum=1, elem_id="lib_page", scale=0, min_width=90)
+                following = gr.Button("Older →", size="sm", elem_id="lib_next")
+        with gr.Column(scale=4):
+            image = gr.Image(label="Image", type="filepath", interactive=False, buttons=["download", "fullscreen"],
+                             elem_id="lib_image")
+            details = gr.Markdown(elem_id="lib_details")
+            prompt = gr.Textbox(label="Prompt", lines=3, buttons=["copy"], interactive=False, elem_id="lib_prompt")
+            restore = gr.Button("Restore settings in the Studio tab", elem_id="lib_restore")
+            code = code_boxes("lib")
+    return LibraryControls(words, model, size, since, until, number, previous, following, progress, summary, grid,
+                           gr.State(()), image, details, prompt, restore, gr.State(None), code, gr.Timer(0.5))
+
+
+def wire_library(lc: LibraryControls, c: Controls, library: Library, settings: Settings, tabs: gr.Tabs) -> None:
+    """Search, page, pick, restore; the indexing progress while the first start reconciles."""
+    filters = [lc.words, lc.model, lc.size, lc.since, lc.until, lc.page]
+
+    def on_filter(words: str, model: str, size: str, since: str, until: str, number: float) -> Updates:
+        try:
+            shown = show(library, words, model, size, since, until, int(number or 1))
+        except DalleError as exc:
+            return {lc.summary: status.failure(exc)}
+        return {lc.grid: shown.gallery, lc.ids: shown.ids, lc.summary: shown.summary, lc.page: shown.page}
+
+    outputs = [lc.grid, lc.ids, lc.summary, lc.page]
+    for trigger in (lc.words.submit, lc.model.input, lc.size.input, lc.since.submit, lc.until.submit,
+                    lc.page.submit):
+        trigger(on_filter, filters, outputs, show_progress="hidden", **PRIVATE)
+    lc.previous.click(lambda *v: on_filter(*v[:5], max(1, int(v[5] or 1) - 1)), filters, outputs, **PRIVATE)
+    lc.next.click(lambda *v: on_filter(*v[:5], int(v[5] or 1) + 1), filters, outputs, **PRIVATE)
+
+    def on_tick() -> Updates:
+        text = progress_text(library.progress)
+        if text is None:  # indexed: show the first page once and stop ticking
+            return {lc.progress: "", lc.timer: gr.Timer(active=False), **on_filter("", ANY, ANY, "", "", 1)}
+        return {lc.progress: text}
+
+    lc.timer.tick(on_tick, None, [lc.progress, lc.timer, *outputs], show_progress="hidden", **PRIVATE)
+
+    def on_pick(ids: tuple[int, ...], request: gr.Request, evt: gr.SelectData) -> Updates:
+        picked = select(library, ids, evt.index, settings.base_url_shown, page_url(settings, request),
+                        login=bool(settings.auth))
+        if picked is None:
+            return {lc.details: "That image is no longer in the folder."}
+        code = picked.code
+        return {lc.image: picked.path, lc.details: picked.details, lc.prompt: picked.prompt,
+                lc.chosen: picked.parameters,
+                **{box: getattr(code, name) if code else "" for name, box in lc.code.items()}}
+
+    lc.grid.select(on_pick, [lc.ids], [lc.image, lc.details, lc.prompt, lc.chosen, *lc.code.values()],
+                   **PRIVATE)
+
+    def on_restore(parameters: dict | None, state: SessionState) -> Updates:
+        restored = page.restore(parameters)
+        if restored is None:
+            return {c.status: "Pick an image in the Library first."}
+        return {**restored_updates(c, restored, state), c.status: "Settings restored from the library.",
+                tabs: gr.Tabs(selected="studio")}
+
+    lc.restore.click(on_restore, [lc.chosen, c.session],
+                     [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs], **PRIVATE)
