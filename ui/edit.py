@@ -127,6 +127,13 @@ def edit_sources(e: EditControls, data: dict) -> EditSources | None:
     return sources if sources else None
 
 
+def _paths(value: Any) -> list[str]:
+    """File paths from a File's value, processed (strings) or raw (Gradio's file objects)."""
+    items = value if isinstance(value, list) else [value] if value else []
+    paths = [i.get("path") if isinstance(i, dict) else i for i in items]
+    return [p for p in paths if isinstance(p, str)]
+
+
 def _uploaded_size(path: str) -> tuple[int, int] | None:
     """A reference's size as it will be sent (long edge at most 2048), from its header only."""
     try:
@@ -166,7 +173,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
     cost_reads = {c.model, c.quality, c.size, c.session, c.n, e.references, e.fidelity, c.cost}
 
     def click_cost(data: dict) -> str:
-        sizes = [s for s in (_uploaded_size(p) for p in data[e.references] or []) if s]
+        sizes = [s for s in (_uploaded_size(p) for p in _paths(data[e.references])) if s]
         n = int(data[c.n]) if str(data[c.n]).replace(".0", "").isdigit() else 1
         return page.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=n,
                               references=sizes, fidelity=data[e.fidelity] or None)
@@ -176,9 +183,11 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
         text = click_cost(data)
         return {c.cost: gr.update() if text == data[c.cost] else text}
 
+    # preprocess=False, as wire_models: a quality from before a model switch must not be refused
     for trigger in (c.n.change, e.references.change, e.fidelity.change):
-        trigger(lambda data: {c.cost: click_cost(data)}, cost_reads, [c.cost], show_progress="hidden", **PRIVATE)
-    c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", **PRIVATE)
+        trigger(lambda data: {c.cost: click_cost(data)}, cost_reads, [c.cost], show_progress="hidden",
+                preprocess=False, **PRIVATE)
+    c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
 
     def on_references(paths: list[str] | None) -> dict:
         first = (paths or [None])[0]

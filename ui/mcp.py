@@ -49,11 +49,38 @@ def _batch_files(facts: dict[str, Any], folder: Path | None) -> list[Path]:
     return paths
 
 
+MAX_LISTED_FILES = 16  # an edit's images
+
+
+def _file_lists(get_input_schema: Any) -> Any:
+    """Gradio 6.31's schema for a *list* of files, fixed: an array of URL strings, each one converted.
+
+    Gradio simplifies a lone file to a URL string, but for ``File(file_count="multiple")`` it
+    leaves ``items: {"$ref": "#/$defs/FileData"}`` pointing at nothing (the official ``mcp``
+    client then refuses every call: ``PointerToNowhere``) and records the list's position as
+    ``[name, "items"]``, which never matches an argument. Checked in gradio/mcp.py.
+    """
+
+    def fixed(tool_name: str, parameters: dict[str, str] | None = None) -> tuple[dict[str, Any], list]:
+        schema, positions = get_input_schema(tool_name, parameters)
+        for name, prop in schema.get("properties", {}).items():
+            if isinstance(prop, dict) and prop.get("type") == "array" and "$ref" in (prop.get("items") or {}):
+                schema["properties"][name] = {
+                    "type": "array", "description": prop.get("description", ""),
+                    "items": {"type": "string", "format": "a data:image/...;base64 URL, or an http(s) URL of a file"}}
+                positions = [p for p in positions if not p or p[0] != name]
+                positions += [[name, i] for i in range(MAX_LISTED_FILES)]
+        return schema, positions
+
+    return fixed
+
+
 def adapt_mcp(demo: gr.Blocks) -> None:
     """Render tool results as images + JSON on ``demo``'s MCP server (no-op without ``--mcp``)."""
     server = getattr(demo, "mcp_server_obj", None)
     if server is None:
         return
+    server.get_input_schema = _file_lists(server.get_input_schema)
     types = server.types
     folder = _FOLDERS.get(demo)
 
