@@ -127,6 +127,11 @@ def edit_sources(e: EditControls, data: dict) -> EditSources | None:
     return sources if sources else None
 
 
+def _count(n: Any) -> int:
+    """The slider's images per click as a whole number (the price follows what it shows; validation decides)."""
+    return int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n >= 1 else 1
+
+
 def _paths(value: Any) -> list[str]:
     """File paths from a File's value, processed (strings) or raw (Gradio's file objects)."""
     items = value if isinstance(value, list) else [value] if value else []
@@ -159,8 +164,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
         if rules is None:
             return {e.note: gr.update()}
         top = rules.max_n
-        value = min(int(n or 1), top) if str(n or 1).replace(".0", "").isdigit() else 1
-        return {c.n: gr.update(maximum=max(2, top), visible=top > 1, value=value),
+        return {c.n: gr.update(maximum=max(2, top), visible=top > 1, value=min(_count(n), top)),
                 e.note: gr.update(value=_model_note(profile.id), visible=not rules.edits),
                 e.accordion: gr.update(visible=rules.edits), e.mode: gr.update(visible=rules.markup, value=MASK),
                 e.markup_upload: gr.update(visible=rules.markup),
@@ -174,8 +178,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
 
     def click_cost(data: dict) -> str:
         sizes = [s for s in (_uploaded_size(p) for p in _paths(data[e.references])) if s]
-        n = int(data[c.n]) if str(data[c.n]).replace(".0", "").isdigit() else 1
-        return page.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=n,
+        return page.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=_count(data[c.n]),
                               references=sizes, fidelity=data[e.fidelity] or None)
 
     def on_cost_change(data: dict) -> dict:
