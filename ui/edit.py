@@ -49,6 +49,7 @@ class EditControls:
     use_history: gr.Button
     picked: gr.State
     grid_pick: gr.State  # the image of a batch selected last (its index)
+    first: gr.State  # the reference the editor shows: a new second reference keeps the painting
 
     @property
     def inputs(self) -> set[gr.components.Component]:
@@ -98,7 +99,7 @@ def layout_edit(c: Controls, view: page.ModelView) -> EditControls:
         use_result = gr.Button("Use result as reference", size="sm", elem_id="use_result")
         use_history = gr.Button("Use selected history image as reference", size="sm", elem_id="use_history")
     return EditControls(note, accordion, references, editor, mode, mask_upload, markup_upload, fidelity, clear,
-                        edit_status, use_result, use_history, gr.State(None), gr.State(None))
+                        edit_status, use_result, use_history, gr.State(None), gr.State(None), gr.State(None))
 
 
 def _painted(value: Any) -> Image.Image | None:
@@ -192,11 +193,14 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
                 preprocess=False, **PRIVATE)
     c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
 
-    def on_references(paths: list[str] | None) -> dict:
+    def on_references(paths: list[str] | None, shown: str | None) -> dict:
         first = (paths or [None])[0]
-        return {e.editor: {"background": first, "layers": [], "composite": first} if first else None}
+        if first == shown:
+            return {e.first: first}
+        return {e.first: first, e.editor: {"background": first, "layers": [], "composite": first} if first else None}
 
-    e.references.change(on_references, [e.references], [e.editor], show_progress="hidden", **PRIVATE)
+    e.references.change(on_references, [e.references, e.first], [e.editor, e.first], show_progress="hidden",
+                        **PRIVATE)
     e.clear.click(lambda: {e.references: None, e.mask_upload: None, e.markup_upload: None, e.edit_status: ""},
                   None, [e.references, e.mask_upload, e.markup_upload, e.edit_status], **PRIVATE)
 
