@@ -50,4 +50,22 @@ def api_arguments() -> dict[str, str]:
                              + f"; transparent backgrounds need {' or '.join(TRANSPARENT_FORMATS)}.")
     args["output_compression"] = (f"Empty: {COMPRESSION_DEFAULT}. {low} to {high}, for "
                                   f"{' and '.join(COMPRESSION_FORMATS)} only (GPT Image models).")
+    args["n"] = "Empty: 1. Images per call: " + _by_model(
+        {p.id: (f"1 to {p.max_images}" if p.max_images > 1 else "1 only",) for p in table}) + "."
     return args
+
+
+def edit_arguments() -> dict[str, str]:
+    """``/edit``'s arguments: ``/generate``'s, then the images, the mask or markup, the input fidelity."""
+    fidelity = _by_model({p.id: p.input_fidelity for p in MODELS.values()})
+    markup = ", ".join(p.id for p in MODELS.values() if p.markup)
+    return {
+        **api_arguments(),
+        "images": "1 to 16 reference images (PNG, JPEG or WebP; files, or data:image/...;base64 URLs). "
+                  "The first is the one a mask or markup applies to.",
+        "mask": "Optional PNG the size (or shape) of the first image: transparent where it may change. "
+                "Not with a markup.",
+        "markup": f"Optional transparent PNG of strokes on the first image to guide the edit ({markup}). "
+                  "Not with a mask.",
+        "input_fidelity": f"Empty: the model's default. {fidelity or 'none'}; other models take none.",
+    }

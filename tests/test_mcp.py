@@ -50,10 +50,10 @@ def generate_tool(mcp_url: str) -> dict[str, Any]:
     return matching[0]
 
 
-def test_only_the_generate_endpoint_is_a_tool(mcp_url):
+def test_only_the_generate_and_edit_endpoints_are_tools(mcp_url):
     with urllib.request.urlopen(f"{mcp_url}/schema", timeout=30) as response:
         tools = json.load(response)
-    assert [t["meta"]["endpoint_name"] for t in tools] == ["generate"]
+    assert [t["meta"]["endpoint_name"] for t in tools] == ["generate", "edit"]
 
 
 def test_generate_tool_describes_itself(mcp_url):
@@ -89,6 +89,10 @@ def test_every_parameter_has_its_whole_description(mcp_url):
 
 
 def _call(mcp_url: str, arguments: dict[str, Any]) -> tuple[bool, list[Any]]:
+    return call_tool(mcp_url, "generate", arguments)
+
+
+def call_tool(mcp_url: str, tool: str, arguments: dict[str, Any]) -> tuple[bool, list[Any]]:
     from mcp import ClientSession
     from mcp.client import streamable_http
 
@@ -99,7 +103,7 @@ def _call(mcp_url: str, arguments: dict[str, Any]) -> tuple[bool, list[Any]]:
         async with connect(f"{mcp_url}/") as (read, write, _):
             async with ClientSession(read, write) as session:
                 await session.initialize()
-                result = await session.call_tool("generate", arguments)
+                result = await session.call_tool(tool, arguments)
                 return result.isError, result.content
 
     return asyncio.run(asyncio.wait_for(go(), 60))

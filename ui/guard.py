@@ -3,7 +3,7 @@ answer a malformed API call with a sentence.
 
 Gradio's ``/login`` answers a wrong password at once, so 200 guesses take two seconds; with
 ``--mcp`` its MCP routes answer without any login; and a ``/call/generate`` with one input
-too few ends in a traceback on the server and ``{"error": null}`` for the caller, while one
+too few (or ``/call/edit``) ends in a traceback on the server and ``{"error": null}`` for the caller, while one
 too many is silently cut. Gradio's ``auth`` callable sees only
 the user name and password, not who is asking, so the per-client rules live here, as ASGI
 middleware (pure ASGI, not Starlette's ``BaseHTTPMiddleware``, so the server-sent events
@@ -20,7 +20,14 @@ import time
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable
 
+from pathlib import Path
+
+from gradio.processing_utils import save_bytes_to_cache
+from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
+
+from dalle3.errors import ValidationError
+from dalle3.references import from_data_url
 
 from dalle3.settings import Settings
 
@@ -78,10 +85,12 @@ def _basic_ok(scope: Scope, auth: tuple[str, str]) -> bool:
 
 
 MAX_CALL_BODY = 4 * 1024 * 1024  # a 32,000-character prompt is far below this
+# /edit may carry its images as data URLs; larger sets go as uploaded files (gradio_client.handle_file)
+MAX_EDIT_BODY = 64 * 1024 * 1024
 
 
 class Guard:
-    def __init__(self, app: Callable, auth: tuple[str, str] | None, api_inputs: tuple[str, ...]) -> None:
+    def __init__(self, app: Callable, auth: tuple[str, str] | None, api_inputs: dict[str, tuple[str, ...]]) -> None:
         self.app = app
         self.auth = auth
         self.api_inputs = api_inputs
@@ -91,8 +100,10 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path, client = scope.get("path", ""), _client(scope)
-        if scope.get("method") == "POST" and path.rstrip("/").endswith(("/call/generate", "/run/generate")):
-            return await self._api_call(scope, receive, send)
+        endpoint = path.rstrip("/").rpartition("/")[2]
+        if (scope.get("method") == "POST" and endpoint in self.api_inputs
+                and path.rstrip("/").endswith((f"/call/{endpoint}", f"/run/{endpoint}"))):
+            return await self._api_call(scope, receive, send, endpoint)
         if self.auth is None:
             return await self.app(scope, receive, send)
         if "/gradio_api/mcp" in path:
@@ -118,25 +129,32 @@ class Guard:
         return await self.app(scope, receive, send)
 
 
-    async def _api_call(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _api_call(self, scope: Scope, receive: Receive, send: Send, endpoint: str) -> None:
         """Check the number of inputs of a plain HTTP call before Gradio sees it."""
         body = bytearray()
+        names = self.api_inputs[endpoint]
+        limit = MAX_EDIT_BODY if endpoint == "edit" else MAX_CALL_BODY
         while True:
             message = await receive()
             body += message.get("body", b"")
-            if len(body) > MAX_CALL_BODY:
-                return await _refuse(send, 413, "The request is too large for /generate.")
+            if len(body) > limit:
+                return await _refuse(send, 413, f"The request is too large for /{endpoint}"
+                                                + (": send the images as uploaded files." if endpoint == "edit"
+                                                   else "."))
             if not message.get("more_body"):
                 break
         try:
             data = json.loads(body).get("data")
         except (ValueError, AttributeError, RecursionError):
             data = None
-        if not isinstance(data, list) or len(data) != len(self.api_inputs):
+        if not isinstance(data, list) or len(data) != len(names):
             got = f"{len(data)} inputs" if isinstance(data, list) else "no list of inputs"
-            return await _refuse(send, 422, f"/generate takes exactly {len(self.api_inputs)} inputs in this "
-                                            f"order: {', '.join(self.api_inputs)} (send \"\" for a default); "
+            return await _refuse(send, 422, f"/{endpoint} takes exactly {len(names)} inputs in this "
+                                            f"order: {', '.join(names)} (send \"\" for a default); "
                                             f"got {got}.")
+        if endpoint == "edit" and (problem := _files_as_uploads(data, names)):
+            return await _refuse(send, 422, problem)
+        body = bytearray(json.dumps({**json.loads(body), "data": data}).encode()) if endpoint == "edit" else body
         replayed = False
 
         async def replay() -> dict:
@@ -147,6 +165,43 @@ class Guard:
             return {"type": "http.request", "body": bytes(body), "more_body": False}
 
         return await self.app(scope, replay, send)
+
+
+def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
+    """Turn ``/call/edit``'s data URLs into uploads (as Gradio's MCP server does); a sentence if one is refused.
+
+    Gradio's ``File`` takes only file objects, and would answer a data URL or a path outside its
+    upload folder with ``{"error": null}``. A data URL is decoded (bounded, images only) and saved
+    in Gradio's upload folder; an uploaded file or an http(s) URL passes to Gradio as sent; any
+    other path a caller names is refused here, unread.
+    """
+    uploads = Path(get_upload_folder()).resolve()
+    for name in ("images", "mask", "markup"):
+        at = names.index(name)
+        value, many = data[at], name == "images"
+        items = value if isinstance(value, list) else [value]
+        if value in (None, "") or items == []:
+            data[at] = [] if many else None
+            continue
+        if not many and isinstance(value, list):
+            return f"/edit's {name} is one file, not a list."
+        converted = []
+        for item in items:
+            path = item.get("path") if isinstance(item, dict) else item
+            if isinstance(path, str) and path.startswith("data:"):
+                try:
+                    raw = from_data_url(path, f"The {name}")
+                except ValidationError as exc:
+                    return exc.user_message
+                path = save_bytes_to_cache(raw, f"{name}.{path[11:15].split(';')[0].replace('jpg', 'jpeg')}",
+                                           str(uploads))
+            elif not (isinstance(path, str) and (path.startswith(("http://", "https://"))
+                                                 or Path(path).resolve().is_relative_to(uploads))):
+                return (f"/edit's {name} must be data:image/...;base64 URLs or files uploaded to "
+                        "/gradio_api/upload; a path on the server is never read.")
+            converted.append({"path": path, "meta": {"_type": "gradio.FileData"}})
+        data[at] = converted if many else converted[0]
+    return None
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:
@@ -163,6 +218,6 @@ async def _deny(send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def guard_middleware(settings: Settings, api_inputs: tuple[str, ...]) -> Middleware:
-    """The guard for ``launch(app_kwargs={"middleware": [...]})``; ``api_inputs`` names /generate's inputs."""
+def guard_middleware(settings: Settings, api_inputs: dict[str, tuple[str, ...]]) -> Middleware:
+    """The guard for ``launch(app_kwargs={"middleware": [...]})``; ``api_inputs``: each endpoint's inputs."""
     return Middleware(Guard, auth=settings.auth, api_inputs=api_inputs)

@@ -39,11 +39,13 @@ class Controls:
     output_format: gr.Radio
     compression: gr.Slider
     previews: gr.Radio
+    n: gr.Slider
     cost: gr.Markdown
     generate: gr.Button
     api_key: gr.Textbox
     upload: gr.File
     result: gr.Image
+    grid: gr.Gallery
     status: gr.Markdown
     switch: gr.Button
     history: gr.Gallery
@@ -109,6 +111,8 @@ def _request(view: page.ModelView) -> dict[str, Any]:
     parts.update(
         previews=gr.Radio(list(page.PREVIEW_CHOICES), value=page.PREVIEW_DEFAULT, label="Previews",
                           info=page.PREVIEWS_INFO, visible=view.previews_visible, elem_id="previews"),
+        n=gr.Slider(1, max(2, p.max_images), step=1, value=1, label="Images per click", elem_id="n",
+                    visible=p.max_images > 1, info="several at once never show previews"),
         cost=gr.Markdown(view.cost, elem_id="cost"),
         generate=gr.Button("Generate", variant="primary", elem_id="generate"))
     return parts
@@ -134,6 +138,8 @@ def _results() -> dict[str, Any]:
     return dict(
         result=gr.Image(label="Result", type="filepath", format="png", interactive=False,
                         buttons=["download", "fullscreen"], elem_id="result"),
+        grid=gr.Gallery(label="This click", columns=2, height="auto", visible=False, format="png",
+                        elem_id="grid"),
         status=gr.Markdown("Ready.", elem_id="status"),
         switch=gr.Button(visible=False, elem_id="switch_model", variant="secondary"),
         history=gr.Gallery(label="This session", columns=4, height=260, allow_preview=False,

@@ -1,10 +1,12 @@
-"""What an MCP client receives from the ``generate`` tool: the image and the facts as JSON.
+"""What an MCP client receives from the ``generate`` and ``edit`` tools: every image, and the facts as JSON.
 
 Gradio 6.31's MCP server turns a tool result with several outputs into one text item holding
 the Python repr of a list (server paths inside) and no image (checked with the official
 ``mcp`` client). Gradio offers no hook for a tool's result, so after launch this module
 replaces the server's ``postprocess_output_data`` on that one instance with a renderer for
-our outputs: the image's own bytes as image content, and the facts as JSON text.
+our outputs: each image's own bytes as image content — every image of a batch, read from the
+outputs folder by the names the facts list (``files``), never from a path a caller gave — and
+the facts as JSON text.
 """
 
 from __future__ import annotations
@@ -12,10 +14,20 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
+import re
+import weakref
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+
+_FOLDERS: "weakref.WeakKeyDictionary[gr.Blocks, Path]" = weakref.WeakKeyDictionary()
+_SAVED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}/[A-Za-z0-9_.-]{1,200}\.(png|jpg|jpeg|webp)$")
+
+
+def remember_outputs(demo: gr.Blocks, folder: Path) -> None:
+    """Where ``demo``'s studio saves images, so a batch's other images can be returned."""
+    _FOLDERS[demo] = folder
 
 
 def _flatten(data: Any) -> list[Any]:
@@ -25,20 +37,67 @@ def _flatten(data: Any) -> list[Any]:
     return items
 
 
+def _batch_files(facts: dict[str, Any], folder: Path | None) -> list[Path]:
+    """The saved images a result's facts name, when each is a plain saved name inside ``folder``."""
+    names = facts.get("files")
+    if folder is None or not isinstance(names, list) or len(names) < 2:
+        return []
+    root = folder.resolve()
+    paths = [(root / n).resolve() for n in names if isinstance(n, str) and _SAVED_NAME.match(n)]
+    if len(paths) != len(names) or not all(p.is_relative_to(root) and p.is_file() for p in paths):
+        return []
+    return paths
+
+
+MAX_LISTED_FILES = 16  # an edit's images
+
+
+def _file_lists(get_input_schema: Any) -> Any:
+    """Gradio 6.31's schema for a *list* of files, fixed: an array of URL strings, each one converted.
+
+    Gradio simplifies a lone file to a URL string, but for ``File(file_count="multiple")`` it
+    leaves ``items: {"$ref": "#/$defs/FileData"}`` pointing at nothing (the official ``mcp``
+    client then refuses every call: ``PointerToNowhere``) and records the list's position as
+    ``[name, "items"]``, which never matches an argument. Checked in gradio/mcp.py.
+    """
+
+    def fixed(tool_name: str, parameters: dict[str, str] | None = None) -> tuple[dict[str, Any], list]:
+        schema, positions = get_input_schema(tool_name, parameters)
+        for name, prop in schema.get("properties", {}).items():
+            if isinstance(prop, dict) and prop.get("type") == "array" and "$ref" in (prop.get("items") or {}):
+                schema["properties"][name] = {
+                    "type": "array", "description": prop.get("description", ""),
+                    "items": {"type": "string", "format": "a data:image/...;base64 URL, or an http(s) URL of a file"}}
+                positions = [p for p in positions if not p or p[0] != name]
+                positions += [[name, i] for i in range(MAX_LISTED_FILES)]
+        return schema, positions
+
+    return fixed
+
+
 def adapt_mcp(demo: gr.Blocks) -> None:
-    """Render tool results as image + JSON on ``demo``'s MCP server (no-op without ``--mcp``)."""
+    """Render tool results as images + JSON on ``demo``'s MCP server (no-op without ``--mcp``)."""
     server = getattr(demo, "mcp_server_obj", None)
     if server is None:
         return
+    server.get_input_schema = _file_lists(server.get_input_schema)
     types = server.types
+    folder = _FOLDERS.get(demo)
+
+    def image(path: Path) -> Any:
+        mime = mimetypes.guess_type(path.name)[0] or "image/png"
+        return types.ImageContent(type="image", data=base64.b64encode(path.read_bytes()).decode("ascii"),
+                                  mimeType=mime)
 
     def render(data: Any, root_url: str) -> list[Any]:
-        content: list[Any] = []
-        for item in _flatten(data):
+        items = _flatten(data)
+        facts = next((i for i in items if isinstance(i, dict) and "files" in i), {})
+        batch = _batch_files(facts, folder)
+        content: list[Any] = [image(p) for p in batch]
+        for item in items:
             if isinstance(item, dict) and isinstance(item.get("path"), str) and Path(item["path"]).is_file():
-                mime = mimetypes.guess_type(item["path"])[0] or "image/png"
-                encoded = base64.b64encode(Path(item["path"]).read_bytes()).decode("ascii")
-                content.append(types.ImageContent(type="image", data=encoded, mimeType=mime))
+                if not batch:  # the first image of a batch is already there, from the outputs folder
+                    content.append(image(Path(item["path"])))
             elif isinstance(item, dict):
                 content.append(types.TextContent(type="text", text=json.dumps(item, ensure_ascii=False)))
             # the Markdown status is for the page; the JSON carries the same facts

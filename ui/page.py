@@ -12,9 +12,11 @@ from dalle3.discovery import Discovery
 from dalle3.images import install_pillow_limit
 from dalle3.session import SessionState
 from ui.api import wire_api
+from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
 from ui.library import layout_library, wire_library
+from ui.mcp import remember_outputs
 from ui.sessions import SESSION_CAPACITY
 from ui.wiring import wire_code, wire_generate, wire_keys, wire_models, wire_restore
 
@@ -55,14 +57,17 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
                     controls = layout(settings, view)
                 with gr.Tab("Library", id="library"):
                     shelf = layout_library(library)
+        edit = layout_edit(controls, view)
         wire_models(controls)
-        wire_generate(controls, studio, host)
+        wire_generate(controls, studio, host, edit)
+        wire_edit(controls, edit, studio)
         wire_restore(controls)
         wire_keys(demo, controls, studio, discovery)
         wire_code(controls, settings)
         if library is not None:
             wire_library(shelf, controls, library, settings, tabs)
         wire_api(studio, discovery, host, demo)
+    remember_outputs(demo, studio.output_dir)
     return demo
 
 
@@ -75,4 +80,5 @@ def launch_options(studio: Studio) -> dict[str, Any]:
     """
     return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
                 max_file_size=MAX_UPLOAD, state_session_capacity=SESSION_CAPACITY,
-                app_kwargs={"middleware": [guard_middleware(studio.settings, tuple(api_docs.api_arguments()))]})
+                app_kwargs={"middleware": [guard_middleware(studio.settings, {
+                    "generate": tuple(api_docs.api_arguments()), "edit": tuple(api_docs.edit_arguments())})]})

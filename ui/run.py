@@ -1,31 +1,67 @@
-"""One generate path for the page and the API: validate, generate, map errors once."""
+"""One generate path for the page and the API: validate, generate or edit, map errors once."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from dalle3 import DalleError, Studio, validate
+from dalle3.edits import prepare_edit
 from dalle3.errors import UnexpectedError
 from dalle3.live import live
+from dalle3.params import profile_for
+from dalle3.references import read_file
 from dalle3.status import UNEXPECTED
 from dalle3.studio import GenerationResult, Preview
 
 log = logging.getLogger("dalle3")
 
+Source = bytes | Path  # bytes as given (a data URL, a painted mask) or a file Gradio received
+
+
+@dataclass(frozen=True)
+class EditSources:
+    """What a person or caller gave for an edit, read and checked only inside the generate path.
+
+    Paths are files Gradio took in (its upload cache), never a path a caller named.
+    """
+
+    images: tuple[Source, ...]
+    mask: Source | None = None
+    markup: Source | None = None
+    input_fidelity: str | None = None
+
+    def __bool__(self) -> bool:  # no references: an ordinary generation
+        return bool(self.images) or self.mask is not None or self.markup is not None
+
+    @staticmethod
+    def _read(source: Source | None, what: str) -> bytes | None:
+        return read_file(source, what) if isinstance(source, Path) else source
+
+    def prepare(self, model: str):
+        """The prepared :class:`~dalle3.edits.EditInputs`; raises ValidationError with a plain message."""
+        images = [self._read(s, "reference image") for s in self.images]
+        return prepare_edit(profile_for(model), images, mask=self._read(self.mask, "mask"),  # type: ignore[arg-type]
+                            markup=self._read(self.markup, "markup"), input_fidelity=self.input_fidelity)
+
 
 def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any], own_key: str | None,
-             previews: int = 0, safety_identifier: str | None = None,
+             previews: int = 0, safety_identifier: str | None = None, edit: EditSources | None = None,
              ) -> Iterator[Preview | GenerationResult | DalleError]:
     """Previews as they arrive, then the result or the error to show; never raises.
 
-    ``previews`` is a wish: a model or endpoint that does not stream simply sends none.
+    ``previews`` is a wish: a model or endpoint that does not stream, a batch (``n`` > 1) and
+    an edit simply send none. With ``edit`` sources, the request edits them.
     """
     try:
         request = validate(values.get("prompt"), values.get("seed"), values.get("quality"), values.get("style"),
                            values.get("size"), values.get("model"), extras, values.get("output_format"),
-                           values.get("output_compression"), safety_identifier)
-        if previews and studio.streams(request, own_key):
+                           values.get("output_compression"), safety_identifier, n=values.get("n", 1))
+        if edit:
+            yield studio.edit(request, edit.prepare(request.model), own_key)
+        elif previews and studio.streams(request, own_key):
             yield from live(studio, request, own_key, previews)
         else:
             yield studio.generate(request, own_key)
@@ -37,7 +73,8 @@ def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any
 
 
 def run_generation(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any],
-                   own_key: str | None, safety_identifier: str | None = None) -> GenerationResult | DalleError:
+                   own_key: str | None, safety_identifier: str | None = None,
+                   edit: EditSources | None = None) -> GenerationResult | DalleError:
     """The result, or the error to show (no previews): what API callers get."""
-    *_, outcome = run_live(studio, values, extras, own_key, 0, safety_identifier)
+    *_, outcome = run_live(studio, values, extras, own_key, 0, safety_identifier, edit)
     return outcome  # type: ignore[return-value]

@@ -18,6 +18,7 @@ from dalle3.session import SessionState, next_seed
 from dalle3.settings import Settings
 from dalle3.snippets import request_from_parameters, snippets
 from dalle3.studio import Preview
+from ui.edit import EditControls, edit_sources
 from ui.layout import Controls
 from ui.run import run_live
 
@@ -105,8 +106,15 @@ SCROLL_TO_RESULT_JS = ("() => { if (window.innerWidth < 768) "
                        "document.querySelector('#result')?.scrollIntoView({block: 'start'}); }")
 
 
-def wire_generate(c: Controls, studio: Studio, host: str) -> None:
-    """The Generate button: one image, the status, the next seed, history and cost."""
+def shown(c: Controls, paths: tuple) -> Updates:
+    """One image in the result area; a batch as a grid instead."""
+    batch = len(paths) > 1
+    return {c.result: gr.update(value=str(paths[0]), visible=not batch),
+            c.grid: gr.update(value=[str(p) for p in paths] if batch else None, visible=batch)}
+
+
+def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> None:
+    """The Generate button: ``n`` images (or an edit of the references), the status, the next seed, history, cost."""
 
     def on_generate(data: dict, request: gr.Request) -> Iterator[Updates]:
         """Previews replace each other in the result area; the final image (or the error) ends it."""
@@ -114,35 +122,37 @@ def wire_generate(c: Controls, studio: Studio, host: str) -> None:
         profile = resolve(model_id) if isinstance(model_id, str) else None
         extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
         values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
-                  "style": data[c.style], "size": data[c.size], "model": model_id}
+                  "style": data[c.style], "size": data[c.size], "model": model_id, "n": data[c.n]}
+        edit = edit_sources(e, data)
         if profile and profile.output_formats:  # compression only where the format takes it
             out = page.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
             values.update(output_format=out.output_format, output_compression=out.compression)
         wanted = int(data[c.previews]) if str(data[c.previews]).isdigit() else 0
-        yield {c.status: f"Waiting for {status.inert(str(model_id))}…"}
+        yield {c.status: f"{'Editing with' if edit else 'Waiting for'} {status.inert(str(model_id))}…"}
         previous = state.history[0].path if state.history else None
         identifier = safety.identifier_for(studio.settings, host, request.session_hash)
-        for outcome in run_live(studio, values, extras, data[c.own_key], wanted, identifier):
+        for outcome in run_live(studio, values, extras, data[c.own_key], wanted, identifier, edit):
             if isinstance(outcome, Preview):
-                yield {c.result: str(outcome.path), c.status: outcome.label}
+                yield {**shown(c, (outcome.path,)), c.status: outcome.label}
             elif isinstance(outcome, DalleError):
                 successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
                 label = page.switch_label(successor, data[c.quality], data[c.size]) if successor else None
                 # a preview never stands as the result: back to the last finished image
-                yield {c.result: previous, c.status: status.failure(outcome),
+                yield {c.result: gr.update(value=previous, visible=True), c.grid: gr.update(visible=False),
+                       c.status: status.failure(outcome),
                        c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
             else:
                 state = state.after(outcome)
                 req = outcome.request
-                yield {c.result: str(outcome.path),
+                yield {**shown(c, outcome.paths),
                        c.status: status.success(outcome, bool(studio.settings.output_dir)),
                        c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
                        c.cost: page.cost_text(req.model, req.quality, req.size, state), c.session: state,
                        c.switch: gr.update(visible=False), c.successor: None}
 
     inputs = {c.prompt, c.seed, c.seed_control, c.model, c.quality, c.style, c.size, *c.extras.values(),
-              c.output_format, c.compression, c.previews, c.own_key, c.session}
-    outputs = [c.result, c.status, c.seed, c.history, c.cost, c.session, c.switch, c.successor]
+              c.output_format, c.compression, c.previews, c.n, c.own_key, c.session, *e.inputs}
+    outputs = [c.result, c.grid, c.status, c.seed, c.history, c.cost, c.session, c.switch, c.successor]
     (c.generate.click(lambda: gr.update(interactive=False), None, c.generate, queue=False,
                       js=SCROLL_TO_RESULT_JS, **PRIVATE)
      .then(on_generate, inputs, outputs, concurrency_id="generate",
