@@ -482,6 +482,10 @@ def test_the_library_finds_restores_and_shows_the_request_as_code(page, shelf, f
     expect(text_input(pg, "prompt")).to_have_value("A red fox asleep in the snow")
     expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
     expect(pg.locator("#quality input[value=low]")).to_be_checked()
+    pg.get_by_role("tab", name="Library").click()
+    pg.locator("#lib_use").click()
+    expect(markdown(pg, "edit_status")).to_contain_text("1 reference: Generate now edits.")
+    expect(text_input(pg, "prompt")).to_be_visible()  # back on the Studio tab
     assert_no_error_shown(pg)
 
 

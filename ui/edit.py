@@ -150,7 +150,8 @@ def _uploaded_size(path: str) -> tuple[int, int] | None:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-def _with(paths: list[str] | None, new: str | None) -> list[str]:
+def with_reference(paths: list[str] | None, new: str | None) -> list[str]:
+    """The references with ``new`` added at the end (once; at most 16)."""
     current = list(paths or [])
     if new and new not in current:
         current.append(new)
@@ -207,7 +208,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
     def add(paths: list[str] | None, new: str | None, what: str) -> dict:
         if not new:
             return {e.edit_status: f"No {what} to use yet.", e.accordion: gr.update(open=True)}
-        refs = _with(paths, new)
+        refs = with_reference(paths, new)
         return {e.references: refs, e.accordion: gr.update(open=True),
                 e.edit_status: f"{len(refs)} reference{'s' if len(refs) != 1 else ''}: Generate now edits."}
 

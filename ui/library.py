@@ -17,6 +17,7 @@ from dalle3.library import Library
 from dalle3.library_view import ANY, progress_text, select, show
 from dalle3.session import SessionState
 from dalle3.settings import Settings
+from ui.edit import EditControls, with_reference
 from ui.layout import Controls, code_boxes
 from ui.wiring import PRIVATE, Updates, page_url, restored_updates
 
@@ -39,6 +40,7 @@ class LibraryControls:
     details: gr.Markdown
     prompt: gr.Textbox
     restore: gr.Button
+    use: gr.Button
     chosen: gr.State
     code: dict[str, gr.Code]
     timer: gr.Timer
@@ -68,14 +70,18 @@ def layout_library(library: Library) -> LibraryControls:
                              elem_id="lib_image")
             details = gr.Markdown(elem_id="lib_details")
             prompt = gr.Textbox(label="Prompt", lines=3, buttons=["copy"], interactive=False, elem_id="lib_prompt")
-            restore = gr.Button("Restore settings in the Studio tab", elem_id="lib_restore")
+            with gr.Row():
+                restore = gr.Button("Restore settings in the Studio tab", elem_id="lib_restore")
+                use = gr.Button("Use as a reference to edit", elem_id="lib_use")
             code = code_boxes("lib")
     return LibraryControls(words, model, size, since, until, number, previous, following, progress, summary, grid,
-                           gr.State(()), image, details, prompt, restore, gr.State(None), code, gr.Timer(0.5))
+                           gr.State(()), image, details, prompt, restore, use, gr.State(None), code,
+                           gr.Timer(0.5))
 
 
-def wire_library(lc: LibraryControls, c: Controls, library: Library, settings: Settings, tabs: gr.Tabs) -> None:
-    """Search, page, pick, restore; the indexing progress while the first start reconciles."""
+def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Library, settings: Settings,
+                 tabs: gr.Tabs) -> None:
+    """Search, page, pick, restore or use as a reference; the indexing progress while the first start reconciles."""
     filters = [lc.words, lc.model, lc.size, lc.since, lc.until, lc.page]
 
     def on_filter(words: str, model: str, size: str, since: str, until: str, number: float) -> Updates:
@@ -122,3 +128,14 @@ def wire_library(lc: LibraryControls, c: Controls, library: Library, settings: S
 
     lc.restore.click(on_restore, [lc.chosen, c.session],
                      [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs], **PRIVATE)
+
+    def on_use(shown: str | None, paths: list[str] | None) -> Updates:
+        if not shown:
+            return {c.status: "Pick an image in the Library first."}
+        references = with_reference(paths, shown)
+        return {e.references: references, e.accordion: gr.update(open=True), tabs: gr.Tabs(selected="studio"),
+                e.edit_status: f"{len(references)} reference{'s' if len(references) != 1 else ''}: "
+                               "Generate now edits."}
+
+    lc.use.click(on_use, [lc.image, e.references], [e.references, e.accordion, e.edit_status, tabs, c.status],
+                 **PRIVATE)

@@ -65,7 +65,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         wire_keys(demo, controls, studio, discovery)
         wire_code(controls, settings)
         if library is not None:
-            wire_library(shelf, controls, library, settings, tabs)
+            wire_library(shelf, controls, edit, library, settings, tabs)
         wire_api(studio, discovery, host, demo)
     remember_outputs(demo, studio.output_dir)
     return demo
