@@ -41,6 +41,24 @@ def find_chromium() -> str | None:
 
 
 @contextmanager
+def launched_chromium() -> Iterator[object]:
+    """Headless Debian Chromium driven by Playwright, closed afterwards; :func:`unavailable` when missing."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        unavailable(f"playwright is not installed ({exc}); pip install -r requirements-dev.txt")
+    path = find_chromium()
+    if path is None:
+        unavailable("Chromium not found (/usr/bin/chromium or `chromium` on PATH); apt-get install chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
 def served_page(settings: Settings) -> Iterator[RunningApp]:
     """The page launched with the same ``launch()`` options as ``app.main``; retries without waiting."""
     with running_app(settings, sleep=lambda s: None) as handle:

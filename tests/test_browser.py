@@ -15,21 +15,17 @@ import pytest
 from PIL import Image
 
 from tests.apphelpers import app_settings, running_app
-from tests.browser_support import (CHROMIUM_ARGS, REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown,
-                                   choose_dropdown, choose_radio, find_chromium, image_src, markdown,
-                                   radio_choices, radio_value, result_image, run_generation, screenshot_name,
-                                   served_page, text_input, unavailable, wait_image_loaded)
+from tests.browser_support import (REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, choose_radio,
+                                   image_src, launched_chromium, markdown, radio_choices, radio_value, result_image,
+                                   run_generation, screenshot_name, served_page, text_input, wait_image_loaded)
 from tests.fake_openai import Outcome
 
 pytestmark = pytest.mark.browser
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    expect = sync_playwright = None
-    _PLAYWRIGHT_MISSING = f"playwright is not installed ({exc}); pip install -r requirements-dev.txt"
-else:
-    _PLAYWRIGHT_MISSING = None
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - the browser fixture says what is missing
+    expect = None
 
 # The README's screenshot is refreshed on request only, so a test run leaves the checkout clean.
 DOCS_SCREENSHOT = (REPO / "docs" if os.environ.get("DALLE3_UPDATE_SCREENSHOT") == "1"
@@ -40,17 +36,8 @@ DOCS_SCREENSHOT = (REPO / "docs" if os.environ.get("DALLE3_UPDATE_SCREENSHOT") =
 
 @pytest.fixture(scope="module")
 def browser():
-    if _PLAYWRIGHT_MISSING:
-        unavailable(_PLAYWRIGHT_MISSING)
-    path = find_chromium()
-    if path is None:
-        unavailable("Chromium not found (/usr/bin/chromium or `chromium` on PATH); apt-get install chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,15 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from dalle3 import Settings, Studio
 from dalle3.metadata import read_parameters
 from tests.apphelpers import app_settings
-from tests.browser_support import (CHROMIUM_ARGS, REPO, SCREENSHOTS, assert_no_error_shown, choose_dropdown,
-                                   find_chromium, markdown, run_generation, screenshot_name, served_page, text_input,
-                                   unavailable)
+from tests.browser_support import (REPO, SCREENSHOTS, assert_no_error_shown, choose_dropdown, launched_chromium,
+                                   markdown, run_generation, screenshot_name, served_page, text_input)
 
 try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    expect = sync_playwright = None
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - the browser fixture says what is missing
+    expect = None
 
 EDIT_ARGS = dict(prompt="make the sky green", model="gpt-image-2")
 
@@ -167,17 +164,8 @@ def test_mcp_generate_returns_every_image_of_a_batch(mcp_url):
 
 @pytest.fixture(scope="module")
 def browser():
-    if sync_playwright is None:
-        unavailable("playwright is not installed; pip install -r requirements-dev.txt")
-    path = find_chromium()
-    if path is None:
-        unavailable("Chromium not found (/usr/bin/chromium or `chromium` on PATH)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 def _open(browser, served, fake, request, viewport):
