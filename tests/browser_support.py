@@ -144,3 +144,15 @@ def assert_no_error_shown(page) -> None:
     toasts = page.locator("[data-testid='toast-body']").all_inner_texts()
     assert badges == 0 and not toasts, f"Gradio shows an error: {badges} badge(s), toasts {toasts}"
     assert not getattr(page, "page_errors", []), f"uncaught script errors: {page.page_errors}"
+
+
+def close_page(context, page, request) -> None:
+    """Close a test's browser context, keeping a full-page screenshot when the test failed."""
+    report = getattr(request.node, "rep_call", None)
+    if report is None or report.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        try:
+            page.screenshot(path=str(SCREENSHOTS / screenshot_name(request.node.name)), full_page=True)
+        except Exception as exc:  # the page may be what broke; never mask the test's own failure
+            print(f"could not save the failure screenshot: {exc}")
+    context.close()

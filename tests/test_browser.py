@@ -16,8 +16,8 @@ from PIL import Image
 
 from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, choose_radio,
-                                   image_src, launched_chromium, markdown, radio_choices, radio_value, result_image,
-                                   run_generation, screenshot_name, served_page, text_input, wait_image_loaded)
+                                   close_page, image_src, launched_chromium, markdown, radio_choices, radio_value,
+                                   result_image, run_generation, served_page, text_input, wait_image_loaded)
 from tests.fake_openai import Outcome
 
 pytestmark = pytest.mark.browser
@@ -67,14 +67,7 @@ def page(browser, fake, request):
     try:
         yield pg
     finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is None or report.failed:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            try:
-                pg.screenshot(path=str(SCREENSHOTS / screenshot_name(request.node.name)), full_page=True)
-            except Exception as exc:  # the page may be what broke; never mask the test's own failure
-                print(f"could not save the failure screenshot: {exc}")
-        context.close()
+        close_page(context, pg, request)
         fake.retired_models = set()
 
 

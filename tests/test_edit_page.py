@@ -22,8 +22,8 @@ from PIL import Image
 
 from dalle3.metadata import read_parameters
 from tests.apphelpers import app_settings
-from tests.browser_support import (REPO, SCREENSHOTS, assert_no_error_shown, choose_dropdown, launched_chromium,
-                                   markdown, run_generation, screenshot_name, served_page, text_input)
+from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
+                                   markdown, run_generation, served_page, text_input)
 
 try:
     from playwright.sync_api import expect
@@ -186,11 +186,7 @@ def desk(browser, served, fake, request):
     try:
         yield pg
     finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is None or report.failed:
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            pg.screenshot(path=str(SCREENSHOTS / screenshot_name(request.node.name)), full_page=True)
-        context.close()
+        close_page(context, pg, request)
 
 
 def paint(pg, box_fraction=(0.3, 0.3, 0.6, 0.6)) -> None:
