@@ -62,7 +62,8 @@ def open_library(settings: Settings, host: str) -> "Library | None":
             print(f"dalle3 studio: {access.reason}", file=sys.stderr)
         return None
     try:
-        library = Library(settings.output_dir)  # type: ignore[arg-type]  (enabled implies a folder)
+        assert settings.output_dir is not None  # library_access enables the library only with a folder
+        library = Library(settings.output_dir)
         library.start()
     except LibraryError as exc:
         print(f"dalle3 studio: {exc.user_message}", file=sys.stderr)

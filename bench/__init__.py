@@ -1,4 +1,4 @@
-"""Benchmarks for dalle3 studio (issue 6): run ``python -m bench`` (``--quick`` for a short run).
+"""Benchmarks for dalle3 studio: run ``python -m bench`` (``--quick`` for a short run).
 
 Not part of the test suite (pytest's ``testpaths`` is ``tests``).
 """

@@ -1,4 +1,4 @@
-"""Bench rows for batches and edits (issue 17): ``python -m bench.edits [--quick]``.
+"""Bench rows for batches and edits: ``python -m bench.edits [--quick]``.
 
 Each row is ours against a floor measured interleaved in the same run, against
 the loopback fake with a fixed delay (2 s), in-process (the page's ``/edit``
@@ -29,14 +29,14 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import requests
 from PIL import Image
 
 from bench.images import realistic_png
 from dalle3 import Settings, Studio, validate
-from dalle3.edits import prepare_edit
+from dalle3.edits.inputs import prepare_edit
 from dalle3.params import profile_for
 from tests.fake_openai import FakeOpenAI
 
@@ -50,9 +50,10 @@ def _prompt() -> str:
     return f"a lighthouse, bench {uuid.uuid4().hex[:8]} {next(_nonce)}"
 
 
-def _interleaved(ours: Callable[[], None], floor: Callable[[], None], runs: int) -> tuple[list[float], list[float]]:
+def _interleaved(ours: Callable[[], object], floor: Callable[[], object], runs: int) -> tuple[list[float], list[float]]:
     """Alternate the order every run so drift and other load hit both alike."""
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for i in range(runs):
         for fn, out in ((ours, a), (floor, b)) if i % 2 == 0 else ((floor, b), (ours, a)):
             started = time.perf_counter()
@@ -78,8 +79,8 @@ def camera_jpeg(seed: int) -> bytes:
 
 def _floor_batch(session: requests.Session, fake: FakeOpenAI, out: Path, n: int) -> Callable[[], None]:
     def run() -> None:
-        body = {"model": "gpt-image-2", "prompt": _prompt(), "n": n, "size": "1024x1024", "quality": "medium",
-                "background": "auto", "moderation": "auto", "output_format": "png"}
+        body: dict[str, Any] = {"model": "gpt-image-2", "prompt": _prompt(), "n": n, "size": "1024x1024",
+                                "quality": "medium", "background": "auto", "moderation": "auto", "output_format": "png"}
         response = session.post(f"{fake.base_url}/images/generations", json=body,
                                 headers={"Authorization": f"Bearer {KEY}"}, timeout=(10, 120))
         response.raise_for_status()

@@ -18,6 +18,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import requests
@@ -31,7 +32,7 @@ def build(base_url: str, api_key: str, out_dir: Path, concurrency: int = 4) -> g
 
     def generate(prompt: str, size: str = "1024x1792") -> str:
         started = time.perf_counter()
-        body = {"model": "dall-e-3", "prompt": prompt, "n": 1, "size": size, "quality": "standard",
+        body: dict[str, Any] = {"model": "dall-e-3", "prompt": prompt, "n": 1, "size": size, "quality": "standard",
                 "style": "natural", "response_format": "b64_json"}
         response = session.post(f"{base_url}/images/generations", json=body,
                                 headers={"Authorization": f"Bearer {api_key}"}, timeout=(10, 120))
@@ -55,7 +56,7 @@ def build(base_url: str, api_key: str, out_dir: Path, concurrency: int = 4) -> g
         go.click(generate, [prompt, size], image, api_name="generate", concurrency_limit=concurrency)
         again.click(noop, path_in, image, api_name="noop", concurrency_limit=concurrency)
     demo.queue(default_concurrency_limit=concurrency)
-    demo.floor_timings = timings  # type: ignore[attr-defined]
+    demo.floor_timings = timings
     return demo
 
 

@@ -1,4 +1,4 @@
-"""``python -m bench.library [--quick]``: the library rows (issue 13), in the main bench's style.
+"""``python -m bench.library [--quick]``: the library rows, in the main bench's style.
 
 A temp folder gets 10,000 small realistic PNGs carrying our parameters (64x64
 noise; prompts of 8–30 words, revised prompts of ~60 for dall-e-3, five
@@ -40,10 +40,10 @@ from PIL import Image
 
 from bench.common import ROOT, log, timed
 from bench.stats import Row, Side, verdict
-from dalle3 import metadata
+from dalle3.files import metadata
 from dalle3.library import Library, LibraryQuery
-from dalle3.library_index import INDEX_NAME, walk
-from dalle3.thumbnails import THUMBS_DIR
+from dalle3.library.index import INDEX_NAME, walk
+from dalle3.files.thumbnails import THUMBS_DIR
 
 WORDS = ("fox owl lighthouse dawn snow watercolor city neon forest river castle dragon harbor misty "
          "golden hour portrait cyberpunk street market vintage poster ink sketch mountain lake reflection "
@@ -169,7 +169,7 @@ def table(library_rows: list[Row]) -> list[str]:
              "| target | verdict |", "|---|---|---|---|---|---|---|"]
     for row in library_rows:
         ratio = row.ours.median / row.floor.median
-        if row.absolute:
+        if row.absolute and row.target is not None:
             target = f"≤ {row.target * 1000:g} ms" if row.target < 1 else f"≤ {row.target:g} s"
             result = verdict(row.ours.median / row.target, row.ours.noise, 1.0)
         else:

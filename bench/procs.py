@@ -27,7 +27,7 @@ def wait_http_200(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode} before serving {url}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode} before serving {url}")
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return

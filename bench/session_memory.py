@@ -1,4 +1,4 @@
-"""``python -m bench.session_memory [--calls 1000]``: memory kept per anonymous API call (issue 14, item 10).
+"""``python -m bench.session_memory [--calls 1000]``: memory kept per anonymous API call.
 
 Starts the real ``python app.py`` (offline simulator, temp output folder) and the bare Gradio
 floor (``bench/floor_app.py`` against the loopback fake API, 64x64 image), then makes N
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from dalle3 import api_docs
+from dalle3.views import api_docs
 from tests.apphelpers import free_port
 from tests.fake_openai import FakeOpenAI, render_image
 
@@ -66,7 +66,8 @@ def call(http: requests.Session, url: str, data: list) -> None:
     event = posted.json()["event_id"]
     with http.get(f"{url}/gradio_api/call/generate/{event}", stream=True, timeout=60) as answer:
         kind = ""
-        for line in answer.iter_lines(decode_unicode=True):
+        for raw in answer.iter_lines():
+            line = raw.decode("utf-8", "replace")
             if line.startswith("event:"):
                 kind = line.split(":", 1)[1].strip()
             elif kind == "complete" and line.startswith("data:"):

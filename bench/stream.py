@@ -1,4 +1,4 @@
-"""``python -m bench.stream [--quick]``: live previews and 4K answers against their floors (issue 12).
+"""``python -m bench.stream [--quick]``: live previews and 4K answers against their floors.
 
 Rows (each ours vs a floor measured interleaved in the same run, min / median / max):
 
@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import requests
 
@@ -33,7 +33,7 @@ from bench.common import ROOT, log, prompt, timed
 from bench.procs import rss_mib, subprocess_app
 from bench.images import realistic_png
 from dalle3 import Settings, Studio, validate
-from dalle3.client import ImagesClient
+from dalle3.http.client import ImagesClient
 from tests.fake_openai import FakeOpenAI
 
 KEY = "sk-bench-stream"
@@ -62,7 +62,7 @@ def interleave(runs: int, ours: Callable[[], float], floor: Callable[[], float])
 
 def floor_first_event(base_url: str, session: requests.Session, size: str) -> float:
     """Post with stream=true; read raw bytes until the first event is whole; decode its image."""
-    body = {"model": "gpt-image-2", "prompt": prompt(), "n": 1, "size": size, "quality": "low",
+    body: dict[str, Any] = {"model": "gpt-image-2", "prompt": prompt(), "n": 1, "size": size, "quality": "low",
             "output_format": "png", "stream": True, "partial_images": 2}
     started = time.perf_counter()
     with session.post(f"{base_url}/images/generations", json=body, stream=True, timeout=(10, 120),
@@ -76,7 +76,7 @@ def floor_first_event(base_url: str, session: requests.Session, size: str) -> fl
 
 
 def floor_plain(base_url: str, session: requests.Session, size: str, out: Path) -> float:
-    body = {"model": "gpt-image-2", "prompt": prompt(), "n": 1, "size": size, "quality": "low",
+    body: dict[str, Any] = {"model": "gpt-image-2", "prompt": prompt(), "n": 1, "size": size, "quality": "low",
             "output_format": "png"}
     started = time.perf_counter()
     r = session.post(f"{base_url}/images/generations", json=body, timeout=(10, 600),

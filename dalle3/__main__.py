@@ -19,8 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from dalle3 import DalleError, Studio, cli, from_env, library_cli, library_view, validate
-from dalle3.edit_rules import rules_for
+from dalle3 import DalleError, Studio, cli, from_env, validate
+from dalle3.library import cli as library_cli, view as library_view
+from dalle3.models.edit_rules import MAX_REFERENCES, rules_for
 from dalle3.errors import ModelUnavailableError
 from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS, OUTPUT_FORMATS
 from dalle3.params import DEFAULT_MODEL, SEED_MAX, profile_for
@@ -37,7 +38,7 @@ def _request_options(p: argparse.ArgumentParser) -> None:
 def edit_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m dalle3 edit",
-        description="Edit images with a GPT Image model: up to 16 reference images, a mask (transparent, or "
+        description=f"Edit images with a GPT Image model: up to {MAX_REFERENCES} reference images, a mask (transparent, or "
                     "painted white, where the first image may change) or a markup (strokes on a transparent PNG, "
                     "GPT Image 2.5 and later). Inputs are checked and scaled down before the call; without an "
                     "API key the offline simulator edits.",

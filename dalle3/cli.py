@@ -2,33 +2,32 @@
 
 ``__main__`` only parses arguments; the work and the wording live here, as
 functions that return text, so tests and the README can use them without a
-subprocess (the model table's text lives in :mod:`dalle3.model_text`). :func:`instead_command` turns a
+subprocess (the model table's text lives in :mod:`dalle3.models.text`). :func:`instead_command` turns a
 "model not offered" answer into the exact command to run on its successor.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shlex
 import sys
 from pathlib import Path
 from typing import Any, Mapping, NamedTuple, TextIO
 
-from dalle3.client import ImagesClient
+from dalle3.http.client import ImagesClient
 from dalle3.errors import DalleError, ValidationError
-from dalle3.edits import prepare_edit
-from dalle3.metadata import file_size_text, read_parameters
-from dalle3.model_text import models_text
+from dalle3.edits.inputs import prepare_edit
+from dalle3.files.metadata import file_size_text, read_parameters
+from dalle3.models.text import models_text
 from dalle3.models import closest_settings, resolve
 from dalle3.params import GenerationRequest, profile_for
-from dalle3.references import read_file
+from dalle3.edits.references import read_file
 from dalle3.settings import Settings
-from dalle3.storage import atomic_replace, atomic_write_new, slug
+from dalle3.files.storage import atomic_replace, atomic_write_new, slug
 from dalle3.studio import GenerationResult, Preview, Studio
+from dalle3.views.status import one_line
 
 LISTING_TIMEOUT_S = 10.0
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def generation_text(result: GenerationResult, written: Path | None = None) -> str:
@@ -42,7 +41,7 @@ def generation_text(result: GenerationResult, written: Path | None = None) -> st
     if result.simulated:
         lines.append("Offline simulator: no API call was made and nothing was charged.")
     if result.revised_prompt:  # text from the API: no escape sequences reach the terminal
-        lines.append(f"Revised prompt: {_CONTROL.sub(' ', result.revised_prompt)}")
+        lines.append(f"Revised prompt: {one_line(result.revised_prompt)}")
     lines.append(f"Cost: {'no charge' if result.cost.usd == 0 else result.cost}")
     if result.request_id:
         lines.append(f"Request id: {result.request_id}")

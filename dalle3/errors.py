@@ -26,6 +26,17 @@ KEYS_URL = "https://platform.openai.com/api-keys"
 EDIT_POLICY_MESSAGE = (
     "OpenAI's safety system rejected this edit: the prompt or one of the reference images. Try other "
     "images or rephrase — leave out real people's names, brands, and violent or sexual detail. Nothing was charged.")
+#: The error codes and types by which OpenAI says its safety system refused an image (before the
+#: call, as an HTTP answer, or while streaming): ``moderation_blocked`` is what GPT Image models send.
+CONTENT_POLICY_CODES = ("content_policy_violation", "moderation_blocked")
+CONTENT_POLICY_TYPES = ("image_generation_user_error",)
+
+
+def is_content_policy(error: dict[str, Any]) -> bool:
+    """True when an OpenAI ``error`` object says the safety system refused the image."""
+    return error.get("code") in CONTENT_POLICY_CODES or error.get("type") in CONTENT_POLICY_TYPES
+
+
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{2,}|[A-Za-z0-9_\-]{32,})")
 
 
@@ -238,7 +249,7 @@ def from_status(status: int, error: dict[str, Any], request_id: str | None, base
     kw: dict[str, Any] = {"http_status": status, "code": code, "request_id": request_id, "abandoned": False}
     api_says = scrub(str(error.get("message") or "")).strip()
     tries = _times(attempts)
-    if code == "content_policy_violation" or error.get("type") == "image_generation_user_error":
+    if is_content_policy(error):
         return ContentPolicyError(
             "OpenAI's safety system rejected this prompt. Rephrase it — leave out real people's "
             "names, brands, and violent or sexual detail — and try again. Nothing was charged.", **kw)

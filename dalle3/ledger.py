@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Iterator
 
 from dalle3.errors import LedgerUnreadableError, SpendCapError
-from dalle3.pricing import format_usd
-from dalle3.storage import atomic_replace
+from dalle3.models.pricing import format_usd
+from dalle3.files.storage import atomic_replace
 
 LEDGER_NAME = ".spend-ledger.json"
 _MAX_LEDGER_BYTES = 4096  # ours is ~40 bytes; anything far bigger is not one we wrote

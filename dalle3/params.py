@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from dalle3.edit_rules import EDIT_OMITS, rules_for
+from dalle3.models.edit_rules import EDIT_OMITS, rules_for
 from dalle3.errors import ValidationError
 from dalle3.models import (COMPRESSION_RANGE, DEFAULT_MODEL, DEFAULT_STYLE, ModelProfile, output_problem, quoted,
                            resolve, size_problem)
@@ -178,7 +178,8 @@ def validate(
         )
     seed = parse_seed(seed)
     quality = profile.default_quality if _blank(quality) else quality
-    quality = _choice("quality", quality, profile.qualities, profile.id, _QUALITY_HINTS.get(quality, "") if isinstance(quality, str) else "")
+    hint = _QUALITY_HINTS.get(quality, "") if isinstance(quality, str) else ""
+    quality = _choice("quality", quality, profile.qualities, profile.id, hint)
     if profile.styles:
         style = _choice("style", profile.default_style if _blank(style) else style, profile.styles, profile.id)
     else:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dalle3.edits import EditInputs
+from dalle3.edits.inputs import EditInputs
 from dalle3.params import GenerationRequest
-from dalle3.pricing import Price
+from dalle3.models.pricing import Price
 
 SIMULATOR = "simulator"
 OPENAI = "openai"

@@ -25,11 +25,21 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def opaque_id(secret: str) -> str:
+    """A stable, non-reversible id for ``secret`` (an API key, a session token) in this process.
+
+    The one way a secret becomes an identifier here (cache keys, who pays, the safety id):
+    an HMAC-SHA256 under a secret made fresh in each process, so an id seen in memory or in a
+    request says nothing about the secret and means nothing after a restart. 64 hex characters.
+    """
+    return hmac.new(_PROCESS_SECRET, secret.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def session_identifier(session_token: str) -> str:
     """The id sent as ``safety_identifier`` for this session: 64 hex characters."""
     if not session_token:
         raise ValueError("a session token is required")
-    return hmac.new(_PROCESS_SECRET, session_token.encode("utf-8"), hashlib.sha256).hexdigest()
+    return opaque_id("session\0" + session_token)
 
 
 def applies(settings: Settings, host: str) -> bool:

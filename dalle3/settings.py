@@ -30,7 +30,7 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     base_url: str = DEFAULT_BASE_URL
     offline: bool = False
-    timeout_s: float | None = None  # None: timeouts fit each call (see dalle3.limits)
+    timeout_s: float | None = None  # None: timeouts fit each call (see dalle3.http.limits)
     connect_timeout_s: float = 10.0
     max_retries: int = 2
     output_dir: Path | None = Path("outputs")

@@ -21,12 +21,12 @@ import textwrap
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from dalle3.edits import EditInputs
+from dalle3.edits.inputs import EditInputs
+from dalle3.files.containers import PIL_FORMATS
 from dalle3.models import parse_size
 from dalle3.params import GenerationRequest
 
 LABEL = "OFFLINE SIMULATION - no API call, not a real image"
-_PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 
 
 def _palette(rng: random.Random, vivid: bool) -> list[tuple[int, int, int]]:
@@ -42,7 +42,7 @@ def _encode(image: Image.Image, fmt: str, compression: int | None) -> bytes:
         image.save(buffer, format="PNG", compress_level=1)
     else:
         quality = max(1, 100 if compression is None else compression)
-        image.save(buffer, format=_PIL_FORMATS[fmt], quality=quality, **({"method": 0} if fmt == "webp" else {}))
+        image.save(buffer, format=PIL_FORMATS[fmt], quality=quality, **({"method": 0} if fmt == "webp" else {}))
     return buffer.getvalue()
 
 

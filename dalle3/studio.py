@@ -22,10 +22,7 @@ result: only the final image is saved, with its parameters.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import os
-import secrets
 import tempfile
 import threading
 import time
@@ -34,21 +31,24 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator
 
-from dalle3 import metadata, pricing, simulator
+from dalle3 import simulator
+from dalle3.files import metadata
+from dalle3.models import pricing
 from dalle3.cache import LRUCache
-from dalle3.client import ApiImage, ImagesClient
-from dalle3.containers import EXTENSIONS
-from dalle3.edits import EditInputs
+from dalle3.http.client import ApiImage, ImagesClient
+from dalle3.files.containers import EXTENSIONS
+from dalle3.edits.inputs import EditInputs
 from dalle3.errors import DalleError
 from dalle3.ledger import LEDGER_NAME, SpendLedger
 from dalle3.library import Library
 from dalle3.params import GenerationRequest, for_edit, profile_for
-from dalle3.pricing import Price
-from dalle3.reference_index import FoundReferences, ReferenceIndex
+from dalle3.models.pricing import Price
+from dalle3.edits.index import FoundReferences, ReferenceIndex
 from dalle3.results import OPENAI, SIMULATOR, GenerationResult, Preview, SavedImage
+from dalle3.safety import opaque_id
 from dalle3.settings import Settings
-from dalle3.storage import atomic_write_new, save_image
-from dalle3.stream import Partial
+from dalle3.files.storage import atomic_write_new, save_image
+from dalle3.http.stream import Partial
 from dalle3.version import __version__
 
 SERVER_PAYER = "server"
@@ -70,7 +70,6 @@ class Studio:
         self.references = ReferenceIndex(self.output_dir)
         self._guard = threading.Lock()
         self._inflight: dict[Hashable, threading.Lock] = {}
-        self._payer_salt = secrets.token_bytes(32)
         self.preview_dir = Path(tempfile.gettempdir()) / "dalle3-previews"
 
     def backend_for(self, own_key: str | None) -> str:
@@ -86,7 +85,7 @@ class Studio:
             return SIMULATOR
         if own_key is None:
             return SERVER_PAYER
-        return "own:" + hmac.new(self._payer_salt, own_key.encode("utf-8"), hashlib.sha256).hexdigest()
+        return "own:" + opaque_id(own_key)
 
 
     def streams(self, request: GenerationRequest, own_key: str | None = None) -> bool:
@@ -106,7 +105,7 @@ class Studio:
         return self._run(request, None, own_key, previews, on_preview)
 
     def edit(self, request: GenerationRequest, inputs: EditInputs, own_key: str | None = None) -> GenerationResult:
-        """Edit ``inputs`` (prepared by :func:`dalle3.edits.prepare_edit`) as ``request`` says."""
+        """Edit ``inputs`` (prepared by :func:`dalle3.edits.inputs.prepare_edit`) as ``request`` says."""
         return self._run(for_edit(request), inputs, own_key, 0, None)
 
     def find_references(self, parameters: dict[str, Any] | None) -> FoundReferences:

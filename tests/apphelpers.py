@@ -19,7 +19,7 @@ import gradio as gr  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
 import app  # noqa: E402
-from ui.api import KEY_HEADER  # noqa: E402
+from dalle3.views.api_docs import KEY_HEADER  # noqa: E402
 from dalle3 import Settings, Studio  # noqa: E402
 
 SERVER_KEY = "sk-server-KEY-0123456789abcdef"

@@ -74,9 +74,10 @@ def parse_multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], list
     files: list[Part] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if not name:
+        if not isinstance(name, str) or not name:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        payload = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is None:
             fields[name] = payload.decode("utf-8", "replace")

@@ -1194,7 +1194,7 @@ class FakeOpenAI:
             delay = outcome.delay_s if outcome.delay_s is not None else self.default_delay_s
             if self.rendezvous is not None:  # once that many have met, later answers do not wait
                 with self._idle:
-                    self._idle.wait_for(lambda: self._peak_generating >= self.rendezvous, self.rendezvous_timeout_s)
+                    self._idle.wait_for(lambda: self._peak_generating >= (self.rendezvous or 0), self.rendezvous_timeout_s)
             if not self._sleep(delay):
                 h.reset()
                 return

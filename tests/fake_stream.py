@@ -79,7 +79,7 @@ def _event_payload(index: int, partials: int, b64: str, usage: Mapping[str, Any]
     if index < partials:
         return {"type": PARTIAL, "b64_json": b64, "created_at": int(time.time()), "partial_image_index": index,
                 **common}
-    usage = json.loads(json.dumps(usage))
+    usage = dict(json.loads(json.dumps(usage)))
     extra = PARTIAL_TOKENS * partials
     usage["output_tokens"] += extra
     usage["output_tokens_details"]["image_tokens"] += extra

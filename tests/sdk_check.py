@@ -28,8 +28,7 @@ __all__ = ["Problem", "FIELDS", "REQUIRED", "generate_params_problem"]
 
 #: The two request shapes the SDK sends (``stream`` false/omitted, or true); a body may be either.
 _SHAPES = (image_generate_params.ImageGenerateParamsNonStreaming, image_generate_params.ImageGenerateParamsStreaming)
-_WRAPPERS = {typing.Required, typing.NotRequired, typing_extensions.Required, typing_extensions.NotRequired,
-             typing.Annotated, typing_extensions.Annotated}
+_WRAPPERS = {typing_extensions.Required, typing_extensions.NotRequired, typing.Annotated, typing_extensions.Annotated}
 _JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", dict: "an object",
                list: "an array", type(None): "null"}
 
@@ -47,7 +46,7 @@ def _unwrap(tp: Any) -> tuple[Any, bool]:
     """Strip ``Required``/``NotRequired``/``Annotated``; say whether ``Required`` was among them."""
     required = False
     while get_origin(tp) in _WRAPPERS:
-        required = required or get_origin(tp) in (typing.Required, typing_extensions.Required)
+        required = required or get_origin(tp) is typing_extensions.Required
         tp = get_args(tp)[0]
     return tp, required
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from gradio_client.exceptions import AppError
 
-from dalle3.metadata import png_size, read_parameters
+from dalle3.files.metadata import png_size, read_parameters
 from tests.apphelpers import SERVER_KEY, app_settings, run_concurrently, running_app
 from tests.fake_openai import Outcome, png_with_c2pa
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from gradio_client.exceptions import AppError
 
-from dalle3.metadata import read_parameters
+from dalle3.files.metadata import read_parameters
 from tests.apphelpers import app_settings, running_app
 
 

@@ -32,7 +32,7 @@ DOCS_SCREENSHOT = (REPO / "docs" if os.environ.get("DALLE3_UPDATE_SCREENSHOT") =
                    else REPO / "test-output") / "screenshot.png"
 
 
-# --- fixtures -------------------------------------------------------------------------------
+# --- fixtures -------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def browser():
@@ -92,7 +92,7 @@ def generate_one(pg, prompt: str) -> str:
     return status
 
 
-# --- tests ----------------------------------------------------------------------------------
+# --- tests ----------------------------------------------------------------------------------------
 
 def test_happy_path_generates_shows_costs_history_and_restores(studio, fake):
     pg = studio
@@ -325,7 +325,7 @@ def test_seed_out_of_range_is_explained_in_the_status_and_nothing_is_sent(studio
     assert_no_error_shown(pg)
 
 
-# --- first contact (issue 11) -------------------------------------------------------------------
+# --- first contact --------------------------------------------------------------------------------
 
 @pytest.fixture
 def without_default(fake, tmp_path):
@@ -433,7 +433,7 @@ def test_output_format_controls_follow_model_and_format(studio, served, fake):
     assert_no_error_shown(pg)
 
 
-# --- the library (issue 13) -----------------------------------------------------------------------
+# --- the library ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def shelf(fake, tmp_path_factory):

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from dalle3.cli import GenerateOptions, instead_command
-from dalle3.model_text import models_markdown
-from dalle3.metadata import read_parameters
+from dalle3.models.text import models_markdown
+from dalle3.files.metadata import read_parameters
 from dalle3.models import MODELS
 from tests.fake_openai import FakeOpenAI, Outcome, closed_port_url
 

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from dalle3 import errors
-from dalle3 import limits
-from dalle3.client import ImagesClient
-from dalle3.metadata import png_size
+from dalle3.http import limits
+from dalle3.http.client import ImagesClient
+from dalle3.files.metadata import png_size
 from dalle3.models import DALLE3, GPT_IMAGE_2
 from dalle3.params import validate
 from dalle3.settings import Settings
@@ -114,6 +114,14 @@ def test_content_policy_says_rephrase_and_is_not_retried(fake_api):
     error, _ = fails(fake_api, errors.ContentPolicyError)
     assert fake_api.generation_count == 1 and "Rephrase" in error.user_message
     assert error.code == "content_policy_violation" and error.request_id
+
+
+def test_moderation_blocked_answer_is_a_content_policy_refusal_like_the_stream_says(fake_api):
+    """GPT Image models answer ``moderation_blocked`` (HTTP 400) where DALL·E said content_policy_violation."""
+    fake_api.script(Outcome.error(400, "moderation_blocked", "Your request was rejected by the safety system."))
+    error, _ = fails(fake_api, errors.ContentPolicyError)
+    assert fake_api.generation_count == 1 and "Rephrase" in error.user_message
+    assert error.code == "moderation_blocked"
 
 
 def test_invalid_key_says_where_to_set_it_and_never_echoes_the_masked_key(fake_api):
@@ -219,7 +227,7 @@ def test_model_listing_returns_shutdown_dates(fake_api):
     assert by_id["gpt-image-1.5"]["shutdown_date"] == "2026-12-01" and "gpt-image-2" in by_id
 
 
-# --- failures while the body is read (issue 11 item 9) -----------------------------------------
+# --- failures while the body is read --------------------------------------------------------------
 
 def test_error_body_that_breaks_off_is_retried_and_counted(fake_api):
     fake_api.script(Outcome.broken_body(500), Outcome.success())
@@ -261,7 +269,7 @@ def test_http_date_retry_after_far_ahead_is_bounded(fake_api):
     assert client.sleeps[0] <= 8.0
 
 
-# --- timeouts that fit the call (issue 12 item 3) -------------------------------------------------
+# --- timeouts that fit the call -------------------------------------------------------------------
 
 def test_default_timeouts_do_not_cut_a_4k_high_call_and_stream_by_the_gap():
     plain = limits.for_call(GPT_IMAGE_2, "high", "3840x2160", streaming=False)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dalle3.client import ImagesClient
-from dalle3.discovery import Discovery
+from dalle3.http.client import ImagesClient
+from dalle3.http.discovery import Discovery
 from dalle3.settings import Settings
 from tests.fake_openai import Outcome
 
@@ -39,7 +39,7 @@ def test_refused_listing_keeps_the_table_and_says_so(fake_api):
 
 
 def test_the_listing_cache_is_bounded_in_size_and_age(fake_api, monkeypatch):
-    from dalle3 import discovery as module
+    from dalle3.http import discovery as module
 
     found = Discovery(ImagesClient(Settings(api_key="sk-x", base_url=fake_api.base_url)))
     for i in range(module.MAX_KEYS + 20):

@@ -12,10 +12,12 @@ import openai
 import pytest
 from PIL import Image, ImageDraw
 
-from dalle3 import Studio, pricing, references, validate
-from dalle3.edits import EditInputs, mask_from_painting, prepare_edit, prepare_mask
+from dalle3 import Studio, validate
+from dalle3.models import pricing
+from dalle3.edits import references
+from dalle3.edits.inputs import EditInputs, mask_from_painting, prepare_edit, prepare_mask
 from dalle3.errors import BadRequestError, ContentPolicyError, SpendCapError, ValidationError
-from dalle3.metadata import read_parameters
+from dalle3.files.metadata import read_parameters
 from dalle3.params import profile_for
 from dalle3.settings import Settings
 from tests.fake_openai import Outcome
@@ -327,7 +329,7 @@ def test_references_are_found_again_by_hash_or_named_missing(tmp_path):
 
 
 def test_a_batch_puts_every_image_in_the_history_and_counts_it(tmp_path):
-    from dalle3.session import SessionState
+    from dalle3.views.session import SessionState
 
     studio = Studio(Settings(offline=True, output_dir=tmp_path))
     inputs = prepare_edit(GPT2, [image_bytes()])
@@ -383,7 +385,7 @@ def test_cli_edit_refuses_a_non_image_with_exit_1_and_no_call(tmp_path, fake_api
 
 
 def test_the_status_says_what_was_edited_and_the_facts_list_every_file(tmp_path):
-    from dalle3 import status
+    from dalle3.views import status
 
     studio = Studio(Settings(offline=True, output_dir=tmp_path))
     inputs = prepare_edit(GPT2, [image_bytes(), image_bytes(), image_bytes()], mask=mask_from_painting(painted_circle()))
@@ -396,15 +398,15 @@ def test_the_status_says_what_was_edited_and_the_facts_list_every_file(tmp_path)
 
 
 def test_the_cost_line_prices_the_whole_click_and_restore_keeps_n_and_references():
-    from dalle3 import page
-    from dalle3.session import SessionState
+    from dalle3.views import studio_view
+    from dalle3.views.session import SessionState
 
-    text = page.cost_text("gpt-image-2", "medium", "1024x1024", SessionState(), n=4, references=[(1024, 1024)])
+    text = studio_view.cost_text("gpt-image-2", "medium", "1024x1024", SessionState(), n=4, references=[(1024, 1024)])
     price = pricing.batch_estimate(GPT2, "medium", "1024x1024", 4, [(1024, 1024)])
     assert text.startswith(f"This click (4 images from 1 reference): {price}")
-    assert page.cost_text("dall-e-3", "standard", "1024x1024", SessionState()).startswith("This image: $0.040")
+    assert studio_view.cost_text("dall-e-3", "standard", "1024x1024", SessionState()).startswith("This image: $0.040")
     sha = "ab" * 32
-    restored = page.restore({"prompt": "p", "model": "gpt-image-2", "n": 3, "references": [sha, "junk"]})
+    restored = studio_view.restore({"prompt": "p", "model": "gpt-image-2", "n": 3, "references": [sha, "junk"]})
     assert (restored.n, restored.references) == (3, (sha,))
 
 

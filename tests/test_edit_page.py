@@ -20,7 +20,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from dalle3.metadata import read_parameters
+from dalle3.files.metadata import read_parameters
 from tests.apphelpers import app_settings
 from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
                                    markdown, run_generation, served_page, text_input)

@@ -8,7 +8,7 @@ import openai
 import pytest
 from openai.types import ImageGenCompletedEvent, ImageGenPartialImageEvent
 
-from dalle3.metadata import png_size
+from dalle3.files.metadata import png_size
 from tests.fake_openai import Outcome
 
 

@@ -1,4 +1,4 @@
-"""The library (issue 13): the index beside the images, its reconcile with the folder, searches,
+"""The library: the index beside the images, its reconcile with the folder, searches,
 totals, the privacy decision, the page's view values and ``python -m dalle3 library``."""
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from dalle3 import Settings, Studio, metadata, validate
+from dalle3 import Settings, Studio, validate
+from dalle3.files import metadata
 from dalle3.errors import ValidationError
 from dalle3.library import Library, LibraryQuery, ReconcileProgress, fts_query, library_access
-from dalle3.library_index import INDEX_NAME
-from dalle3.thumbnails import THUMBS_DIR
-from dalle3.library_view import (details, gallery, parse_query, progress_fraction, progress_text, select, show,
+from dalle3.library.index import INDEX_NAME
+from dalle3.files.thumbnails import THUMBS_DIR
+from dalle3.library.view import (details, gallery, parse_query, progress_fraction, progress_text, select, show,
                                  summary)
-from dalle3.page import restore
+from dalle3.views.studio_view import restore
 from dalle3.settings import from_env
 from tests.test_cli import run_cli
 

@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from dalle3 import metadata, pricing, simulator
+from dalle3 import simulator
+from dalle3.files import metadata
+from dalle3.models import pricing
 from dalle3.cache import LRUCache
 from dalle3.errors import ConfigurationError, SpendCapError
 from dalle3.ledger import SpendLedger
 from dalle3.models import DALLE3, GPT_IMAGE_2
 from dalle3.params import validate
 from dalle3.settings import from_env
-from dalle3.storage import save_image, slug
+from dalle3.files.storage import save_image, slug
 from tests.apphelpers import run_concurrently
 from tests.fake_openai import png_with_c2pa
 
@@ -194,7 +196,8 @@ def test_importing_the_package_does_not_import_gradio():
     import subprocess
     import sys
 
-    code = "import sys, dalle3, dalle3.page, dalle3.discovery, dalle3.status; print('gradio' in sys.modules)"
+    code = ("import sys, dalle3, dalle3.views.studio_view, dalle3.http.discovery, dalle3.views.status; "
+            "print('gradio' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"

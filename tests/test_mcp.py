@@ -17,8 +17,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from dalle3 import Settings, Studio, api_docs, page
-from dalle3.metadata import png_size, read_parameters
+from dalle3 import Settings, Studio
+from dalle3.views import api_docs, studio_view
+from dalle3.files.metadata import png_size, read_parameters
 from dalle3.models import ALL_QUALITIES
 
 MCP_MISSING = "the MCP server needs the gradio[mcp] extra: pip install 'gradio[mcp]==6.31.0'"
@@ -69,7 +70,7 @@ def test_generate_tool_parameters_follow_the_model_table(mcp_url):
     assert schema["required"] == ["prompt"]
     assert list(props) == list(api_docs.api_arguments())  # the model table's parameters, in order
     assert list(props)[:6] == ["prompt", "seed", "quality", "style", "size", "model"]
-    assert {*page.EXTRA_NAMES, "output_format", "output_compression"} <= set(props)
+    assert {*studio_view.EXTRA_NAMES, "output_format", "output_compression"} <= set(props)
     assert "api_key" not in props  # own keys travel in a header, never as an input
     assert props["prompt"]["type"] == "string" and props["seed"]["type"] == "integer"
     for name in list(props)[2:]:

@@ -148,7 +148,8 @@ def test_backgrounds_and_transparency_follow_the_sdk():
 
 def test_output_formats_compression_and_n_follow_the_sdk():
     literal = set(sdk_literal_values(GENERATE, "ImageGenerateParamsBase", "output_format"))
-    assert set(OUTPUT_FORMATS) | set(NOT_OFFERED_FORMATS) == literal, "a format the SDK lists is neither offered nor explained"
+    assert set(OUTPUT_FORMATS) | set(NOT_OFFERED_FORMATS) == literal, \
+        "a format the SDK lists is neither offered nor explained"
     compression = GEN["output_compression"]
     assert re.search(r"\((\d+)-(\d+)%\)", compression).groups() == tuple(map(str, COMPRESSION_RANGE))
     assert set(re.findall(r"`(\w+)`", sentence_with(compression, "output formats"))) == set(COMPRESSION_FORMATS)

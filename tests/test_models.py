@@ -3,10 +3,10 @@
 import pytest
 
 from dalle3 import Settings, Studio
-from dalle3.model_text import models_text
+from dalle3.models.text import models_text
 from dalle3.models import (ALL_EXTRAS, GPT_IMAGE_2, MODELS, closest_settings, display_date,
                            image_models, is_experimental, resolve, size_problem)
-from dalle3.page import model_label
+from dalle3.views.studio_view import model_label
 
 
 @pytest.mark.parametrize("size", ["1024x1024", "1536x1024", "1024x1536", "auto", "1536x864",

@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from dalle3 import metadata, simulator
+from dalle3 import simulator
+from dalle3.files import metadata
 from dalle3.cli import generation_text
-from dalle3.model_text import models_markdown
-from dalle3.client import ImagesClient
-from dalle3.containers import image_format, image_size, jpeg_segments, webp_chunks
+from dalle3.models.text import models_markdown
+from dalle3.http.client import ImagesClient
+from dalle3.files.containers import image_format, image_size, jpeg_segments, webp_chunks
 from dalle3.errors import BadRequestError, ValidationError
 from dalle3.models import MODELS
-from dalle3.page import model_view, output_view, restore
-from dalle3.session import SessionState
+from dalle3.views.studio_view import model_view, output_view, restore
+from dalle3.views.session import SessionState
 from dalle3.params import request_body, validate
 from dalle3.settings import Settings
 from dalle3.studio import Studio

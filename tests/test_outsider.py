@@ -1,6 +1,6 @@
 """A public Space as an anonymous outsider sees it: HTTP only, against a real ``python app.py``.
 
-Each test replays one attack from issue 14 and shows it refused. Attacks on the package
+Each test replays one attack an anonymous visitor could make and shows it refused. Attacks on the package
 (cache, ledger, hostile values) are replayed in their own modules; these are the ones only
 the running server can answer.
 """
@@ -15,7 +15,7 @@ import pytest
 import requests
 from gradio_client import Client
 
-from dalle3 import api_docs
+from dalle3.views import api_docs
 from tests.app_process import app_process
 from tests.fake_openai import FakeOpenAI
 

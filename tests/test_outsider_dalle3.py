@@ -1,4 +1,4 @@
-"""Issue 14, the package's side: what an anonymous visitor of a public Space sends, refused.
+"""The package's side of a public Space: what an anonymous visitor of a public Space sends, refused.
 
 Each test replays one attack or hostile value against the real pieces (the
 Studio against the loopback fake, PNG files built byte by byte) and checks
@@ -20,15 +20,16 @@ from pathlib import Path
 import pytest
 from PIL import Image, PngImagePlugin
 
-from dalle3 import metadata, page, status
+from dalle3.files import metadata
+from dalle3.views import studio_view, status
 from dalle3.errors import AuthenticationError, ConfigurationError, ConnectionFailedError, ValidationError
-from dalle3.images import MAX_PIXELS, image_size, install_pillow_limit
-from dalle3.containers import png_chunk as _chunk
+from dalle3.files.images import MAX_PIXELS, image_size, install_pillow_limit
+from dalle3.files.containers import png_chunk as _chunk
 from dalle3.models import image_models, parse_size, resolve
 from dalle3.params import GenerationRequest, parse_seed, validate
 from dalle3.settings import Settings, from_env
 from dalle3.studio import GenerationResult, Studio
-from dalle3.pricing import Price
+from dalle3.models.pricing import Price
 from tests.apphelpers import run_concurrently
 from tests.fake_openai import Outcome, closed_port_url, png_with_c2pa
 
@@ -43,7 +44,7 @@ def studio_for(fake, tmp_path: Path, **overrides) -> Studio:
     return Studio(replace(settings, **overrides))
 
 
-# --- item 2: no result crosses payers ----------------------------------------------------------
+# --- no result crosses payers ---------------------------------------------------------------------
 
 def test_own_key_image_is_not_returned_to_the_server_key_or_a_bogus_key(fake_api, tmp_path):
     studio = studio_for(fake_api, tmp_path)
@@ -89,12 +90,12 @@ def test_cache_keys_hold_a_salted_hash_never_the_key(fake_api, tmp_path):
     assert (studio.payer(None), studio_for(fake_api, tmp_path, offline=True).payer(OWN_KEY)) == ("server", "simulator")
 
 
-# --- item 3: text from a dropped PNG is inert ------------------------------------------------------
+# --- text from a dropped PNG is inert -------------------------------------------------------------
 
 def test_png_naming_a_hostile_model_is_refused_by_restore():
     png = metadata.embed(png_with_c2pa(), {"prompt": "a fox", "seed": 0, "model": HOSTILE_MODEL})
     parameters = metadata.read_parameters(png)
-    assert parameters["model"] == HOSTILE_MODEL and page.restore(parameters) is None
+    assert parameters["model"] == HOSTILE_MODEL and studio_view.restore(parameters) is None
 
 
 @pytest.mark.parametrize("model_id", [HOSTILE_MODEL, "gpt-image-2<script>", "gpt-image-2\n", "GPT-IMAGE-2X",
@@ -119,7 +120,7 @@ def test_model_id_in_the_status_is_escaped_even_if_it_got_past_validation(tmp_pa
     assert not re.search(r"(?<!\\)\]\(http", text), "a live Markdown link"
 
 
-# --- item 11: hostile values end as plain messages ----------------------------------------------------
+# --- hostile values end as plain messages ---------------------------------------------------------
 
 def _png_with_text(text: str) -> bytes:
     info = PngImagePlugin.PngInfo()
@@ -133,7 +134,7 @@ def test_deeply_nested_json_in_a_png_reads_as_no_parameters(caplog):
     nested = '{"prompt": "x", "a": ' + "[" * 100_000 + "]" * 100_000 + "}"
     with caplog.at_level(logging.DEBUG):
         assert metadata.read_parameters(_png_with_text(nested)) is None
-        assert page.restore(metadata.read_parameters(_png_with_text(nested))) is None
+        assert studio_view.restore(metadata.read_parameters(_png_with_text(nested))) is None
     assert not [r for r in caplog.records if r.exc_info]
 
 
@@ -171,14 +172,14 @@ def test_wrongly_typed_values_end_as_validation_errors(field, value):
         validate(**raw)
 
 
-# --- item 12: the endpoint's host, never its credentials ------------------------------------------
+# --- the endpoint's host, never its credentials ---------------------------------------------------
 
 def test_banner_and_errors_name_the_host_without_userinfo(tmp_path):
     port = closed_port_url().split(":")[2].split("/")[0]
     settings = from_env({"OPENAI_BASE_URL": f"http://user:PASSWORD123@127.0.0.1:{port}/v1/",
                          "OPENAI_API_KEY": SERVER_KEY, "DALLE3_OUTPUT_DIR": str(tmp_path), "DALLE3_MAX_RETRIES": "0"})
     assert settings.base_url_shown == f"http://127.0.0.1:{port}/v1"
-    banner = page.banner_text(settings)
+    banner = studio_view.banner_text(settings)
     assert "PASSWORD123" not in banner and "user" not in banner and f"127.0.0.1:{port}" in banner
     with pytest.raises(ConnectionFailedError) as info:
         Studio(settings).generate(validate("a fox"))
@@ -194,7 +195,7 @@ def test_bad_base_url_stops_start_up_without_repeating_it(url):
     assert "SECRET99" not in info.value.user_message
 
 
-# --- item 4 (package part): pixel bombs refused before decoding ----------------------------------------
+# --- pixel bombs refused before decoding ----------------------------------------------------------
 
 def _grey_png(width: int, height: int, complete: bool = True) -> bytes:
     """A real greyscale PNG built row by row (never holding the pixels); ``complete=False``: header only."""

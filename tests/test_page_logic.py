@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from dalle3 import page, status
+from dalle3.views import studio_view, status
 from dalle3.errors import ContentPolicyError
 from dalle3.models import image_models
 from dalle3.params import SEED_MAX, validate
-from dalle3.pricing import Price
-from dalle3.session import HISTORY_LIMIT, SessionState, next_seed
+from dalle3.models.pricing import Price
+from dalle3.views.session import HISTORY_LIMIT, SessionState, next_seed
 from dalle3.studio import GenerationResult
 from tests.apphelpers import running_app, app_settings
 
@@ -39,20 +39,20 @@ def test_randomize_gives_a_seed_in_range():
 
 def test_cost_line_before_the_click_and_session_total_after():
     state = SessionState()
-    assert page.cost_text("dall-e-3", "hd", "1792x1024", state) == \
+    assert studio_view.cost_text("dall-e-3", "hd", "1792x1024", state) == \
         "This image: $0.120 · This session: $0.00 (0 images)"
     for i in range(3):
         state = state.after(result(seed=i))
-    assert page.cost_text("dall-e-3", "standard", "1024x1024", state).endswith("This session: $0.12 (3 images)")
+    assert studio_view.cost_text("dall-e-3", "standard", "1024x1024", state).endswith("This session: $0.12 (3 images)")
     state = state.after(result(seed=0, usd=0.0, cached=True))
     assert state.images == 3 and state.spent_usd == pytest.approx(0.12)
 
 
 def test_gpt_image_cost_is_marked_as_an_estimate():
-    text = page.cost_text("gpt-image-2", "high", "1024x1024", SessionState())
+    text = studio_view.cost_text("gpt-image-2", "high", "1024x1024", SessionState())
     assert "≈ $0.125 (estimate)" in text
-    assert "unknown until it is made" in page.cost_text("gpt-image-2", "auto", "1024x1024", SessionState())
-    assert "experimental" in page.cost_text("gpt-image-2", "low", "3840x2160", SessionState())
+    assert "unknown until it is made" in studio_view.cost_text("gpt-image-2", "auto", "1024x1024", SessionState())
+    assert "experimental" in studio_view.cost_text("gpt-image-2", "low", "3840x2160", SessionState())
 
 
 def test_history_is_newest_first_and_bounded():
@@ -63,21 +63,21 @@ def test_history_is_newest_first_and_bounded():
 
 
 def test_switching_model_keeps_nearest_settings_and_explains_style():
-    view = page.model_view("gpt-image-2", "hd", "1792x1024", SessionState())
+    view = studio_view.model_view("gpt-image-2", "hd", "1792x1024", SessionState())
     assert (view.quality, view.size, view.style_visible) == ("high", "1792x1024", False)
     assert view.profile.custom_size is not None and "WIDTHxHEIGHT (multiples of 16" in view.note
     assert "no style setting" in view.note and "hd → high" in view.note.replace("Quality ", "")
-    assert "hd → high" not in page.model_view("gpt-image-2", "hd", "1792x1024", SessionState(), remapped=False).note
-    back = page.model_view("dall-e-3", "high", "1536x864", SessionState())
+    assert "hd → high" not in studio_view.model_view("gpt-image-2", "hd", "1792x1024", SessionState(), remapped=False).note
+    back = studio_view.model_view("dall-e-3", "high", "1536x864", SessionState())
     assert (back.quality, back.size, back.style_visible) == ("standard", "1024x1024", True)
 
 
 def test_model_choices_mark_retired_and_endpoint_status():
-    labels = dict((v, k) for k, v in page.model_choices())
+    labels = dict((v, k) for k, v in studio_view.model_choices())
     assert "retired by OpenAI 2026-05-12" in labels["dall-e-3"]
     offered = image_models([{"id": "gpt-image-2"}, {"id": "gpt-image-2.7-flare"},
                                  {"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"}, {"id": "gpt-5"}])
-    labels = dict((v, k) for k, v in page.model_choices(offered))
+    labels = dict((v, k) for k, v in studio_view.model_choices(offered))
     assert "not offered by this endpoint" in labels["dall-e-3"]
     assert "not offered" not in labels["gpt-image-2"]
     assert "rules assumed from the gpt-image-2 family" in labels["gpt-image-2.7-flare"]
@@ -86,13 +86,13 @@ def test_model_choices_mark_retired_and_endpoint_status():
 
 
 def test_restore_checks_settings_against_the_table():
-    restored = page.restore({"prompt": "a fox", "seed": 9, "quality": "hd", "style": "vivid",
+    restored = studio_view.restore({"prompt": "a fox", "seed": 9, "quality": "hd", "style": "vivid",
                              "size": "1792x1024", "model": "dall-e-3"})
     assert (restored.prompt, restored.seed, restored.quality, restored.style, restored.size) == \
         ("a fox", 9, "hd", "vivid", "1792x1024")
-    assert page.restore({"prompt": "a fox", "seed": -5}) is None
-    assert page.restore(None) is None
-    gpt = page.restore({"prompt": "x", "model": "gpt-image-2.6-flare", "quality": "low", "complexity": "medium"})
+    assert studio_view.restore({"prompt": "a fox", "seed": -5}) is None
+    assert studio_view.restore(None) is None
+    gpt = studio_view.restore({"prompt": "x", "model": "gpt-image-2.6-flare", "quality": "low", "complexity": "medium"})
     assert gpt.extras["complexity"] == "medium" and gpt.style is None
 
 
@@ -122,18 +122,18 @@ def test_offline_mode_without_key_generates_free_marked_images(tmp_path):
 def test_banner_says_where_images_come_from_and_never_shows_the_key():
     from dalle3.settings import Settings
 
-    assert "no API key is configured" in page.banner_text(Settings())
-    assert "DALLE3_OFFLINE=1" in page.banner_text(Settings(api_key="sk-abc-SECRET", offline=True))
-    served = page.banner_text(Settings(api_key="sk-abc-SECRET", max_spend_usd=5.0))
+    assert "no API key is configured" in studio_view.banner_text(Settings())
+    assert "DALLE3_OFFLINE=1" in studio_view.banner_text(Settings(api_key="sk-abc-SECRET", offline=True))
+    served = studio_view.banner_text(Settings(api_key="sk-abc-SECRET", max_spend_usd=5.0))
     assert "Server key configured" in served and "$5.00" in served and "SECRET" not in served
 
 
 def test_switch_offer_names_the_settings_it_will_use():
-    assert page.switch_label("gpt-image-2", "hd", "1792x1024") == \
+    assert studio_view.switch_label("gpt-image-2", "hd", "1792x1024") == \
         "Switch to gpt-image-2 (quality high, size 1792x1024; style has no counterpart)"
 
 
 def test_cost_line_explains_an_invalid_size_instead_of_pricing_it():
-    text = page.cost_text("gpt-image-2", "medium", "1000x1000", SessionState())
+    text = studio_view.cost_text("gpt-image-2", "medium", "1000x1000", SessionState())
     assert text.startswith("This image: no price — Size 1000x1000") and "multiples of 16" in text
     assert "$" not in text.split("·")[0]

@@ -16,8 +16,8 @@ import pytest
 import requests
 from gradio_client.exceptions import AppError
 
-from dalle3 import storage
-from dalle3.metadata import png_size, read_parameters
+from dalle3.files import storage
+from dalle3.files.metadata import png_size, read_parameters
 from dalle3.settings import Settings, exposure_warning
 from tests.apphelpers import SERVER_KEY, app_settings, run_concurrently, running_app
 from tests.fake_openai import Outcome, closed_port_url

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from dalle3 import metadata, safety
-from dalle3.client import ImagesClient
+from dalle3 import safety
+from dalle3.files import metadata
+from dalle3.http.client import ImagesClient
 from dalle3.errors import ConfigurationError, ValidationError
 from dalle3.params import validate
 from dalle3.settings import Settings, from_env

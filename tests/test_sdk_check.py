@@ -8,7 +8,7 @@ import pytest
 import requests
 from openai.types.image_generate_params import ImageGenerateParamsBase
 
-from dalle3.client import ImagesClient
+from dalle3.http.client import ImagesClient
 from dalle3.models import MODELS
 from dalle3.params import validate
 from dalle3.settings import Settings

@@ -1,4 +1,4 @@
-"""Issue 14 item 10: anonymous API calls keep no Gradio session; the sessions kept are bounded.
+"""Anonymous API calls keep no Gradio session; the sessions kept are bounded.
 
 The memory figures themselves come from ``python -m bench.session_memory`` (no timing or RSS
 assertion here); these tests pin the mechanism that keeps them low.
@@ -12,8 +12,8 @@ import gradio as gr
 import pytest
 import requests
 
-from dalle3 import api_docs
-from dalle3.session import SessionState
+from dalle3.views import api_docs
+from dalle3.views.session import SessionState
 from tests.apphelpers import app_settings, running_app
 from ui.page import launch_options
 from ui.sessions import SESSION_CAPACITY

@@ -1,4 +1,4 @@
-"""Copy as code (issue 13): each snippet, run against the fake, sends the body the app sent."""
+"""Copy as code: each snippet, run against the fake, sends the body the app sent."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from dalle3 import Studio, validate
-from dalle3.metadata import read_parameters
-from dalle3.api_docs import api_arguments
-from dalle3.snippets import KEY_HEADER, request_from_parameters, snippets
+from dalle3.files.metadata import read_parameters
+from dalle3.views.api_docs import api_arguments
+from dalle3.views.snippets import request_from_parameters, snippets
 from tests.apphelpers import SERVER_KEY, app_settings, running_app
 from tests.fake_openai import FakeOpenAI
 
@@ -121,12 +121,6 @@ def test_gradio_client_snippet_calls_this_page_with_the_same_request(fake_api, t
             seen = fake_api.requests[-1]
             assert seen.json == body and seen.headers["authorization"] == f"Bearer {OWN_KEY}"
             assert "'cost_usd'" in done.stdout  # the facts the page returned
-
-
-def test_gradio_snippet_sends_the_own_key_in_the_pages_header():
-    from ui.api import KEY_HEADER as PAGE_HEADER
-
-    assert KEY_HEADER.lower() == PAGE_HEADER.lower()
 
 
 def test_snippets_rebuild_from_a_saved_pngs_parameters(fake_api, tmp_path):

@@ -1,4 +1,4 @@
-"""Issue 14, items 5-7: the server key's spending cap holds against a broken ledger, bills above
+"""The server key's spending cap holds against a broken ledger, bills above
 the estimate, and calls the client gave up on — with zero overshoot.
 
 Driven through the Studio against the loopback fake, whose ``usage`` can be
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dalle3 import pricing
+from dalle3.models import pricing
 from dalle3.errors import (ConfigurationError, ConnectionFailedError, LedgerUnreadableError, RequestTimeoutError,
                            SpendCapError)
 from dalle3.ledger import LEDGER_NAME, SpendLedger
@@ -37,7 +37,7 @@ def studio_for(base_url: str, tmp_path: Path, **overrides) -> Studio:
     return studio
 
 
-# --- item 5: the ledger fails closed -----------------------------------------------------------------
+# --- the ledger fails closed ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("content", [b'{"spent_usd": 0.4', b'{"spent_usd": NaN, "images": 1}',
                                      b'{"spent_usd": Infinity, "images": 1}', b'{"spent_usd": 1e999, "images": 1}',
@@ -89,7 +89,7 @@ def test_non_finite_cap_stops_start_up(value):
         from_env({"DALLE3_MAX_SPEND_USD": value})
 
 
-# --- item 6: the cap holds for token-billed models ------------------------------------------------
+# --- the cap holds for token-billed models --------------------------------------------------------
 
 def test_thirty_parallel_gpt_image_2_calls_billed_at_the_maximum_end_within_the_cap(fake_api, tmp_path):
     fake_api.billed_quality = "high"  # every "low" image billed like a "high" one: ~15x its estimate
@@ -137,7 +137,7 @@ def test_unreadable_usage_settles_at_the_reservation_not_below(fake_api, tmp_pat
                                                                     request.prompt))
 
 
-# --- item 7: abandoned calls count -----------------------------------------------------------------
+# --- abandoned calls count ------------------------------------------------------------------------
 
 def test_timed_out_call_counts_as_spent_and_is_not_retried_under_a_cap(fake_api, tmp_path):
     fake_api.script(*[Outcome.hang(10)] * 3)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from dalle3 import GenerationResult, Settings, Studio, errors, validate
-from dalle3.live import live
-from dalle3.metadata import png_size, read_parameters
+from dalle3.views.live import live
+from dalle3.files.metadata import png_size, read_parameters
 from dalle3.models import GPT_IMAGE_2
 from dalle3.studio import Preview
 from tests.fake_openai import FakeOpenAI, Outcome
@@ -114,7 +114,7 @@ def test_a_failing_preview_handler_does_not_cost_the_image(fake_api, tmp_path):
     assert result.path.exists() and result.previews == 2
 
 
-# --- dalle3.live: what a page's generator handler iterates --------------------------------------
+# --- dalle3.views.live: what a page's generator handler iterates --------------------------------------
 
 def test_live_yields_previews_then_the_result(fake_api, tmp_path):
     items = list(live(make_studio(fake_api, tmp_path), gpt(), previews=2, min_interval_s=0))

@@ -15,14 +15,17 @@ from typing import Any, Callable
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from dalle3 import DalleError, Studio, api_docs, page, safety, status
-from dalle3.discovery import Discovery
+from dalle3 import DalleError, Studio, safety
+from dalle3.views import api_docs, studio_view, status
+from dalle3.http.discovery import Discovery
 from dalle3.errors import ValidationError
-from dalle3.references import from_data_url
+from dalle3.edits.references import from_data_url
+from dalle3.models import EXTRA_NAMES
+from dalle3.views.api_docs import KEY_HEADER
+from dalle3.models.edit_rules import MAX_REFERENCES
 from ui.run import EditSources, Source, run_generation
 from ui.sessions import forget_api_only_session
 
-KEY_HEADER = "x-openai-api-key"
 FILE_ARGUMENTS = ("images", "mask", "markup")
 RETURNS = ("\nReturns:\n    The image (the first of a batch) with its settings embedded, a Markdown status, and a JSON "
            "object: model, size, quality, style, seed, extras, revised_prompt, cost_usd, cost_exact, request_id, "
@@ -64,8 +67,8 @@ def edit_sources(given: dict[str, Any]) -> EditSources:
     """The ``/edit`` caller's images, mask and markup; raises ValidationError with a plain message."""
     images = given.get("images") or []
     images = images if isinstance(images, list) else [images]
-    if len(images) > 16:
-        raise ValidationError(f"{len(images)} images given; an edit takes at most 16.")
+    if len(images) > MAX_REFERENCES:
+        raise ValidationError(f"{len(images)} images given; an edit takes at most {MAX_REFERENCES}.")
     optional = {name: _source(given[name], f"The {name}") if given.get(name) else None for name in ("mask", "markup")}
     return EditSources(tuple(_source(item, f"Image {i + 1}") for i, item in enumerate(images)),
                        optional["mask"], optional["markup"], given.get("input_fidelity") or None)
@@ -106,11 +109,11 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
             key = (request.headers.get(KEY_HEADER) or "").strip() if request is not None else ""
             if not given.get("model"):  # the page's model: the configured one, or its successor
                 listing = discovery.peek(key or settings.api_key or "") if not settings.simulated or key else None
-                given["model"] = page.start_model(settings.default_model,
+                given["model"] = studio_view.start_model(settings.default_model,
                                                   listing.offered if listing else None)[0]
             if given.get("n") in (None, ""):
                 given["n"] = 1
-            extras = {name: given.get(name) for name in page.EXTRA_NAMES}
+            extras = {name: given.get(name) for name in EXTRA_NAMES}
             identifier = safety.identifier_for(settings, host, request.session_hash if request is not None else None)
             edit = edit_sources(given) if "images" in arguments else None
             if edit is not None and not edit.images:

@@ -10,25 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gradio as gr
+from gradio.blocks import Block
 from PIL import Image
 
-from dalle3 import DalleError, Studio, page, status
-from dalle3.edit_rules import rules_for
-from dalle3.edits import MAX_IMAGES, mask_from_painting, markup_from_layer
-from dalle3.images import image_size
-from dalle3.metadata import read_parameters
+from dalle3 import DalleError, Studio
+from dalle3.views import studio_view, status
+from dalle3.models.edit_rules import MAX_REFERENCES, rules_for
+from dalle3.edits.inputs import mask_from_painting, markup_from_layer
+from dalle3.files.images import image_size
+from dalle3.files.metadata import read_parameters
 from dalle3.models import resolve
-from dalle3.references import LONG_EDGE
-from dalle3.session import SessionState
-from ui.layout import Controls
+from dalle3.edits.references import LONG_EDGE
+from dalle3.views.session import SessionState
+from ui.layout import PRIVATE, Controls
 from ui.run import EditSources
 
-PRIVATE = dict(api_visibility="private")
 MASK, MARKUP = "mask", "markup"
-PAINT_COLORS = ["#ffffff", "#ff3b30", "#007aff", "#ffcc00"]
+PAINT_COLORS: list[str | tuple[str, float]] = ["#ffffff", "#ff3b30", "#007aff", "#ffcc00"]
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,21 @@ def _model_note(model_id: Any) -> str:
     return f"{status.inert(profile.id)} cannot edit images or make several at once: choose a GPT Image model to edit."
 
 
-def layout_edit(c: Controls, view: page.ModelView) -> EditControls:
+def _parent(component: gr.components.Component) -> gr.blocks.BlockContext:
+    """The layout block ``component`` was placed in (every component on a page has one)."""
+    assert component.parent is not None
+    return component.parent
+
+
+def layout_edit(c: Controls, view: studio_view.ModelView) -> EditControls:
     """The edit accordion at the end of the request column, its buttons under the results."""
     p = view.profile
     rules = rules_for(p)
-    with c.generate.parent:  # the request column, after the key and the drop box
+    with _parent(c.generate):  # the request column, after the key and the drop box
         note = gr.Markdown(_model_note(p.id), visible=not rules.edits, elem_id="edit_note")
         with gr.Accordion("Edit an image", open=False, visible=rules.edits, elem_id="edit") as accordion:
             references = gr.File(file_count="multiple", type="filepath", file_types=["image"], height=140,
-                                 label=f"Reference images (up to {MAX_IMAGES}): drop, paste or upload",
+                                 label=f"Reference images (up to {MAX_REFERENCES}): drop, paste or upload",
                                  elem_id="references")
             editor = gr.ImageEditor(type="pil", format="png", sources=(), transforms=(), layers=False,
                                     brush=gr.Brush(colors=PAINT_COLORS, default_color="#ffffff"),
@@ -95,7 +102,7 @@ def layout_edit(c: Controls, view: page.ModelView) -> EditControls:
                                    info="high keeps faces and details closer to the references; costs more")
             clear = gr.Button("Clear references", size="sm", elem_id="clear_references")
             edit_status = gr.Markdown("", elem_id="edit_status")
-    with c.result.parent, gr.Row():  # the results column, under the history
+    with _parent(c.result), gr.Row():  # the results column, under the history
         use_result = gr.Button("Use result as reference", size="sm", elem_id="use_result")
         use_history = gr.Button("Use selected history image as reference", size="sm", elem_id="use_history")
     return EditControls(note, accordion, references, editor, mode, mask_upload, markup_upload, fidelity, clear,
@@ -110,7 +117,7 @@ def _painted(value: Any) -> Image.Image | None:
     merged = Image.new("RGBA", layers[0].size, (0, 0, 0, 0))
     for layer in layers:
         merged.alpha_composite(layer.convert("RGBA").resize(merged.size))
-    return merged if merged.getchannel("A").getextrema()[1] > 0 else None
+    return merged if cast("tuple[int, int]", merged.getchannel("A").getextrema())[1] > 0 else None
 
 
 def edit_sources(e: EditControls, data: dict) -> EditSources | None:
@@ -155,7 +162,7 @@ def with_reference(paths: list[str] | None, new: str | None) -> list[str]:
     current = list(paths or [])
     if new and new not in current:
         current.append(new)
-    return current[:MAX_IMAGES]
+    return current[:MAX_REFERENCES]
 
 
 def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
@@ -176,11 +183,11 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
     c.model.change(on_model, [c.model, c.n], [c.n, e.note, e.accordion, e.mode, e.markup_upload, e.fidelity],
                    show_progress="hidden", **PRIVATE)
 
-    cost_reads = {c.model, c.quality, c.size, c.session, c.n, e.references, e.fidelity, c.cost}
+    cost_reads: set[Block] = {c.model, c.quality, c.size, c.session, c.n, e.references, e.fidelity, c.cost}
 
     def click_cost(data: dict) -> str:
         sizes = [s for s in (_uploaded_size(p) for p in _paths(data[e.references])) if s]
-        return page.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=_count(data[c.n]),
+        return studio_view.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=_count(data[c.n]),
                               references=sizes, fidelity=data[e.fidelity] or None)
 
     def on_cost_change(data: dict) -> dict:
@@ -195,7 +202,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
     c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
 
     def on_references(paths: list[str] | None, shown: str | None) -> dict:
-        first = (paths or [None])[0]
+        first = paths[0] if paths else None
         if first == shown:
             return {e.first: first}
         return {e.first: first, e.editor: {"background": first, "layers": [], "composite": first} if first else None}
@@ -233,7 +240,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
 
     def on_history(state: SessionState, evt: gr.SelectData) -> dict:
         entry = state.history[evt.index] if evt.index < len(state.history) else None
-        restored = page.restore(entry.parameters) if entry else None
+        restored = studio_view.restore(entry.parameters) if entry else None
         return {e.picked: evt.index, c.n: restored.n if restored else gr.update(),
                 c.result: gr.update(visible=True), c.grid: gr.update(visible=False)}
 
@@ -245,7 +252,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
             parameters = read_parameters(path) if path and image_size(path) else None
         except DalleError:
             parameters = None
-        restored = page.restore(parameters)
+        restored = studio_view.restore(parameters)
         if restored is None:
             return {e.edit_status: gr.update()}
         updates: dict = {c.n: restored.n}

@@ -27,7 +27,7 @@ from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
 from dalle3.errors import ValidationError
-from dalle3.references import from_data_url
+from dalle3.edits.references import from_data_url
 
 from dalle3.settings import Settings
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import gradio as gr
 
-from dalle3 import page
+from dalle3.views import studio_view
 
 from dalle3.models import COMPRESSION_DEFAULT, COMPRESSION_RANGE
 from dalle3.params import SEED_MAX
-from dalle3.session import SEED_CONTROL_DEFAULT, SEED_CONTROLS, SessionState
+from dalle3.views.session import SEED_CONTROL_DEFAULT, SEED_CONTROLS, SessionState
 from dalle3.settings import Settings
 from dalle3.version import __version__
 
 PLACEHOLDER = "A watercolor painting of a red fox curled up in fresh snow at dawn, soft light"
 
+
+# Page-only events: not callable through gradio_client, not an API or MCP tool.
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 
 @dataclass(frozen=True)
 class Controls:
@@ -62,10 +65,10 @@ def header(settings: Settings) -> None:
     """The title and the banner saying where images come from."""
     gr.Markdown(f"# dalle3 studio\nDrive OpenAI's DALL·E 3 — and today's GPT Image models — by hand. "
                 f"<small>v{__version__}</small>")
-    gr.Markdown(page.banner_text(settings), elem_id="banner")
+    gr.Markdown(studio_view.banner_text(settings), elem_id="banner")
 
 
-def layout(settings: Settings, view: page.ModelView) -> Controls:
+def layout(settings: Settings, view: studio_view.ModelView) -> Controls:
     """The Studio's components for a model shown as ``view``; call inside ``gr.Blocks`` (or a tab)."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
@@ -75,11 +78,11 @@ def layout(settings: Settings, view: page.ModelView) -> Controls:
     return Controls(session=gr.State(SessionState()), own_key=gr.State(""), successor=gr.State(None), **parts)
 
 
-def _request(view: page.ModelView) -> dict[str, Any]:
+def _request(view: studio_view.ModelView) -> dict[str, Any]:
     """Everything that decides the image, then its cost and the button."""
     p, out = view.profile, view.output
     parts: dict[str, Any] = dict(
-        model=gr.Dropdown(page.model_choices(), value=p.id, label="Model", elem_id="model"),
+        model=gr.Dropdown(studio_view.model_choices(), value=p.id, label="Model", elem_id="model"),
         model_note=gr.Markdown(view.note, elem_id="model_note"),
         prompt=gr.Textbox(label="Prompt", lines=5, max_lines=20, placeholder=PLACEHOLDER, elem_id="prompt",
                           info="Ctrl/Cmd+Enter generates"),
@@ -94,11 +97,11 @@ def _request(view: page.ModelView) -> dict[str, Any]:
     parts.update(
         quality=gr.Radio(list(p.qualities), value=view.quality, label="Quality", info=view.quality_info,
                          elem_id="quality"),
-        style=gr.Radio(list(page.STYLE_HINTS), value=view.style, label="Style", info=page.style_info(),
+        style=gr.Radio(list(studio_view.STYLE_HINTS), value=view.style, label="Style", info=studio_view.style_info(),
                        elem_id="style", visible=view.style_visible),
         size=gr.Dropdown(list(p.sizes), value=view.size, label="Size", allow_custom_value=True, elem_id="size"),
         extras={name: gr.Dropdown(list(extra.choices), value=extra.value, label=name.capitalize(),
-                                  info=page.EXTRA_HINTS.get(name), visible=extra.visible, elem_id=name)
+                                  info=studio_view.EXTRA_HINTS.get(name), visible=extra.visible, elem_id=name)
                 for name, extra in view.extras.items()})
     with gr.Row():
         parts.update(
@@ -109,8 +112,8 @@ def _request(view: page.ModelView) -> dict[str, Any]:
                                   label="Compression", visible=out.compression_visible,
                                   elem_id="output_compression", info="100: best quality, largest file"))
     parts.update(
-        previews=gr.Radio(list(page.PREVIEW_CHOICES), value=page.PREVIEW_DEFAULT, label="Previews",
-                          info=page.PREVIEWS_INFO, visible=view.previews_visible, elem_id="previews"),
+        previews=gr.Radio(list(studio_view.PREVIEW_CHOICES), value=studio_view.PREVIEW_DEFAULT, label="Previews",
+                          info=studio_view.PREVIEWS_INFO, visible=view.previews_visible, elem_id="previews"),
         n=gr.Slider(1, max(2, p.max_images), step=1, value=1, label="Images per click", elem_id="n",
                     visible=p.max_images > 1, info="several at once never show previews"),
         cost=gr.Markdown(view.cost, elem_id="cost"),
@@ -147,8 +150,10 @@ def _results() -> dict[str, Any]:
         code=code_boxes("code"))
 
 
-CODE_BOXES = (("curl", "shell", "curl"), ("python", "python", "Python (openai SDK)"),
-              ("gradio", "python", "Python (gradio_client, this page)"))
+CodeLanguage = Literal["shell", "python"]
+CODE_BOXES: tuple[tuple[str, CodeLanguage, str], ...] = (
+    ("curl", "shell", "curl"), ("python", "python", "Python (openai SDK)"),
+    ("gradio", "python", "Python (gradio_client, this page)"))
 
 
 def code_boxes(prefix: str) -> dict[str, gr.Code]:

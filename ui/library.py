@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from dalle3 import DalleError, page, status
+from dalle3 import DalleError
+from dalle3.views import studio_view, status
 from dalle3.library import Library
-from dalle3.library_view import ANY, progress_text, select, show
-from dalle3.session import SessionState
+from dalle3.library.view import ANY, progress_text, select, show
+from dalle3.views.session import SessionState
 from dalle3.settings import Settings
 from ui.edit import EditControls, with_reference
 from ui.layout import Controls, code_boxes
-from ui.wiring import PRIVATE, Updates, page_url, restored_updates
+from ui.layout import PRIVATE
+from ui.wiring import Updates, page_url, restored_updates
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,14 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
     for trigger in (lc.words.submit, lc.model.input, lc.size.input, lc.since.submit, lc.until.submit,
                     lc.page.submit):
         trigger(on_filter, filters, outputs, show_progress="hidden", **PRIVATE)
-    lc.previous.click(lambda *v: on_filter(*v[:5], max(1, int(v[5] or 1) - 1)), filters, outputs, **PRIVATE)
-    lc.next.click(lambda *v: on_filter(*v[:5], int(v[5] or 1) + 1), filters, outputs, **PRIVATE)
+    def on_previous(words: str, model: str, size: str, since: str, until: str, number: float) -> Updates:
+        return on_filter(words, model, size, since, until, max(1, int(number or 1) - 1))
+
+    def on_next(words: str, model: str, size: str, since: str, until: str, number: float) -> Updates:
+        return on_filter(words, model, size, since, until, int(number or 1) + 1)
+
+    lc.previous.click(on_previous, filters, outputs, **PRIVATE)
+    lc.next.click(on_next, filters, outputs, **PRIVATE)
 
     def on_tick() -> Updates:
         text = progress_text(library.progress)
@@ -120,7 +128,7 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
                    **PRIVATE)
 
     def on_restore(parameters: dict | None, state: SessionState) -> Updates:
-        restored = page.restore(parameters)
+        restored = studio_view.restore(parameters)
         if restored is None:
             return {c.status: "Pick an image in the Library first."}
         return {**restored_updates(c, restored, state), c.status: "Settings restored from the library.",

@@ -21,6 +21,8 @@ from typing import Any
 
 import gradio as gr
 
+from dalle3.models.edit_rules import MAX_REFERENCES
+
 _FOLDERS: "weakref.WeakKeyDictionary[gr.Blocks, Path]" = weakref.WeakKeyDictionary()
 _SAVED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}/[A-Za-z0-9_.-]{1,200}\.(png|jpg|jpeg|webp)$")
 
@@ -49,7 +51,6 @@ def _batch_files(facts: dict[str, Any], folder: Path | None) -> list[Path]:
     return paths
 
 
-MAX_LISTED_FILES = 16  # an edit's images
 
 
 def _file_lists(get_input_schema: Any) -> Any:
@@ -69,7 +70,7 @@ def _file_lists(get_input_schema: Any) -> Any:
                     "type": "array", "description": prop.get("description", ""),
                     "items": {"type": "string", "format": "a data:image/...;base64 URL, or an http(s) URL of a file"}}
                 positions = [p for p in positions if not p or p[0] != name]
-                positions += [[name, i] for i in range(MAX_LISTED_FILES)]
+                positions += [[name, i] for i in range(MAX_REFERENCES)]
         return schema, positions
 
     return fixed

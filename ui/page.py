@@ -7,10 +7,11 @@ from typing import Any
 
 import gradio as gr
 
-from dalle3 import Studio, api_docs, page
-from dalle3.discovery import Discovery
-from dalle3.images import install_pillow_limit
-from dalle3.session import SessionState
+from dalle3 import Studio
+from dalle3.views import api_docs, studio_view
+from dalle3.http.discovery import Discovery
+from dalle3.files.images import install_pillow_limit
+from dalle3.views.session import SessionState
 from ui.api import wire_api
 from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
@@ -45,7 +46,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     discovery = Discovery(studio.client)
     if settings.api_key and not settings.offline:  # in the background: never delays the first page
         threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()
-    view = page.model_view(settings.default_model, None, None, SessionState())
+    view = studio_view.model_view(settings.default_model, None, None, SessionState())
     library = studio.library
     with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
         header(settings)

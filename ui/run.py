@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from dalle3 import DalleError, Studio, validate
-from dalle3.edits import prepare_edit
+from dalle3.edits.inputs import prepare_edit
 from dalle3.errors import UnexpectedError
-from dalle3.live import live
+from dalle3.views.live import live
 from dalle3.params import profile_for
-from dalle3.references import read_file
-from dalle3.status import UNEXPECTED
+from dalle3.edits.references import read_file
+from dalle3.views.status import UNEXPECTED
 from dalle3.studio import GenerationResult, Preview
 
 log = logging.getLogger("dalle3")
@@ -41,7 +41,7 @@ class EditSources:
         return read_file(source, what) if isinstance(source, Path) else source
 
     def prepare(self, model: str):
-        """The prepared :class:`~dalle3.edits.EditInputs`; raises ValidationError with a plain message."""
+        """The prepared :class:`~dalle3.edits.inputs.EditInputs`; raises ValidationError with a plain message."""
         images = [self._read(s, "reference image") for s in self.images]
         return prepare_edit(profile_for(model), images, mask=self._read(self.mask, "mask"),  # type: ignore[arg-type]
                             markup=self._read(self.markup, "markup"), input_fidelity=self.input_fidelity)

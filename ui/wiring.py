@@ -6,27 +6,28 @@ import json
 from typing import Any, Iterator
 
 import gradio as gr
+from gradio.blocks import Block
 
-from dalle3 import DalleError, Studio, page, safety, status
-from dalle3.discovery import Discovery
+from dalle3 import DalleError, Studio, safety
+from dalle3.views import studio_view, status
+from dalle3.http.discovery import Discovery
 from dalle3.errors import ModelUnavailableError
-from dalle3.images import image_size
-from dalle3.metadata import read_parameters
+from dalle3.files.images import image_size
+from dalle3.files.metadata import read_parameters
 from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX
-from dalle3.session import SessionState, next_seed
+from dalle3.views.session import SessionState, next_seed
 from dalle3.settings import Settings
-from dalle3.snippets import request_from_parameters, snippets
+from dalle3.views.snippets import request_from_parameters, snippets
 from dalle3.studio import Preview
 from ui.edit import EditControls, edit_sources
-from ui.layout import Controls
+from ui.layout import PRIVATE, Controls
 from ui.run import run_live
 
 Updates = dict[Any, Any]
-PRIVATE = dict(api_visibility="private")
 
 
-def view_updates(c: Controls, view: page.ModelView) -> Updates:
+def view_updates(c: Controls, view: studio_view.ModelView) -> Updates:
     """A model's view as component updates (choices travel with values: Gradio checks one against the other)."""
     p = view.profile
     updates: Updates = {
@@ -62,13 +63,14 @@ def wire_models(c: Controls) -> None:
     # quality from before a model switch: .input (the person's change; switch and restore send the
     # whole view themselves), and preprocess=False, as picking an option fires `input` twice and the
     # repeat arrives after the choices changed. Both handlers take any quality.
-    def current_view(data: dict, remapped: bool) -> page.ModelView:
-        return page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session],
+    def current_view(data: dict, remapped: bool) -> studio_view.ModelView:
+        return studio_view.model_view(data[c.model], data[c.quality], data[c.size], data[c.session],
                                style=data[c.style], extras={n: data[x] for n, x in c.extras.items()},
                                output_format=data[c.output_format], compression=data[c.compression],
                                remapped=remapped)
 
-    reads = {c.model, c.quality, c.size, c.style, c.session, *c.extras.values(), c.output_format, c.compression}
+    reads: set[Block] = {c.model, c.quality, c.size, c.style, c.session, *c.extras.values(), c.output_format,
+                         c.compression}
     c.model.input(lambda data: view_updates(c, current_view(data, True)), reads, c.model_dependent,
                   show_progress="hidden", preprocess=False, **PRIVATE)
     # format and background decide what else applies (compression; transparency needs png/webp)
@@ -77,7 +79,7 @@ def wire_models(c: Controls) -> None:
                       show_progress="hidden", preprocess=False, **PRIVATE)
 
     def on_setting(data: dict) -> Updates:  # the person's own change: an old remapping note clears
-        view = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session], remapped=False)
+        view = studio_view.model_view(data[c.model], data[c.quality], data[c.size], data[c.session], remapped=False)
         return {c.cost: view.cost, c.model_note: view.note}
 
     for trigger in (c.quality.input, c.size.input):
@@ -93,10 +95,10 @@ def wire_models(c: Controls) -> None:
         target = data[c.successor]
         if not target:
             return {c.switch: gr.update(visible=False)}
-        before = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session])
-        view = page.model_view(target, data[c.quality], data[c.size], data[c.session])
+        before = studio_view.model_view(data[c.model], data[c.quality], data[c.size], data[c.session])
+        view = studio_view.model_view(target, data[c.quality], data[c.size], data[c.session])
         return {c.model: target, **view_updates(c, view), c.switch: gr.update(visible=False),
-                c.status: page.switched_text(before, view)}
+                c.status: studio_view.switched_text(before, view)}
 
     c.switch.click(on_switch, {c.successor, c.model, c.quality, c.size, c.session},
                    [c.model, *c.model_dependent, c.switch, c.status], **PRIVATE)
@@ -125,7 +127,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
                   "style": data[c.style], "size": data[c.size], "model": model_id, "n": data[c.n]}
         edit = edit_sources(e, data)
         if profile and profile.output_formats:  # compression only where the format takes it
-            out = page.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
+            out = studio_view.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
             values.update(output_format=out.output_format, output_compression=out.compression)
         wanted = int(data[c.previews]) if str(data[c.previews]).isdigit() else 0
         yield {c.status: f"{'Editing with' if edit else 'Waiting for'} {status.inert(str(model_id))}…"}
@@ -136,7 +138,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
                 yield {**shown(c, (outcome.path,)), c.status: outcome.label}
             elif isinstance(outcome, DalleError):
                 successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
-                label = page.switch_label(successor, data[c.quality], data[c.size]) if successor else None
+                label = studio_view.switch_label(successor, data[c.quality], data[c.size]) if successor else None
                 # a preview never stands as the result: back to the last finished image
                 yield {c.result: gr.update(value=previous, visible=True), c.grid: gr.update(visible=False),
                        c.status: status.failure(outcome),
@@ -147,7 +149,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
                 yield {**shown(c, outcome.paths),
                        c.status: status.success(outcome, bool(studio.settings.output_dir)),
                        c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
-                       c.cost: page.cost_text(req.model, req.quality, req.size, state), c.session: state,
+                       c.cost: studio_view.cost_text(req.model, req.quality, req.size, state), c.session: state,
                        c.switch: gr.update(visible=False), c.successor: None}
 
     inputs = {c.prompt, c.seed, c.seed_control, c.model, c.quality, c.style, c.size, *c.extras.values(),
@@ -160,9 +162,9 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
      .then(lambda: gr.update(interactive=True), None, c.generate, queue=False, **PRIVATE))
 
 
-def restored_updates(c: Controls, restored: page.Restored, state: SessionState) -> Updates:
+def restored_updates(c: Controls, restored: studio_view.Restored, state: SessionState) -> Updates:
     """The controls set to ``restored``; the model's choices travel with the values (it may be another model)."""
-    view = page.model_view(restored.model, restored.quality, restored.size, state,
+    view = studio_view.model_view(restored.model, restored.quality, restored.size, state,
                            style=restored.style, extras=restored.extras, output_format=restored.output_format,
                            compression=restored.output_compression, remapped=False)
     return {c.prompt: restored.prompt, c.seed: restored.seed, c.model: restored.model, **view_updates(c, view)}
@@ -174,7 +176,7 @@ def wire_restore(c: Controls) -> None:
 
     def on_history(state: SessionState, evt: gr.SelectData) -> Updates:
         entry = state.history[evt.index] if evt.index < len(state.history) else None
-        restored = page.restore(entry.parameters) if entry else None
+        restored = studio_view.restore(entry.parameters) if entry else None
         if entry is None or restored is None:
             return {c.status: gr.update()}  # Gradio reads an empty dict as one positional value
         return {**restored_updates(c, restored, state), c.result: entry.path,
@@ -188,10 +190,10 @@ def wire_restore(c: Controls) -> None:
         try:
             image_size(path)  # from the header: a pixel bomb is refused before anything decodes it
         except DalleError as exc:
-            return {c.status: f"{page.NO_PARAMETERS} {status.inert(exc.user_message)}"}
-        restored = page.restore(read_parameters(path))
+            return {c.status: f"{studio_view.NO_PARAMETERS} {status.inert(exc.user_message)}"}
+        restored = studio_view.restore(read_parameters(path))
         if restored is None:
-            return {c.status: page.NO_PARAMETERS}
+            return {c.status: studio_view.NO_PARAMETERS}
         return {**restored_updates(c, restored, state), c.status: "Settings restored from the dropped image."}
 
     c.upload.upload(on_upload, [c.upload, c.session], targets, **PRIVATE)
@@ -231,17 +233,17 @@ def wire_keys(demo: gr.Blocks, c: Controls, studio: Studio, discovery: Discovery
             return {c.model: gr.update()}
         listing = discovery.listing(use)
         if listing.problem or listing.offered is None:
-            return {c.model: gr.update(choices=page.model_choices()), c.model_note: listing.problem or ""}
-        updates: Updates = {c.model: gr.update(choices=page.model_choices(listing.offered))}
-        model_id, note = page.start_model(data[c.model], listing.offered)
+            return {c.model: gr.update(choices=studio_view.model_choices()), c.model_note: listing.problem or ""}
+        updates: Updates = {c.model: gr.update(choices=studio_view.model_choices(listing.offered))}
+        model_id, note = studio_view.start_model(data[c.model], listing.offered)
         if note:
-            view = page.model_view(model_id, data[c.quality], data[c.size], data[c.session])
+            view = studio_view.model_view(model_id, data[c.quality], data[c.size], data[c.session])
             updates.update(view_updates(c, view))
-            updates[c.model] = gr.update(choices=page.model_choices(listing.offered), value=model_id)
+            updates[c.model] = gr.update(choices=studio_view.model_choices(listing.offered), value=model_id)
             updates[c.model_note] = f"{note} {view.note}"
         return updates
 
-    inputs = {c.own_key, c.model, c.quality, c.size, c.session}
+    inputs: set[Block] = {c.own_key, c.model, c.quality, c.size, c.session}
     outputs = [c.model, *c.model_dependent]
     c.api_key.blur(refresh_models, inputs, outputs, show_progress="hidden", **PRIVATE)
     demo.load(refresh_models, inputs, outputs, show_progress="hidden", **PRIVATE)

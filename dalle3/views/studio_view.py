@@ -1,0 +1,296 @@
+"""What the page shows, computed without Gradio.
+
+``app.py`` turns these plain values into component updates; everything here
+can be tested with ordinary function calls. Labels, hints and the choices
+offered per model all come from the model table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from dalle3.models import pricing
+from dalle3.errors import ValidationError
+from dalle3.models import (COMPRESSION_FORMATS, EXTRA_NAMES, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
+                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, display_date, is_experimental,
+                           resolve, rule_confidence, size_problem)
+from dalle3.params import profile_for, validate
+from dalle3.edits.index import wanted_hashes
+from dalle3.views.session import SessionState
+from dalle3.settings import Settings
+from dalle3.views.status import cost_line, inert, session_total
+
+QUALITY_HINTS = {
+    "standard": "standard: the usual detail, cheaper",
+    "hd": "hd: finer detail and more consistency, costs more",
+    "low": "low: fastest and cheapest, for drafts",
+    "medium": "medium: balanced detail and cost",
+    "high": "high: most detail, slowest and dearest",
+    "xhigh": "xhigh: more detail than high, several times the tokens",
+    "max": "max: the most the model can do, dearest by far",
+    "auto": "auto: the model picks (cost known only after)",
+}
+STYLE_HINTS = {
+    "natural": "natural: more natural, less hyper-real",
+    "vivid": "vivid: hyper-real and dramatic",
+}
+EXTRA_HINTS = {
+    "background": "transparent needs png or webp output; in preview for gpt-image-2",
+    "moderation": "low: less restrictive content filtering",
+    "complexity": "how much detail the model plans (2.6 models; OpenAI's default high)",
+}
+NO_PARAMETERS = "No dalle3 studio settings found in that file (it is not an image made by this app)."
+PREVIEW_CHOICES = ("off", "1", "2", "3")
+# One preview by default: a first look about halfway through a call that can take a minute or
+# two, for about 100 extra output tokens; more previews cost more and arrive closer together.
+PREVIEW_DEFAULT = "1"
+PREVIEWS_INFO = "rough images while it is being made (GPT Image models); each adds a little to the cost"
+
+
+@dataclass(frozen=True)
+class ExtraView:
+    """One extra setting's control for one model: hidden where the model lacks it."""
+
+    visible: bool
+    choices: tuple[str, ...]
+    value: str
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """Every control that depends on the model, as it should look: choices, values, note, cost."""
+
+    profile: ModelProfile
+    quality: str
+    size: str
+    style: str
+    note: str
+    cost: str
+    extras: Mapping[str, ExtraView]
+    output: OutputView
+
+    @property
+    def style_visible(self) -> bool:
+        return bool(self.profile.styles)
+
+    @property
+    def previews_visible(self) -> bool:
+        return self.profile.streams
+
+    @property
+    def quality_info(self) -> str:
+        return " · ".join(QUALITY_HINTS.get(q, q) for q in self.profile.qualities)
+
+
+def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None) -> str:
+    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status from the table and the endpoint."""
+    label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
+    listed = (offered or {}).get(profile.id)
+    shutdown = display_date((listed or {}).get("shutdown_date")) or profile.shutdown
+    if profile.lifecycle == "retired":
+        label += f" — retired by OpenAI {profile.shutdown}"
+    elif shutdown:
+        label += f" — retires {shutdown}"
+    if offered is not None and listed is None:
+        label += " — not offered by this endpoint"
+    if profile.assumed_from:
+        label += f" — {profile.note}"
+    return label
+
+
+def model_choices(offered: Mapping[str, dict[str, Any]] | None = None) -> list[tuple[str, str]]:
+    """Every table model, plus endpoint models of a known family that the table lacks."""
+    ids = list(MODELS)
+    ids += sorted(m for m in (offered or {}) if m not in MODELS and resolve(m) is not None)
+    return [(model_label(resolve(m), offered), m) for m in ids]  # type: ignore[arg-type]
+
+
+def model_view(model_id: str, quality: str | None, size: str | None, state: SessionState, *,
+               style: str | None = None, extras: Mapping[str, str] | None = None,
+               output_format: str | None = None, compression: int | None = None,
+               remapped: bool = True) -> ModelView:
+    """The controls for ``model_id``, keeping the nearest quality/size (and style, extras) given.
+
+    With ``remapped``, the note says which of the person's choices had to change; without it
+    (typing in a control, restoring a PNG) the note only describes the model, so an old
+    remapping note clears.
+    """
+    profile = profile_for(model_id)
+    new_quality, new_size = closest_settings(profile, quality or profile.default_quality,
+                                             size or profile.default_size)
+    model = inert(profile.id)  # the note is Markdown; ids from a PNG or the endpoint are shown, never read
+    notes = []
+    if remapped and quality and new_quality != quality:
+        notes.append(f"Quality {inert(str(quality))} → {inert(new_quality)}.")
+    if remapped and size and new_size != size:
+        notes.append(f"Size {inert(str(size))} → {inert(new_size)}.")
+    if not profile.styles:
+        notes.append(f"{model} has no style setting (it is a DALL·E 3 option), so none is sent.")
+    if profile.custom_size:
+        notes.append(f"Size: pick a preset or type {profile.custom_size.describe()}.")
+    unsure = [what for rule, what in (("qualities", "xhigh/max"), ("custom_size", "custom sizes"))
+              if rule_confidence(profile, rule) == "unconfirmed"]
+    if unsure:
+        notes.append(f"On {profile.id}, {' and '.join(unsure)} come from third-party guides, not OpenAI's "
+                     "SDK (unconfirmed): if the API refuses one, pick another.")
+    if profile.lifecycle == "retired":
+        notes.append(f"OpenAI retired {model} on {profile.shutdown}; it works only on endpoints that "
+                     f"still serve it. Its successor is {inert(profile.successor or '')}.")
+    if profile.assumed_from:
+        notes.append(f"{model}: {inert(profile.note)}.")
+    chosen = extras or {}
+    extra_views = {}
+    for name in EXTRA_NAMES:
+        allowed = profile.extras.get(name, ())
+        value = chosen.get(name)
+        extra_views[name] = ExtraView(
+            visible=bool(allowed), choices=allowed or ("",),
+            value=value if value in allowed else profile.extra_defaults.get(name, ""))
+    background = extra_views["background"].value if "background" in extra_views else None
+    output = output_view(profile.id, output_format, compression, background)
+    if output.note:
+        notes.append(output.note)
+    return ModelView(
+        profile, new_quality, new_size, style if style in profile.styles else DEFAULT_STYLE,
+        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output)
+
+
+def start_model(model_id: str, offered: Mapping[str, Any] | None) -> tuple[str, str | None]:
+    """The model the page starts on: ``model_id``, or its successor when the endpoint lacks it.
+
+    Follows the successor chain to the first model the endpoint lists. With no listing
+    (offline, no key, the listing failed) the configured model stays.
+    """
+    if offered is None or model_id in offered:
+        return model_id, None
+    seen, candidate = {model_id}, resolve(model_id)
+    while candidate is not None and candidate.successor and candidate.successor not in seen:
+        seen.add(candidate.successor)
+        if candidate.successor in offered:
+            return (candidate.successor,
+                    f"{model_id} is not offered by this endpoint; using {candidate.successor}.")
+        candidate = resolve(candidate.successor)
+    return model_id, None
+
+
+def style_info() -> str:
+    return " · ".join(STYLE_HINTS.values())
+
+
+def cost_text(model_id: str, quality: str, size: str, state: SessionState, n: int = 1,
+              references: Sequence[tuple[int, int]] = (), fidelity: str | None = None) -> str:
+    """The live "This image / This session" line; an invalid size is explained, not priced.
+
+    With ``n`` > 1 or reference images (their sizes as uploaded) it prices the whole click:
+    ``n`` images plus the references' input tokens.
+    """
+    profile = resolve(model_id)
+    problem = size_problem(profile, size) if profile and isinstance(size, str) else None
+    if problem:
+        return f"This image: no price — {problem} · {session_total(state.spent_usd, state.images)}"
+    price = pricing.batch_estimate(profile, quality, size, n, references, fidelity) if profile else None
+    label = "This image"
+    if n > 1 or references:
+        label = f"This click ({n} image{'s' if n != 1 else ''}" + (
+            f" from {len(references)} reference{'s' if len(references) != 1 else ''})" if references else ")")
+    text = cost_line(price, state.spent_usd, state.images, label)
+    if profile and is_experimental(profile, size):
+        text += " · sizes above 2560x1440 are experimental"
+    return text
+
+
+@dataclass(frozen=True)
+class OutputView:
+    """The output-format and compression controls for one model and the values they hold."""
+
+    visible: bool  # the model has a format choice (GPT Image); DALL·E 3 always returns PNG
+    formats: tuple[str, ...]
+    output_format: str | None
+    compression_visible: bool  # jpeg and webp only
+    compression: int | None
+    note: str
+
+
+def output_view(model_id: str, output_format: str | None, compression: int | None,
+                background: str | None = None) -> OutputView:
+    """What the format controls show after a change of model, format or background.
+
+    A format the model lacks falls back to png; compression is kept only where it
+    applies; transparent with jpeg is not changed silently but explained (validation
+    refuses it with the same words).
+    """
+    profile = profile_for(model_id)
+    if not profile.output_formats:
+        return OutputView(False, (), None, False, None, "")
+    fmt = output_format if output_format in profile.output_formats else "png"
+    lossy = fmt in COMPRESSION_FORMATS
+    note = ""
+    if background == "transparent" and fmt not in TRANSPARENT_FORMATS:
+        note = f"A transparent background needs {' or '.join(TRANSPARENT_FORMATS)}; {fmt} has no transparency."
+    return OutputView(True, profile.output_formats, fmt, lossy, compression if lossy else None, note)
+
+
+@dataclass(frozen=True)
+class Restored:
+    """Controls recovered from a PNG's settings (each checked against the table)."""
+
+    prompt: str
+    seed: int
+    model: str
+    quality: str
+    style: str | None
+    size: str
+    extras: dict[str, str]
+    output_format: str | None = None
+    output_compression: int | None = None
+    n: int = 1
+    references: tuple[str, ...] = ()  # sha256 of an edit's references: find them with Studio.find_references
+
+
+def restore(settings: Mapping[str, Any] | None) -> Restored | None:
+    """Settings read from a PNG, made safe for the controls; None when unusable."""
+    if not settings:
+        return None
+    extras = {k: settings[k] for k in EXTRA_NAMES if isinstance(settings.get(k), str)}
+    try:
+        request = validate(settings.get("prompt"), settings.get("seed", 0), settings.get("quality"),
+                           settings.get("style"), settings.get("size"),
+                           settings.get("model") or DEFAULT_MODEL, extras, n=settings.get("n", 1),
+                           output_format=settings.get("output_format"),
+                           output_compression=settings.get("output_compression"))
+    except ValidationError:
+        return None
+    return Restored(request.prompt, request.seed, request.model, request.quality,
+                    request.style, request.size, request.options, request.output_format,
+                    request.output_compression, request.n, wanted_hashes(settings))
+
+
+
+def banner_text(settings: Settings) -> str:
+    """The line under the title: where images come from, and how to get real ones."""
+    if settings.offline:
+        return ("**Offline simulator** (DALLE3_OFFLINE=1): images are stand-ins drawn locally; nothing "
+                "is sent to OpenAI and nothing is charged. Unset DALLE3_OFFLINE to use the API.")
+    if not settings.api_key:
+        return ("**Offline simulator** — no API key is configured, so images are stand-ins drawn "
+                "locally and nothing is charged. Put `OPENAI_API_KEY` in `.env` (or the Space's "
+                "secrets), or paste your own key under *Your OpenAI API key* below.")
+    cap = f" Spending cap: ${settings.max_spend_usd:.2f}." if settings.max_spend_usd is not None else ""
+    return f"Server key configured — images are made by {inert(settings.base_url_shown)}.{cap}"
+
+
+def switched_text(before: ModelView, after: ModelView) -> str:
+    """The status after a one-click switch: which model, and which settings changed."""
+    changes = [f"{name} {old} → {new}" for name, old, new in (
+        ("quality", before.quality, after.quality), ("size", before.size, after.size)) if old != new]
+    if before.style_visible and not after.style_visible:
+        changes.append(f"style {before.style} dropped ({after.profile.id} has none)")
+    what = "; ".join(changes) if changes else "the other settings are unchanged"
+    return f"Switched to {after.profile.id}: {what}. Click Generate to try again."
+
+
+def switch_label(successor: str, quality: str, size: str) -> str:
+    """The one-click offer after a retired model's answer, naming the settings it will use."""
+    new_quality, new_size = closest_settings(profile_for(successor), quality, size)
+    return f"Switch to {successor} (quality {new_quality}, size {new_size}; style has no counterpart)"
