@@ -141,7 +141,7 @@ def stages(fake: FakeOpenAI, out_dir: Path, runs: int) -> dict[str, tuple[float,
         settings = Settings(api_key=KEY, base_url=fake.base_url, output_dir=out_dir)
         session = requests.Session()
         client = ImagesClient(settings)
-        request = validate(prompt(), 7, "standard", "natural", SIZE, "dall-e-3", {})
+        request = validate(prompt(), seed=7, quality="standard", style="natural", size=SIZE, model="dall-e-3")
         url = f"{settings.base_url}/images/generations"
         body = {"model": "dall-e-3", "prompt": request.prompt, "n": 1, "size": SIZE, "quality": "standard",
                 "style": "natural", "response_format": "b64_json"}
@@ -163,7 +163,7 @@ def stages(fake: FakeOpenAI, out_dir: Path, runs: int) -> dict[str, tuple[float,
         n = 2000
         t0 = time.perf_counter()
         for _ in range(n):
-            validate(request.prompt, 7, "standard", "natural", SIZE, "dall-e-3", {})
+            validate(request.prompt, seed=7, quality="standard", style="natural", size=SIZE, model="dall-e-3")
         validate_s = (time.perf_counter() - t0) / n
         parameters = Studio._parameters_for(request, image, "openai", None)
         embed_s = median(timed(lambda: metadata.embed(image.png, parameters)) for _ in range(runs))

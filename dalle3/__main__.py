@@ -66,8 +66,8 @@ def run_edit(args: argparse.Namespace) -> str:
         settings = replace(settings, offline=True)
     model = args.model or (settings.default_model if rules_for(profile_for(settings.default_model)).edits
                            else GPT_IMAGE_2.id)
-    request = validate(args.prompt, args.seed, args.quality, None, args.size, model,
-                       {"background": args.background}, n=args.n)
+    request = validate(args.prompt, seed=args.seed, quality=args.quality, size=args.size, model=model,
+                       extras={"background": args.background}, n=args.n)
     return cli.edit(Studio(settings), request, args.images, args.mask, args.markup, args.input_fidelity, args.output)
 
 
@@ -135,8 +135,8 @@ def run(args: argparse.Namespace) -> str:
     if args.list_models:
         return cli.list_models(settings)
     asked = _asked(args, args.model or settings.default_model)
-    request = validate(asked.prompt, asked.seed, asked.quality, args.style, asked.size, asked.model,
-                       dict(asked.extras), n=args.n, output_format=args.output_format,
+    request = validate(asked.prompt, seed=asked.seed, quality=asked.quality, style=args.style, size=asked.size,
+                       model=asked.model, extras=dict(asked.extras), n=args.n, output_format=args.output_format,
                        output_compression=args.output_compression)
     return cli.generate(Studio(settings), request, asked.output, args.previews, args.save_partials)
 

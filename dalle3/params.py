@@ -15,8 +15,8 @@ from typing import Any, Mapping
 
 from dalle3.models.edit_rules import EDIT_OMITS, rules_for
 from dalle3.errors import ValidationError
-from dalle3.models import (COMPRESSION_RANGE, DEFAULT_MODEL, DEFAULT_STYLE, ModelProfile, output_problem, quoted,
-                           resolve, size_problem)
+from dalle3.models import (COMPRESSION_RANGE, DEFAULT_MODEL, DEFAULT_STYLE, EXTRA_NAMES, ModelProfile, output_problem,
+                           quoted, resolve, size_problem)
 
 SEED_MAX = 2_147_483_647
 
@@ -58,6 +58,21 @@ class GenerationRequest:
         if self.n != 1:
             data["n"] = self.n
         return data
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Any]) -> GenerationRequest:
+        """The request stored parameters describe (a PNG's, a history entry's), checked again.
+
+        The inverse of :meth:`parameters`, and the one way back from them: restoring into the
+        page, copy-as-code and the library all read stored parameters through here. Raises
+        :class:`ValidationError` when they no longer describe a valid request.
+        """
+        return validate(
+            parameters.get("prompt"), seed=parameters.get("seed", 0), quality=parameters.get("quality"),
+            style=parameters.get("style"), size=parameters.get("size"), model=parameters.get("model"),
+            extras={name: parameters[name] for name in EXTRA_NAMES if isinstance(parameters.get(name), str)},
+            output_format=parameters.get("output_format"), output_compression=parameters.get("output_compression"),
+            n=parameters.get("n", 1))
 
 
 _QUALITY_HINTS = {"hd": " (hd is closest to high)", "standard": " (standard is closest to medium)"}
@@ -151,6 +166,7 @@ def profile_for(model: Any) -> ModelProfile:
 
 def validate(
     prompt: Any,
+    *,
     seed: Any = 0,
     quality: Any = None,
     style: Any = None,

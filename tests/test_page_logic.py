@@ -18,7 +18,8 @@ from tests.apphelpers import running_app, app_settings
 
 
 def result(prompt="a fox", seed=1, usd=0.04, cached=False, backend="openai", **kw) -> GenerationResult:
-    return GenerationResult(request=validate(prompt, seed, **kw), path=Path(f"/srv/out/2026-11-27/a-fox_seed{seed}.png"),
+    return GenerationResult(request=validate(prompt, seed=seed, **kw),
+                            path=Path(f"/srv/out/2026-11-27/a-fox_seed{seed}.png"),
                             size=(1024, 1024),
                             revised_prompt="A fox, revised", request_id="req_1", elapsed_s=12.34,
                             cost=Price(usd), backend=backend, cached=cached)

@@ -63,7 +63,8 @@ def test_every_body_the_app_sends_passes_the_sdk_types(fake_api, model):
     """The app's own request for each model, with every extra set, reaches the fake and is accepted."""
     profile = MODELS[model]
     extras = {name: values[-1] for name, values in profile.extras.items()}
-    request = validate("a fox", 1, profile.qualities[-1], profile.default_style, profile.sizes[0], model, extras)
+    request = validate("a fox", seed=1, quality=profile.qualities[-1], style=profile.default_style,
+                       size=profile.sizes[0], model=model, extras=extras)
     client = ImagesClient(Settings(api_key="sk-test-sdkcheck", base_url=fake_api.base_url, max_retries=0))
     client.generate(request, "sk-test-sdkcheck")
     (seen,) = fake_api.requests

@@ -130,3 +130,18 @@ def test_snippets_rebuild_from_a_saved_pngs_parameters(fake_api, tmp_path):
     assert request == result.request
     assert snippets(request, fake_api.base_url) == snippets(result.request, fake_api.base_url)
     assert request_from_parameters({"prompt": ""}) is None and request_from_parameters(None) is None
+
+
+def test_stored_parameters_give_the_same_request_to_code_and_to_restore():
+    """One way back from stored parameters: the snippet keeps n as restoring into the page does."""
+    from dalle3.views.studio_view import restore
+
+    stored = {"prompt": "four owls", "model": "gpt-image-2", "quality": "low", "size": "1024x1024", "n": 4,
+              "seed": 3, "output_format": "webp", "output_compression": 80, "background": "opaque"}
+    request = request_from_parameters(stored)
+    restored = restore(stored)
+    assert request is not None and restored is not None
+    assert request.n == restored.n == 4
+    assert (request.prompt, request.seed, request.model, request.quality, request.size) == \
+        (restored.prompt, restored.seed, restored.model, restored.quality, restored.size)
+    assert request.output_format == restored.output_format == "webp" and request.options == restored.extras

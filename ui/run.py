@@ -56,9 +56,11 @@ def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any
     an edit simply send none. With ``edit`` sources, the request edits them.
     """
     try:
-        request = validate(values.get("prompt"), values.get("seed"), values.get("quality"), values.get("style"),
-                           values.get("size"), values.get("model"), extras, values.get("output_format"),
-                           values.get("output_compression"), safety_identifier, n=values.get("n", 1))
+        request = validate(values.get("prompt"), seed=values.get("seed"), quality=values.get("quality"),
+                           style=values.get("style"), size=values.get("size"), model=values.get("model"),
+                           extras=extras, output_format=values.get("output_format"),
+                           output_compression=values.get("output_compression"),
+                           safety_identifier=safety_identifier, n=values.get("n", 1))
         if edit:
             yield studio.edit(request, edit.prepare(request.model), own_key)
         elif previews and studio.streams(request, own_key):

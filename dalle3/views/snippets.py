@@ -19,9 +19,8 @@ from typing import Any, Mapping
 from dalle3.errors import ValidationError, shown_url
 from dalle3.files.containers import EXTENSIONS
 from dalle3.views.api_docs import api_arguments
-from dalle3.models import EXTRA_NAMES
 from dalle3.views.api_docs import KEY_HEADER
-from dalle3.params import GenerationRequest, profile_for, request_body, validate
+from dalle3.params import GenerationRequest, profile_for, request_body
 from dalle3.settings import DEFAULT_BASE_URL
 
 #: The header that carries a caller's own key to the page's ``/generate`` (never an input).
@@ -129,10 +128,7 @@ def request_from_parameters(parameters: Mapping[str, Any] | None) -> GenerationR
     """The request a PNG's stored parameters describe (checked again), or None when they are unusable."""
     if not parameters:
         return None
-    extras = {n: parameters[n] for n in EXTRA_NAMES if isinstance(parameters.get(n), str)}
     try:
-        return validate(parameters.get("prompt"), parameters.get("seed", 0), parameters.get("quality"),
-                        parameters.get("style"), parameters.get("size"), parameters.get("model"), extras,
-                        parameters.get("output_format"), parameters.get("output_compression"))
+        return GenerationRequest.from_parameters(parameters)
     except ValidationError:
         return None

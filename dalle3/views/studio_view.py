@@ -12,10 +12,10 @@ from typing import Any, Mapping, Sequence
 
 from dalle3.models import pricing
 from dalle3.errors import ValidationError
-from dalle3.models import (COMPRESSION_FORMATS, EXTRA_NAMES, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
+from dalle3.models import (COMPRESSION_FORMATS, EXTRA_NAMES, DEFAULT_STYLE, MODELS,
                            TRANSPARENT_FORMATS, ModelProfile, closest_settings, display_date, is_experimental,
                            resolve, rule_confidence, size_problem)
-from dalle3.params import profile_for, validate
+from dalle3.params import GenerationRequest, profile_for
 from dalle3.edits.index import wanted_hashes
 from dalle3.views.session import SessionState
 from dalle3.settings import Settings
@@ -252,13 +252,8 @@ def restore(settings: Mapping[str, Any] | None) -> Restored | None:
     """Settings read from a PNG, made safe for the controls; None when unusable."""
     if not settings:
         return None
-    extras = {k: settings[k] for k in EXTRA_NAMES if isinstance(settings.get(k), str)}
     try:
-        request = validate(settings.get("prompt"), settings.get("seed", 0), settings.get("quality"),
-                           settings.get("style"), settings.get("size"),
-                           settings.get("model") or DEFAULT_MODEL, extras, n=settings.get("n", 1),
-                           output_format=settings.get("output_format"),
-                           output_compression=settings.get("output_compression"))
+        request = GenerationRequest.from_parameters(settings)
     except ValidationError:
         return None
     return Restored(request.prompt, request.seed, request.model, request.quality,
