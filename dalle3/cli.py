@@ -24,7 +24,8 @@ from dalle3.params import GenerationRequest, profile_for
 from dalle3.edits.references import read_file
 from dalle3.settings import Settings
 from dalle3.files.storage import atomic_replace, atomic_write_new, slug
-from dalle3.studio import GenerationResult, Preview, Studio
+from dalle3.results import GenerationResult, Preview
+from dalle3.studio import Studio
 from dalle3.views.status import one_line
 
 LISTING_TIMEOUT_S = 10.0

@@ -980,6 +980,12 @@ class FakeOpenAI:
         return self._generating_by_epoch[self._epoch]
 
     @property
+    def generating(self) -> int:
+        """Generation requests being answered right now (since the last :meth:`reset`)."""
+        with self._lock:
+            return self._generating
+
+    @property
     def max_in_flight(self) -> int:
         """The most generation requests answered at the same time since start or :meth:`reset`."""
         with self._lock:

@@ -345,7 +345,7 @@ def test_hang_is_bounded_by_client_timeout_and_does_not_block_others_or_stop() -
         start = time.monotonic()
         with pytest.raises(requests.ReadTimeout):
             post(fake, DALLE3, timeout=0.5)
-        assert time.monotonic() - start < 2
+        assert time.monotonic() - start < 15  # the client's 0.5 s, not the 30 s hang
         fake.script(Outcome.hang(seconds=30))
         hung = threading.Thread(target=lambda: _swallow(lambda: post(fake, DALLE3, timeout=10)), daemon=True)
         hung.start()
@@ -355,7 +355,7 @@ def test_hang_is_bounded_by_client_timeout_and_does_not_block_others_or_stop() -
     finally:
         start = time.monotonic()
         fake.stop()
-        assert time.monotonic() - start < 1
+        assert time.monotonic() - start < 15  # stopping does not wait out the 30 s hang
     hung.join(timeout=2)
     assert not hung.is_alive()  # the hanging answer ended when the server stopped
 
@@ -419,7 +419,7 @@ def test_stopped_fake_refuses_even_kept_alive_sessions() -> None:
         assert session.post(url, json=GPT2, headers=AUTH, timeout=5).status_code == 200
         start = time.monotonic()
         fake.stop()
-        assert time.monotonic() - start < 1
+        assert time.monotonic() - start < 15  # a kept-alive connection does not hold the stop up
         with pytest.raises(requests.ConnectionError):
             session.post(url, json=GPT2, headers=AUTH, timeout=2)
 

@@ -50,10 +50,13 @@ def test_cost_comes_from_the_completed_events_usage_partial_tokens_included(fake
 
 
 def test_a_preview_reaches_the_caller_while_the_server_is_still_working(fake_api, tmp_path):
-    fake_api.script(Outcome.stream_fault("stall", after_partials=1, seconds=1.0))
+    fake_api.script(Outcome.stream_fault("stall", after_partials=1, seconds=2.0))
     seen = []
-    result = make_studio(fake_api, tmp_path).generate(gpt(), previews=2, on_preview=seen.append)
-    assert seen[0].elapsed_s < 0.8 <= result.elapsed_s  # the preview did not wait for the next event
+    result = make_studio(fake_api, tmp_path).generate(
+        gpt(), previews=2, on_preview=lambda p: seen.append((p.elapsed_s, fake_api.generating)))
+    # the preview did not wait for the next event: the server was still answering, well before the end
+    elapsed_s, answering = seen[0]
+    assert answering == 1 and elapsed_s + 1.0 <= result.elapsed_s
 
 
 FAULTS = [

@@ -19,7 +19,8 @@ import time
 from typing import Callable, Iterator
 
 from dalle3.params import GenerationRequest
-from dalle3.studio import GenerationResult, Preview, Studio
+from dalle3.results import GenerationResult, Preview
+from dalle3.studio import Studio
 
 MIN_INTERVAL_S = 0.25  # a browser gains nothing from more than a few images a second
 

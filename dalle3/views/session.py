@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dalle3.params import SEED_MAX
-from dalle3.studio import GenerationResult
+from dalle3.results import GenerationResult
 
 SEED_CONTROLS = ("fixed", "increment", "decrement", "randomize")
 SEED_CONTROL_DEFAULT = "randomize"  # as ComfyUI: a new image each click unless the person fixes the seed
