@@ -185,13 +185,7 @@ def validate(
     that have none (it is a DALL·E 3 setting the page hides), never sent.
     """
     profile = profile_for(model or DEFAULT_MODEL)
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise ValidationError("Write a prompt first: it is empty.")
-    if len(prompt) > profile.prompt_limit:
-        raise ValidationError(
-            f"The prompt has {len(prompt):,} characters; {profile.id} takes at most "
-            f"{profile.prompt_limit:,}. Shorten it by {len(prompt) - profile.prompt_limit:,}."
-        )
+    prompt = _checked_prompt(prompt, profile)
     seed = parse_seed(seed)
     quality = profile.default_quality if _blank(quality) else quality
     hint = _QUALITY_HINTS.get(quality, "") if isinstance(quality, str) else ""
@@ -205,13 +199,7 @@ def validate(
         raise ValidationError(f"Size must be text like 1024x1024; got {quoted(size)}.")
     if problem := size_problem(profile, size):
         raise ValidationError(problem)
-    chosen: dict[str, str] = dict(profile.extra_defaults)
-    for name, value in (extras or {}).items():
-        if _blank(value):
-            continue
-        if name not in profile.extras:
-            raise ValidationError(f"{name.capitalize()} is not a setting of {profile.id}; leave it empty.")
-        chosen[name] = _choice(name, value, profile.extras[name], profile.id)
+    chosen = _checked_extras(extras or {}, profile)
     fmt = None if _blank(output_format) else output_format
     if fmt is not None and not isinstance(fmt, str):
         raise ValidationError(f"Output format must be text such as png; got {quoted(fmt)}.")
@@ -226,6 +214,29 @@ def validate(
         output_format=(fmt or "png") if profile.output_formats else None, output_compression=compression,
         safety_identifier=safety_identifier if profile.safety_identifier else None,
     )
+
+
+def _checked_prompt(prompt: Any, profile: ModelProfile) -> str:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValidationError("Write a prompt first: it is empty.")
+    if len(prompt) > profile.prompt_limit:
+        raise ValidationError(
+            f"The prompt has {len(prompt):,} characters; {profile.id} takes at most "
+            f"{profile.prompt_limit:,}. Shorten it by {len(prompt) - profile.prompt_limit:,}."
+        )
+    return prompt
+
+
+def _checked_extras(extras: Mapping[str, Any], profile: ModelProfile) -> dict[str, str]:
+    """The model's extra parameters: its defaults, overridden by what was given (blank: the default)."""
+    chosen: dict[str, str] = dict(profile.extra_defaults)
+    for name, value in extras.items():
+        if _blank(value):
+            continue
+        if name not in profile.extras:
+            raise ValidationError(f"{name.capitalize()} is not a setting of {profile.id}; leave it empty.")
+        chosen[name] = _choice(name, value, profile.extras[name], profile.id)
+    return chosen
 
 
 def request_body(request: GenerationRequest, profile: ModelProfile) -> dict[str, Any]:
