@@ -233,7 +233,8 @@ def wire_keys(demo: gr.Blocks, c: Controls, studio: Studio, discovery: Discovery
             return {c.model: gr.update()}
         listing = discovery.listing(use)
         if listing.problem or listing.offered is None:
-            return {c.model: gr.update(choices=studio_view.model_choices()), c.model_note: listing.problem or ""}
+            return {c.model: gr.update(choices=studio_view.model_choices()),
+                    c.model_note: status.inert(listing.problem or "")}
         updates: Updates = {c.model: gr.update(choices=studio_view.model_choices(listing.offered))}
         model_id, note = studio_view.start_model(data[c.model], listing.offered)
         if note:

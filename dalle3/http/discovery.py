@@ -20,7 +20,6 @@ from dalle3.http.client import ImagesClient
 from dalle3.errors import DalleError
 from dalle3.models import image_models
 from dalle3.safety import opaque_id
-from dalle3.views.status import inert
 
 log = logging.getLogger("dalle3")
 TTL_S = 600.0
@@ -30,7 +29,7 @@ MAX_KEYS = 256  # distinct keys remembered at once (least recently used forgotte
 @dataclass(frozen=True)
 class Listing:
     """Image models the endpoint offers (id -> entry), or why we could not tell (``problem``:
-    Markdown with the endpoint's words escaped, ready for the model note)."""
+    plain text, the endpoint's words among it; whoever shows it escapes it)."""
 
     offered: dict[str, dict[str, Any]] | None
     problem: str | None = None
@@ -50,7 +49,7 @@ class Discovery:
             result = Listing(image_models(self.client.list_models(api_key, self.timeout_s)))
         except DalleError as exc:
             log.warning("model listing failed: %s", exc.user_message)
-            result = Listing(None, f"Could not list this endpoint's models ({inert(exc.user_message)}) — "
+            result = Listing(None, f"Could not list this endpoint's models ({exc.user_message}) — "
                                    "showing the built-in table unchanged.")
         self._cache.put(_fingerprint(api_key), (time.monotonic(), result))
         return result
