@@ -8,10 +8,10 @@ the parameters into each image (PNG, JPEG or WebP) without re-encoding it, and
 saves every image of the batch with its own index.
 
 The cache and the single-flight are keyed by who pays: "server", "simulator",
-or a salted hash of the visitor's own key. A visitor with no key or a bad key
-never receives an image another payer made, nor learns ("returned from
-cache") which prompts they ran. The hash is an HMAC with a salt drawn once per
-process, so the key itself is never kept and the hash is useless elsewhere.
+or an opaque id of the visitor's own key (:func:`dalle3.safety.opaque_id`). A
+visitor with no key or a bad key never receives an image another payer made,
+nor learns ("returned from cache") which prompts they ran. The key itself is
+never kept, and its id means nothing outside this process.
 
 The values it returns live in :mod:`dalle3.results` (re-exported here).
 Previews (partial images of a streamed call) are written to a temporary
