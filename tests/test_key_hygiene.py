@@ -7,10 +7,6 @@ kinds of key, then every byte it produced is searched.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +14,8 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from tests.apphelpers import KEY_HEADER, free_port, run_concurrently
+from tests.app_process import app_process as running_app_process
+from tests.apphelpers import KEY_HEADER, run_concurrently
 from tests.fake_openai import FakeOpenAI, Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,32 +34,11 @@ def assert_clean(text: str | bytes, where: str) -> None:
 @pytest.fixture(scope="module")
 def app_process(tmp_path_factory):
     work = tmp_path_factory.mktemp("hygiene")
-    port = free_port()
     with FakeOpenAI() as fake:
-        env = {**os.environ, "OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": fake.base_url,
-               "DALLE3_OUTPUT_DIR": str(work / "outputs"), "DALLE3_TIMEOUT_S": "1.5",
-               "DALLE3_MAX_RETRIES": "1", "GRADIO_SERVER_PORT": str(port), "GRADIO_TEMP_DIR": str(work / "gradio"),
-               "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        log = (work / "app.log").open("wb")
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=work, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            proc.kill()
-            pytest.fail("app.py did not start: " + (work / "app.log").read_text())
-        try:
-            yield fake, url, work
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
-            log.close()
+        env = {"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": fake.base_url, "DALLE3_TIMEOUT_S": "1.5",
+               "DALLE3_MAX_RETRIES": "1"}
+        with running_app_process(work, env) as app:
+            yield fake, app.url, work
         # The process has ended, so every line it logged is in the file (no sleep-and-hope).
         assert_clean((work / "app.log").read_bytes(), "the app's stdout/stderr, up to its exit")
 

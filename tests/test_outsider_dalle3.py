@@ -12,6 +12,8 @@ import re
 
 import io
 import logging
+import subprocess
+import sys
 import tracemalloc
 import zlib
 from dataclasses import replace
@@ -30,6 +32,7 @@ from dalle3.params import GenerationRequest, parse_seed, validate
 from dalle3.settings import Settings, from_env
 from dalle3.studio import GenerationResult, Studio
 from dalle3.models.pricing import Price
+from tests.app_process import ROOT
 from tests.apphelpers import run_concurrently
 from tests.fake_openai import Outcome, closed_port_url, png_with_c2pa
 
@@ -84,8 +87,11 @@ def test_cache_keys_hold_a_salted_hash_never_the_key(fake_api, tmp_path):
     studio = studio_for(fake_api, tmp_path)
     studio.generate(validate("hash me", seed=1), OWN_KEY)
     assert OWN_KEY not in repr(list(studio.cache._items)) and "VISITOR" not in repr(list(studio.cache._items))
-    other_process = studio_for(fake_api, tmp_path)
-    assert studio.payer(OWN_KEY) != other_process.payer(OWN_KEY)  # the salt is drawn per Studio
+    code = ("import sys; from dalle3 import Settings, Studio; "
+            "print(Studio(Settings(api_key='sk-server', output_dir=None)).payer(sys.argv[1]))")
+    other_process = subprocess.run([sys.executable, "-c", code, OWN_KEY], capture_output=True, text=True,
+                                   check=True, cwd=ROOT).stdout.strip()
+    assert other_process.startswith("own:") and studio.payer(OWN_KEY) != other_process  # the salt is per process
     assert studio.payer(OWN_KEY) == studio.payer(f"  {OWN_KEY} ")
     assert (studio.payer(None), studio_for(fake_api, tmp_path, offline=True).payer(OWN_KEY)) == ("server", "simulator")
 
