@@ -1,5 +1,6 @@
-"""The server key's spending cap holds against a broken ledger, bills above
-the estimate, and calls the client gave up on — with zero overshoot.
+"""The spend ledger: the server key's cap holds against a broken ledger, bills above
+the estimate, concurrent holds and calls the client gave up on — with zero overshoot —
+and survives a restart.
 
 Driven through the Studio against the loopback fake, whose ``usage`` can be
 made to bill every image as ``high`` whatever quality was asked.
@@ -24,6 +25,19 @@ from dalle3.settings import Settings, from_env
 from dalle3.studio import Studio
 from tests.apphelpers import run_concurrently
 from tests.fake_openai import Outcome, closed_port_url
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from dalle3.models import pricing
+from dalle3.errors import ConfigurationError, SpendCapError
+from dalle3.ledger import SpendLedger
+from dalle3.params import validate
+from dalle3.settings import from_env
+from tests.apphelpers import run_concurrently
 
 SERVER_KEY = "sk-server-KEY-0123456789abcdef"
 OWN_KEY = "sk-own-VISITOR-0123456789abcdef"
@@ -174,3 +188,47 @@ def test_without_a_cap_and_with_own_keys_timeouts_are_still_retried(fake_api, tm
     with pytest.raises(RequestTimeoutError, match="tried 3 times"):
         capped.generate(validate("slow", seed=2), OWN_KEY)
     assert fake_api.generation_count == 6 and capped.ledger.spent == 0
+
+
+# --- the ledger itself ----------------------------------------------------------------------------
+
+def test_ledger_refuses_past_the_cap_and_survives_restart(tmp_path):
+    path = tmp_path / "ledger.json"
+    ledger = SpendLedger(path, cap=0.10)
+    with ledger.hold(0.04) as charge:
+        charge.usd = 0.04
+    with ledger.hold(0.04) as charge:
+        charge.usd = 0.04
+    with pytest.raises(SpendCapError, match=r"\$0\.100"):
+        with ledger.hold(0.04):
+            pass
+    assert SpendLedger(path, cap=0.10).spent == pytest.approx(0.08)
+
+
+def test_ledger_failed_call_costs_nothing(tmp_path):
+    ledger = SpendLedger(tmp_path / "l.json", cap=0.05)
+    with pytest.raises(RuntimeError):
+        with ledger.hold(0.04):
+            raise RuntimeError("API failed")
+    assert ledger.spent == 0
+    with ledger.hold(0.04):
+        pass
+
+
+def test_ledger_concurrent_holds_cannot_overshoot(tmp_path):
+    ledger = SpendLedger(tmp_path / "l.json", cap=0.20)
+    gate = threading.Barrier(10)
+    outcomes = []
+
+    def one():
+        gate.wait()
+        try:
+            with ledger.hold(0.04) as charge:
+                charge.usd = 0.04
+            outcomes.append("ok")
+        except SpendCapError:
+            outcomes.append("capped")
+
+    run_concurrently(*[one] * 10)  # the barrier in ``one`` makes the ten holds start together
+    assert outcomes.count("ok") == 5 and ledger.spent <= 0.20 + 1e-9
+    assert json.loads((tmp_path / "l.json").read_text())["images"] == 5

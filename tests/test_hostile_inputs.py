@@ -1,9 +1,9 @@
-"""The package's side of a public Space: what an anonymous visitor of a public Space sends, refused.
+"""Hostile inputs against the package itself: what an anonymous visitor of a public Space could send, refused.
 
 Each test replays one attack or hostile value against the real pieces (the
 Studio against the loopback fake, PNG files built byte by byte) and checks
 what the visitor would see. The spend cap's attacks are in
-``test_spend_cap_fails_closed.py``.
+``test_ledger.py``.
 """
 
 from __future__ import annotations
