@@ -14,7 +14,7 @@ from dalle3 import pricing
 from dalle3.errors import ValidationError
 from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
                            TRANSPARENT_FORMATS, ModelProfile, closest_settings, display_date, is_experimental,
-                           resolve, rule_confidence, size_problem)
+                           nearest_size, resolve, rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
 from dalle3.reference_index import wanted_hashes
 from dalle3.session import SessionState
@@ -199,6 +199,18 @@ def cost_text(model_id: str, quality: str, size: str, state: SessionState, n: in
     if profile and is_experimental(profile, size):
         text += " · sizes above 2560x1440 are experimental"
     return text
+
+
+def size_offer(model_id: str, size: Any) -> str | None:
+    """The allowed size nearest to a refused ``size``, for the page's one-click button (never applied unasked)."""
+    profile = resolve(model_id)
+    if profile is None or not isinstance(size, str) or size_problem(profile, size) is None:
+        return None
+    return nearest_size(profile, size)
+
+
+def size_offer_label(nearest: str) -> str:
+    return f"Use {nearest}, the nearest allowed size"
 
 
 @dataclass(frozen=True)

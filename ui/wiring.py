@@ -39,10 +39,17 @@ def view_updates(c: Controls, view: page.ModelView) -> Updates:
         c.previews: gr.update(visible=view.previews_visible),
         c.model_note: view.note,
         c.cost: view.cost,
+        c.size_fix: size_fix_update(view.profile.id, view.size),
     }
     for name, extra in view.extras.items():
         updates[c.extras[name]] = gr.update(visible=extra.visible, choices=list(extra.choices), value=extra.value)
     return updates
+
+
+def size_fix_update(model_id: str, size: Any) -> Any:
+    """The one-click offer of the nearest allowed size, shown only while ``size`` is refused."""
+    nearest = page.size_offer(model_id, size)
+    return gr.update(visible=bool(nearest), value=page.size_offer_label(nearest) if nearest else "")
 
 
 def _count_js() -> str:
@@ -78,11 +85,21 @@ def wire_models(c: Controls) -> None:
 
     def on_setting(data: dict) -> Updates:  # the person's own change: an old remapping note clears
         view = page.model_view(data[c.model], data[c.quality], data[c.size], data[c.session], remapped=False)
-        return {c.cost: view.cost, c.model_note: view.note}
+        return {c.cost: view.cost, c.model_note: view.note, c.size_fix: size_fix_update(data[c.model], data[c.size])}
 
     for trigger in (c.quality.input, c.size.input):
-        trigger(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note],
+        trigger(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note, c.size_fix],
                 show_progress="hidden", preprocess=False, **PRIVATE)
+
+    def on_size_fix(data: dict) -> Updates:  # the person took the offer: only then does the size change
+        nearest = page.size_offer(data[c.model], data[c.size])
+        if not nearest:
+            return {c.size_fix: gr.update(visible=False)}
+        view = page.model_view(data[c.model], data[c.quality], nearest, data[c.session], remapped=False)
+        return {c.size: nearest, c.cost: view.cost, c.size_fix: gr.update(visible=False)}
+
+    c.size_fix.click(on_size_fix, {c.model, c.quality, c.size, c.session}, [c.size, c.cost, c.size_fix],
+                     show_progress="hidden", preprocess=False, **PRIVATE)
     # prompt.change, not .input: Gradio 6's Textbox fires `input` only on keypress, so paste,
     # Backspace and restored settings would leave the count stale.
     for trigger in (c.prompt.change, c.model.change):
