@@ -15,6 +15,7 @@ from dalle3.errors import ValidationError
 from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
                            TRANSPARENT_FORMATS, ModelProfile, closest_settings, display_date, is_experimental,
                            nearest_size, resolve, rule_confidence, size_problem)
+from dalle3.model_choice import start_model  # noqa: F401 - the page starts on it
 from dalle3.params import profile_for, validate
 from dalle3.reference_index import wanted_hashes
 from dalle3.session import SessionState
@@ -155,24 +156,6 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
     return ModelView(
         profile, new_quality, new_size, style if style in profile.styles else DEFAULT_STYLE,
         " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output)
-
-
-def start_model(model_id: str, offered: Mapping[str, Any] | None) -> tuple[str, str | None]:
-    """The model the page starts on: ``model_id``, or its successor when the endpoint lacks it.
-
-    Follows the successor chain to the first model the endpoint lists. With no listing
-    (offline, no key, the listing failed) the configured model stays.
-    """
-    if offered is None or model_id in offered:
-        return model_id, None
-    seen, candidate = {model_id}, resolve(model_id)
-    while candidate is not None and candidate.successor and candidate.successor not in seen:
-        seen.add(candidate.successor)
-        if candidate.successor in offered:
-            return (candidate.successor,
-                    f"{model_id} is not offered by this endpoint; using {candidate.successor}.")
-        candidate = resolve(candidate.successor)
-    return model_id, None
 
 
 def style_info() -> str:

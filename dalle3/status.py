@@ -19,7 +19,7 @@ from dalle3.errors import DalleError
 from dalle3.metadata import file_size_text
 from dalle3.models import resolve
 from dalle3.pricing import Price
-from dalle3.studio import GenerationResult
+from dalle3.results import GenerationResult
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
 _LINE_START = re.compile(r"^([ \t]*(?:\d+)?)([#>+\-=.)])", re.MULTILINE)  # headings, quotes, lists
