@@ -8,7 +8,6 @@ from typing import Any
 import gradio as gr
 
 from dalle3 import Studio, api_docs, page
-from dalle3.discovery import Discovery
 from dalle3.images import install_pillow_limit
 from dalle3.session import SessionState
 from ui.api import wire_api
@@ -42,7 +41,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     """The page for ``studio`` served on ``host`` (loopback or not decides the safety identifier)."""
     settings = studio.settings
     install_pillow_limit()
-    discovery = Discovery(studio.client)
+    discovery = studio.discovery  # one listing cache for the page, the API and the studio
     if settings.api_key and not settings.offline:  # in the background: never delays the first page
         threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()
     view = page.model_view(settings.default_model, None, None, SessionState())
