@@ -21,13 +21,17 @@ from typing import Any
 
 import gradio as gr
 
-_FOLDERS: "weakref.WeakKeyDictionary[gr.Blocks, Path]" = weakref.WeakKeyDictionary()
+from dalle3 import Studio
+from ui.mcp_tools import install
+
+_STUDIOS: "weakref.WeakKeyDictionary[gr.Blocks, Studio]" = weakref.WeakKeyDictionary()
 _SAVED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}/[A-Za-z0-9_.-]{1,200}\.(png|jpg|jpeg|webp)$")
 
 
-def remember_outputs(demo: gr.Blocks, folder: Path) -> None:
-    """Where ``demo``'s studio saves images, so a batch's other images can be returned."""
-    _FOLDERS[demo] = folder
+def remember_studio(demo: gr.Blocks, studio: Studio) -> None:
+    """``demo``'s studio: where it saves images (a batch's other images are returned from there), its
+    settings, listing and library (the ``models`` and ``library`` tools)."""
+    _STUDIOS[demo] = studio
 
 
 def _flatten(data: Any) -> list[Any]:
@@ -76,13 +80,17 @@ def _file_lists(get_input_schema: Any) -> Any:
 
 
 def adapt_mcp(demo: gr.Blocks) -> None:
-    """Render tool results as images + JSON on ``demo``'s MCP server (no-op without ``--mcp``)."""
+    """Render tool results as images + JSON on ``demo``'s MCP server, and give its tools typed schemas,
+    structured facts and the ``models``/``library`` tools (:mod:`ui.mcp_tools`); no-op without ``--mcp``."""
     server = getattr(demo, "mcp_server_obj", None)
     if server is None:
         return
     server.get_input_schema = _file_lists(server.get_input_schema)
+    studio = _STUDIOS.get(demo)
+    if studio is not None:
+        install(server, studio)
     types = server.types
-    folder = _FOLDERS.get(demo)
+    folder = studio.output_dir if studio is not None else None
 
     def image(path: Path) -> Any:
         mime = mimetypes.guess_type(path.name)[0] or "image/png"

@@ -15,7 +15,7 @@ from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
 from ui.library import layout_library, wire_library
-from ui.mcp import remember_outputs
+from ui.mcp import remember_studio
 from ui.sessions import SESSION_CAPACITY
 from ui.wiring import wire_code, wire_generate, wire_keys, wire_models, wire_restore
 
@@ -66,7 +66,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         if library is not None:
             wire_library(shelf, controls, edit, library, settings, tabs)
         wire_api(studio, discovery, host, demo)
-    remember_outputs(demo, studio.output_dir)
+    remember_studio(demo, studio)
     return demo
 
 
