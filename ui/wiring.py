@@ -16,7 +16,7 @@ from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX
 from dalle3.session import SessionState, next_seed
 from dalle3.settings import Settings
-from dalle3.snippets import request_from_parameters, snippets
+from dalle3.edit_snippets import code_for
 from dalle3.studio import Preview
 from ui.edit import EditControls, edit_sources
 from ui.layout import Controls
@@ -159,7 +159,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
                        c.status: status.failure(outcome),
                        c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
             else:
-                state = state.after(outcome)
+                state = state.after(outcome, edit.file_names() if edit else ())
                 req = outcome.request
                 yield {**shown(c, outcome.paths),
                        c.status: status.success(outcome, bool(studio.settings.output_dir)),
@@ -226,10 +226,11 @@ def wire_code(c: Controls, settings: Settings) -> None:
     """The newest result's request as curl, openai-SDK and gradio_client code, kept beside it."""
 
     def on_history(state: SessionState, request: gr.Request) -> Updates:
-        made = request_from_parameters(state.history[0].parameters) if state.history else None
-        if made is None:
+        entry = state.history[0] if state.history else None
+        code = code_for(entry.parameters, names=entry.files, previews=entry.previews, base_url=settings.base_url_shown,
+                        page_url=page_url(settings, request), login=bool(settings.auth)) if entry else None
+        if code is None:
             return {box: "" for box in c.code.values()}
-        code = snippets(made, settings.base_url_shown, page_url(settings, request), login=bool(settings.auth))
         return {box: getattr(code, name) for name, box in c.code.items()}
 
     c.history.change(on_history, [c.session], list(c.code.values()), show_progress="hidden", **PRIVATE)
