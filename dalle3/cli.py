@@ -142,14 +142,16 @@ def _carried(asked: GenerateOptions, target: ModelProfile) -> list[str]:
     """Every option given, as command-line words (defaults stay defaults); extras and input fidelity
     only where the target takes them, as a style is dropped."""
     flags: list[str] = []
-    for name, value in asked.extras.items():
-        if value and value in target.extras.get(name, ()):
-            flags += [f"--{name}", value]
+    for name, extra in asked.extras.items():
+        if extra and extra in target.extras.get(name, ()):
+            flags += [f"--{name}", extra]
     fidelity = asked.input_fidelity if asked.input_fidelity in rules_for(target).input_fidelity else None
-    for flag, value in (("-n", asked.n if asked.n != 1 else None), ("--previews", asked.previews),
-                        ("--save-partials", asked.save_partials), ("--output-format", asked.output_format),
-                        ("--output-compression", asked.output_compression), ("--mask", asked.mask),
-                        ("--markup", asked.markup), ("--input-fidelity", fidelity), ("-o", asked.output)):
+    given: tuple[tuple[str, object], ...] = (
+        ("-n", asked.n if asked.n != 1 else None), ("--previews", asked.previews),
+        ("--save-partials", asked.save_partials), ("--output-format", asked.output_format),
+        ("--output-compression", asked.output_compression), ("--mask", asked.mask), ("--markup", asked.markup),
+        ("--input-fidelity", fidelity), ("-o", asked.output))
+    for flag, value in given:
         if value is not None:
             flags += [flag, str(value)]
     return flags + (["--offline"] if asked.offline else [])

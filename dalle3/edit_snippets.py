@@ -19,8 +19,19 @@ from typing import Any, Mapping, Sequence
 from dalle3.api_docs import edit_arguments
 from dalle3.params import GenerationRequest, edit_fields, for_edit, profile_for
 from dalle3.settings import DEFAULT_BASE_URL
-from dalle3.snippets import (DEFAULT_PAGE_URL, KEY_HEADER, Snippets, _call, _endpoint, _page, decode_program,
-                             request_from_parameters, save_lines, sdk_client, snippets)
+from dalle3.snippets import (
+    DEFAULT_PAGE_URL,
+    KEY_HEADER,
+    Snippets,
+    _call,
+    _endpoint,
+    _page,
+    decode_program,
+    request_from_parameters,
+    save_lines,
+    sdk_client,
+    snippets,
+)
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
 _NUMBERS = ("n", "output_compression")  # multipart carries digits; the SDK and gradio_client take ints

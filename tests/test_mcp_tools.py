@@ -33,8 +33,8 @@ def served(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(MCP_MISSING)
         pytest.skip(MCP_MISSING)
-    from tests.apphelpers import app
     from dalle3.library import Library
+    from tests.apphelpers import app
 
     out = tmp_path_factory.mktemp("mcp-tools-out")
     library = Library(out)
@@ -194,3 +194,17 @@ def test_without_the_library_there_is_no_library_tool_and_names_follow_the_prefi
     tools = Tools(server, Studio(Settings(offline=True)))
     assert [t.name for t in tools.own_tools()] == ["my_space_models"]
     assert "the my_space_models tool" in tool_description("generate", tools.models_name)
+
+
+def test_models_marks_what_a_real_endpoint_lists_and_starts_on_its_successor(fake_api, tmp_path):
+    from ui.mcp_tools import Tools
+
+    fake_api.models = [m for m in fake_api.models if m["id"] != "dall-e-3"]
+    studio = Studio(Settings(api_key="sk-mcp-models-0123456789abcdef", base_url=fake_api.base_url,
+                             output_dir=tmp_path))
+    server = SimpleNamespace(types=pytest.importorskip("mcp").types, tool_prefix="", tool_to_endpoint={})
+    catalog = Tools(server, studio).models({}, "")
+    by_id = {m["id"]: m for m in catalog["models"]}
+    assert catalog["listing"] == "listed" and catalog["endpoint"] == fake_api.base_url
+    assert by_id["dall-e-3"]["offered"] is False and by_id["gpt-image-2"]["offered"] is True
+    assert catalog["default_model"] == "gpt-image-2"  # the page's model here: dall-e-3's successor

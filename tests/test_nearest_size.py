@@ -56,8 +56,8 @@ def test_the_cli_prints_the_suggestion_and_makes_nothing(tmp_path):
 
 
 def test_the_page_button_takes_the_offer_in_one_click(tmp_path):
-    from tests.apphelpers import app
     from dalle3 import Settings, Studio
+    from tests.apphelpers import app
 
     demo = app.build(Studio(Settings(offline=True, output_dir=tmp_path)))
     handlers = {fn.fn.__name__: fn for fn in demo.fns.values() if fn.fn is not None}

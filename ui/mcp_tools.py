@@ -34,7 +34,7 @@ from dalle3 import Studio, library_view
 from dalle3.errors import DalleError
 from dalle3.model_catalog import CATALOG_SCHEMA, catalog
 from dalle3.model_choice import start_model
-from dalle3.models import ALL_EXTRAS, ALL_QUALITIES, ALL_STYLES, MODELS, ALL_SIZES
+from dalle3.models import ALL_EXTRAS, ALL_QUALITIES, ALL_SIZES, ALL_STYLES, MODELS
 from dalle3.params import SEED_MAX
 from dalle3.results import OPENAI, SIMULATOR
 from dalle3.version import __version__
@@ -99,14 +99,14 @@ def refine_property(name: str, prop: dict[str, Any]) -> dict[str, Any]:
     if name in _INTEGERS:
         low, high = _INTEGERS[name]
         return {"type": "integer", "minimum": low, "maximum": high, "description": text}
-    if name in _ENUMS and _ENUMS[name]:
+    if _ENUMS.get(name):
         return {"type": "string", "enum": list(_ENUMS[name]), "description": text}
     if name in ("mask", "markup"):
         return {"type": "string", "description": f"{text} As {_FILE_TEXT}."}
     if name == "images":
         return {"type": "array", "minItems": 1, "maxItems": 16, "items": {"type": "string", "description": _FILE_TEXT},
                 "description": text}
-    refined = {"type": "string", "description": text}
+    refined: dict[str, Any] = {"type": "string", "description": text}
     if name == "size":
         refined["examples"] = list(ALL_SIZES)
     elif name == "model":
