@@ -92,7 +92,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--size", metavar="WxH", help=f"{', '.join(ALL_SIZES)}, or WIDTHxHEIGHT for GPT Image models "
                    "(default: 1024x1024)")
     p.add_argument("--model", metavar="M", help=f"{', '.join(MODELS)} or another id of those families "
-                   f"(default: DALLE3_MODEL, else {DEFAULT_MODEL})")
+                   f"(default: DALLE3_MODEL, else {DEFAULT_MODEL}; where the endpoint does not offer it, its "
+                   "successor, said on stderr; a model given here is never replaced)")
     for name, allowed in GPT_IMAGE_26.extras.items():
         which = "gpt-image-2.6 models" if name not in GPT_IMAGE_2.extras else "GPT Image models"
         p.add_argument(f"--{name}", metavar="V", help=f"{which} only: {', '.join(allowed)} "
