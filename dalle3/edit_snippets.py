@@ -75,6 +75,13 @@ def _fields(request: GenerationRequest, files: EditFiles) -> dict[str, str]:
     return fields
 
 
+def files_comment(files: EditFiles) -> str:
+    """One comment line naming the files the snippet reads from the current folder."""
+    named = [f"{name} (reference {i + 1})" for i, name in enumerate(files.images)]
+    named += [f"{name} (the {what})" for what, name in (("mask", files.mask), ("markup", files.markup)) if name]
+    return "# reads from this folder: " + ", ".join(named)
+
+
 def _parts(files: EditFiles) -> list[tuple[str, str]]:
     """(part name, file) in the order the app sends them: ``image[]`` each, then ``mask`` or ``markup``."""
     parts = [("image[]", name) for name in files.images]
@@ -85,7 +92,7 @@ def _parts(files: EditFiles) -> list[tuple[str, str]]:
 def curl_edit(request: GenerationRequest, files: EditFiles, base_url: str = DEFAULT_BASE_URL) -> str:
     """``curl -F`` multipart: text with ``--form-string`` (a prompt starting with ``@`` stays text)."""
     fields = _fields(request, files)
-    lines = [f"curl -sS {shlex.quote(_endpoint(base_url) + '/images/edits')} \\",
+    lines = [files_comment(files), f"curl -sS {shlex.quote(_endpoint(base_url) + '/images/edits')} \\",
              '  -H "Authorization: Bearer $OPENAI_API_KEY" \\']
     lines += [f"  --form-string {shlex.quote(f'{name}={value}')} \\" for name, value in fields.items()]
     lines += [f"  -F {shlex.quote(f'{part}=@{name}')} \\" for part, name in _parts(files)]
@@ -101,7 +108,8 @@ def openai_edit(request: GenerationRequest, files: EditFiles, base_url: str = DE
     opened = [f"    image=[{', '.join(f'open({n!r}, {chr(34)}rb{chr(34)})' for n in files.images)}],"]
     opened += [f"    {part}=open({name!r}, \"rb\")," for part, name in (("mask", files.mask), ("markup", files.markup))
                if name]
-    return "\n".join([*sdk_client(base_url), *_call("result = client.images.edit", fields, [])[:-1], *opened, ")",
+    return "\n".join([files_comment(files), *sdk_client(base_url),
+                      *_call("result = client.images.edit", fields, [])[:-1], *opened, ")",
                       *save_lines(fields)])
 
 
@@ -117,7 +125,7 @@ def gradio_edit(request: GenerationRequest, files: EditFiles, page_url: str = DE
                if name]
     auth = ', auth=("user", "password")' if login else ""
     return "\n".join([
-        "import os", "", "from gradio_client import Client, handle_file", "",
+        files_comment(files), "import os", "", "from gradio_client import Client, handle_file", "",
         "# your own key travels in a header; without one the page uses its own key (if it has one)",
         f'client = Client({_page(page_url)!r}, headers={{"{KEY_HEADER}": os.environ.get("OPENAI_API_KEY", "")}}{auth})',
         *_call("path, status, facts = client.predict", arguments, [*opened, '    api_name="/edit",']),

@@ -256,3 +256,14 @@ def test_gradio_client_snippets_call_edit_with_the_persons_files(fake_api, tmp_p
             assert done.returncode == 0, done.stderr
             same_edit(fake_api.edit_requests[-1], expected)
             assert "'cost_usd'" in done.stdout
+
+
+def test_edit_files_keep_the_persons_names_as_plain_names_in_this_folder():
+    from dalle3.edit_snippets import edit_files
+
+    files = edit_files({"references": ["a", "b", "c"], "markup": "m", "input_fidelity": "high"},
+                       ["../../secret/photo.jpg", "line\nbreak.png"])
+    assert files is not None
+    assert files.images == ("photo.jpg", "line_break.png", "reference-3.png")
+    assert (files.mask, files.markup, files.input_fidelity) == (None, "markup.png", "high")
+    assert edit_files({"prompt": "a generation"}) is None
