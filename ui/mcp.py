@@ -6,7 +6,8 @@ the Python repr of a list (server paths inside) and no image (checked with the o
 replaces the server's ``postprocess_output_data`` on that one instance with a renderer for
 our outputs: each image's own bytes as image content — every image of a batch, read from the
 outputs folder by the names the facts list (``files``), never from a path a caller gave — and
-the facts as JSON text.
+the facts as JSON text. The schemas, descriptions, structured facts and our own tools are
+:mod:`ui.mcp_tools`'s.
 """
 
 from __future__ import annotations
