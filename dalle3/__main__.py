@@ -14,6 +14,7 @@ reason is printed to stderr), 2 the command line itself is wrong.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -92,12 +93,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--size", metavar="WxH", help=f"{', '.join(ALL_SIZES)}, or WIDTHxHEIGHT for GPT Image models "
                    "(default: 1024x1024)")
     p.add_argument("--model", metavar="M", help=f"{', '.join(MODELS)} or another id of those families "
-                   f"(default: DALLE3_MODEL, else {DEFAULT_MODEL})")
+                   f"(default: DALLE3_MODEL, else {DEFAULT_MODEL}; where the endpoint does not offer it, its "
+                   "successor, said on stderr; a model given here is never replaced)")
     for name, allowed in GPT_IMAGE_26.extras.items():
         which = "gpt-image-2.6 models" if name not in GPT_IMAGE_2.extras else "GPT Image models"
         p.add_argument(f"--{name}", metavar="V", help=f"{which} only: {', '.join(allowed)} "
                        f"(default: {GPT_IMAGE_26.extra_defaults[name]})")
-    p.add_argument("--previews", type=int, choices=range(0, 4), default=1, metavar="N",
+    p.add_argument("--previews", type=int, choices=range(0, 4), default=None, metavar="N",
                    help="GPT Image models: rough images to stream while the image is made, 0-3; progress is "
                         "printed to stderr as each arrives (each adds ~100 output tokens, about $0.003 on "
                         "gpt-image-2) (default: 1)")
@@ -121,9 +123,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _asked(args: argparse.Namespace, model: str) -> cli.GenerateOptions:
-    extras = {name: getattr(args, name) for name in GPT_IMAGE_26.extras}
-    return cli.GenerateOptions(prompt=args.prompt, model=model, seed=args.seed, quality=args.quality,
-                               size=args.size, extras=extras, output=args.output)
+    """Everything given on the command line, as the "run instead" hint must carry it."""
+    extras = {name: getattr(args, name, None) for name in GPT_IMAGE_26.extras}
+    common = dict(prompt=args.prompt, model=model, seed=args.seed, quality=args.quality, size=args.size,
+                  extras=extras, output=args.output, n=args.n, offline=args.offline)
+    if hasattr(args, "images"):  # edit
+        return cli.GenerateOptions(**common, images=tuple(args.images), mask=args.mask, markup=args.markup,
+                                   input_fidelity=args.input_fidelity)
+    return cli.GenerateOptions(**common, previews=args.previews, save_partials=args.save_partials,
+                               output_format=args.output_format, output_compression=args.output_compression)
 
 
 def run(args: argparse.Namespace) -> str:
@@ -138,7 +146,10 @@ def run(args: argparse.Namespace) -> str:
     request = validate(asked.prompt, seed=asked.seed, quality=asked.quality, style=args.style, size=asked.size,
                        model=asked.model, extras=dict(asked.extras), n=args.n, output_format=args.output_format,
                        output_compression=args.output_compression)
-    return cli.generate(Studio(settings), request, asked.output, args.previews, args.save_partials)
+    if args.model is None:  # the configured default: on an endpoint without it, its successor (said on stderr)
+        request = replace(request, model_named=False)
+    previews = 1 if args.previews is None else args.previews
+    return cli.generate(Studio(settings), request, asked.output, previews, args.save_partials)
 
 
 def library_parser() -> argparse.ArgumentParser:
@@ -180,9 +191,19 @@ COMMANDS: dict[str, Command] = {
 
 def _instead(name: str, args: argparse.Namespace, exc: DalleError) -> str | None:
     """For a model the endpoint does not offer: the command that asks its successor instead."""
-    if name != "generate" or not isinstance(exc, ModelUnavailableError) or not exc.successor:
+    if not isinstance(exc, ModelUnavailableError) or not exc.successor or name not in ("generate", "edit"):
         return None
     return cli.instead_command(_asked(args, exc.model), exc.successor, tuple(COMMANDS))
+
+
+def _say_warnings() -> None:
+    """The library's warnings (a model replaced by its successor, a failed listing) as ``dalle3: ...`` lines."""
+    logger = logging.getLogger("dalle3")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("dalle3: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a cp1252 pipe must not turn "≈" into a traceback
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    _say_warnings()
     if name == "generate" and sum((args.prompt is not None, args.read is not None, args.list_models)) != 1:
         p.error("give a prompt, --read PNG or --list-models (exactly one)")
     try:

@@ -16,10 +16,11 @@ from typing import Any, Mapping, NamedTuple, TextIO
 
 from dalle3.http.client import ImagesClient
 from dalle3.errors import DalleError, ValidationError
+from dalle3.models.edit_rules import rules_for
 from dalle3.edits.inputs import prepare_edit
 from dalle3.files.metadata import file_size_text, read_parameters
 from dalle3.models.text import models_text
-from dalle3.models import closest_settings, resolve
+from dalle3.models import ModelProfile, closest_settings, resolve
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.edits.references import read_file
 from dalle3.settings import Settings
@@ -116,7 +117,7 @@ def generate(studio: Studio, request: GenerationRequest, out: Path | None = None
 
 
 class GenerateOptions(NamedTuple):
-    """What was asked on the command line for one image (None: not given, the model's default)."""
+    """What was asked on the command line for one call (None: not given, the model's default)."""
 
     prompt: str
     model: str
@@ -125,15 +126,45 @@ class GenerateOptions(NamedTuple):
     size: str | None = None
     extras: Mapping[str, str | None] = {}
     output: Path | None = None
+    n: int = 1
+    previews: int | None = None  # None: the default (1)
+    save_partials: Path | None = None
+    output_format: str | None = None
+    output_compression: int | None = None
+    offline: bool = False
+    images: tuple[Path, ...] = ()  # an edit's references: the command is then ``edit``
+    mask: Path | None = None
+    markup: Path | None = None
+    input_fidelity: str | None = None
+
+
+def _carried(asked: GenerateOptions, target: ModelProfile) -> list[str]:
+    """Every option given, as command-line words (defaults stay defaults); extras and input fidelity
+    only where the target takes them, as a style is dropped."""
+    flags: list[str] = []
+    for name, extra in asked.extras.items():
+        if extra and extra in target.extras.get(name, ()):
+            flags += [f"--{name}", extra]
+    fidelity = asked.input_fidelity if asked.input_fidelity in rules_for(target).input_fidelity else None
+    given: tuple[tuple[str, object], ...] = (
+        ("-n", asked.n if asked.n != 1 else None), ("--previews", asked.previews),
+        ("--save-partials", asked.save_partials), ("--output-format", asked.output_format),
+        ("--output-compression", asked.output_compression), ("--mask", asked.mask), ("--markup", asked.markup),
+        ("--input-fidelity", fidelity), ("-o", asked.output))
+    for flag, value in given:
+        if value is not None:
+            flags += [flag, str(value)]
+    return flags + (["--offline"] if asked.offline else [])
 
 
 def instead_command(asked: GenerateOptions, successor: str, commands: tuple[str, ...] = ()) -> str | None:
     """The command that asks ``successor`` for the same image: closest quality and size, no style.
 
-    Only what the person gave is carried over (a default stays a default); style
-    has no counterpart on GPT Image models, so ``--style`` is dropped. The prompt
-    is quoted for a POSIX shell; one that looks like an option or a command name
-    comes after ``generate ... --``. None when the successor is not in the table.
+    Only what the person gave is carried over (a default stays a default), every option
+    included; style has no counterpart on GPT Image models, so ``--style`` is dropped. The
+    prompt is quoted for a POSIX shell; one that looks like an option or a command name comes
+    after ``generate ... --``. An edit keeps its images and ``edit``. None when the successor
+    is not in the table.
     """
     target, old = resolve(successor), resolve(asked.model)
     if target is None:
@@ -147,12 +178,10 @@ def instead_command(asked: GenerateOptions, successor: str, commands: tuple[str,
         flags += ["--size", size]
     if asked.seed:
         flags += ["--seed", str(asked.seed)]
-    for name, value in asked.extras.items():
-        if value and value in target.extras.get(name, ()):
-            flags += [f"--{name}", value]
-    if asked.output is not None:
-        flags += ["-o", str(asked.output)]
+    flags += _carried(asked, target)
     head = ["python", "-m", "dalle3"]
+    if asked.images:  # edit: options may sit between the images and the prompt; "--" keeps any prompt a prompt
+        return shlex.join([*head, "edit", *map(str, asked.images), *flags, "--", asked.prompt])
     if asked.prompt.startswith("-") or asked.prompt in commands:
         return shlex.join([*head, "generate", *flags, "--", asked.prompt])
     return shlex.join([*head, asked.prompt, *flags])

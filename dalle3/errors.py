@@ -155,6 +155,12 @@ class ConnectionFailedError(DalleError):
     title = "Cannot connect"
 
 
+class ConnectionDroppedError(ConnectionFailedError):
+    """The endpoint accepted the connection and closed it before any answer: the request was sent."""
+
+    title = "Connection dropped"
+
+
 class BadResponseError(DalleError):
     """The endpoint answered, but not with a usable image: an answer with status 200 (or none
     known) may have been billed."""
@@ -221,6 +227,11 @@ def network_error(exc: requests.RequestException, base: str, timeout_s: float, a
     """A connection failure or timeout, naming the endpoint's host (never the key)."""
     base = shown_url(base)
     sent = request_was_sent(exc)
+    if sent and not isinstance(exc, requests.Timeout):
+        return ConnectionDroppedError(
+            f"{base} accepted the connection, then dropped it before answering (tried {_times(attempts)}). "
+            "The endpoint or a proxy in between may be overloaded or cutting long requests: try again in a "
+            "minute.", abandoned=True)
     if isinstance(exc, requests.ConnectTimeout) or not isinstance(exc, requests.Timeout):
         return ConnectionFailedError(
             f"Could not connect to {base} (tried {_times(attempts)}). Check the internet connection, "

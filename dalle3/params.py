@@ -37,6 +37,9 @@ class GenerationRequest:
     output_compression: int | None = None  # None: the API's default (100)
     # Per browser session, never stored; not part of equality, so the result cache stays shared.
     safety_identifier: str | None = field(default=None, compare=False, repr=False)
+    # False when the caller left the model to us: it may then run on the endpoint's successor
+    # (dalle3.models.choice); a model named explicitly is never replaced.
+    model_named: bool = field(default=True, compare=False, repr=False)
 
     @property
     def options(self) -> dict[str, str]:
@@ -213,6 +216,7 @@ def validate(
         model=profile.id, extras=tuple(sorted(chosen.items())), n=parse_n(1 if n is None else n, profile),
         output_format=(fmt or "png") if profile.output_formats else None, output_compression=compression,
         safety_identifier=safety_identifier if profile.safety_identifier else None,
+        model_named=not _blank(model),
     )
 
 

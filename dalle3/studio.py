@@ -22,6 +22,7 @@ result: only the final image is saved, with its parameters.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tempfile
 import threading
@@ -33,12 +34,13 @@ from typing import Any, Callable, Hashable, Iterator
 
 from dalle3 import simulator
 from dalle3.files import metadata
-from dalle3.models import pricing
+from dalle3.models import choice as model_choice, pricing
 from dalle3.cache import LRUCache
 from dalle3.http.client import ApiImage, ImagesClient
 from dalle3.files.containers import EXTENSIONS
 from dalle3.edits.inputs import EditInputs
-from dalle3.errors import DalleError
+from dalle3.http.discovery import Discovery
+from dalle3.errors import DalleError, ModelUnavailableError
 from dalle3.ledger import LEDGER_NAME, SpendLedger
 from dalle3.library import Library
 from dalle3.params import GenerationRequest, for_edit, profile_for
@@ -51,6 +53,7 @@ from dalle3.files.storage import atomic_write_new, save_image
 from dalle3.http.stream import Partial
 from dalle3.version import __version__
 
+log = logging.getLogger("dalle3")
 SERVER_PAYER = "server"
 
 PREVIEW_MAX_AGE_S = 15 * 60  # preview files older than this are removed when new ones are written
@@ -71,6 +74,8 @@ class Studio:
         self._guard = threading.Lock()
         self._inflight: dict[Hashable, threading.Lock] = {}
         self.preview_dir = Path(tempfile.gettempdir()) / "dalle3-previews"
+        self.discovery = Discovery(self.client)  # what the endpoint offers, asked only when needed
+        self._moved: LRUCache[str] = LRUCache(64)  # (payer, model not offered) -> the model used instead
 
     def backend_for(self, own_key: str | None) -> str:
         """Which backend a call with ``own_key`` (maybe None) would use."""
@@ -100,9 +105,27 @@ class Studio:
 
         With ``previews`` 1-3 and ``on_preview``, a model that streams sends that many rough
         images first (one image, ``n`` 1); ``on_preview`` is called (on this thread) with each
-        as a temporary file.
+        as a temporary file. A request whose model was not named (``validate`` without
+        ``model``) that the endpoint refuses as not offered runs on the model's successor
+        (:mod:`dalle3.models.choice`), said as a warning on the ``dalle3`` log (stderr by default).
         """
-        return self._run(request, None, own_key, previews, on_preview)
+        moved = self._moved.get((self.payer(own_key), request.model)) if not request.model_named else None
+        if moved is not None:  # refused before: straight to the model used then
+            choice = model_choice.move(request, moved)
+            log.warning("%s", choice.note)
+            request = choice.request
+        try:
+            return self._run(request, None, own_key, previews, on_preview)
+        except ModelUnavailableError as exc:
+            if request.model_named:
+                raise
+            listing = self.discovery.listing((own_key or "").strip() or self.settings.api_key or "")
+            choice = model_choice.after_refusal(request, listing.offered, exc.successor)
+            if choice.note is None:
+                raise
+            log.warning("%s", choice.note)
+            self._moved.put((self.payer(own_key), request.model), choice.request.model)
+            return self._run(choice.request, None, own_key, previews, on_preview)
 
     def edit(self, request: GenerationRequest, inputs: EditInputs, own_key: str | None = None) -> GenerationResult:
         """Edit ``inputs`` (prepared by :func:`dalle3.edits.inputs.prepare_edit`) as ``request`` says."""

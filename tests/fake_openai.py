@@ -1146,6 +1146,9 @@ class FakeOpenAI:
             self._act(h, _bad_request(None, "Expected a multipart/form-data body.", None), token=token, request={})
             return
         problem, request, sizes = fake_edits.check_edit(fields, files)
+        if problem is None and request.get("model") in self.retired_models:
+            self._act(h, Outcome.model_not_found(), token=token, request=request)
+            return
         if problem is None:
             generation_problem = _check_gpt_image(request["model"], {**request, "n": None})
             if generation_problem is not None:

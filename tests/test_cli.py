@@ -229,18 +229,72 @@ def cli_args(command: str) -> list[str]:
 
 def test_model_not_offered_prints_the_command_for_its_successor_and_that_command_works(tmp_path, fake_api):
     fake_api.retired_models = {"dall-e-3"}
-    done = run_cli(tmp_path, "a lighthouse at dawn, watercolor", "--quality", "hd", "--style", "vivid",
-                   "--size", "1792x1024", "--seed", "7", "-o", "lighthouse.png", fake=fake_api)
+    done = run_cli(tmp_path, "a lighthouse at dawn, watercolor", "--model", "dall-e-3", "--quality", "hd",
+                   "--style", "vivid", "--size", "1792x1024", "--seed", "7", "--previews", "2",
+                   "--save-partials", "previews", "-o", "lighthouse.png", fake=fake_api)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "This endpoint does not offer dall-e-3" in done.stderr
     expected = ("python -m dalle3 'a lighthouse at dawn, watercolor' --model gpt-image-2 --quality high "
-                "--size 1792x1024 --seed 7 -o lighthouse.png")
+                "--size 1792x1024 --seed 7 --previews 2 --save-partials previews -o lighthouse.png")
     assert f"dalle3: run instead: {expected}\n" in done.stderr
     again = run_cli(tmp_path, *cli_args(expected), fake=fake_api)
     assert again.returncode == 0, again.stderr
     body = fake_api.requests[-1].json
     assert (body["model"], body["quality"], body["size"]) == ("gpt-image-2", "high", "1792x1024")
     assert "style" not in body and read_parameters(tmp_path / "lighthouse.png")["seed"] == 7
+    assert body["partial_images"] == 2 and len(list((tmp_path / "previews").iterdir())) == 2
+
+
+def without(fake: FakeOpenAI, model: str) -> None:
+    """An endpoint that neither lists nor serves ``model``, as an ordinary key sees dall-e-3 today."""
+    fake.retired_models = {model}
+    fake.models = [m for m in fake.models if m["id"] != model]
+
+
+def test_without_a_model_the_cli_uses_the_endpoints_successor_and_says_so(tmp_path, fake_api):
+    without(fake_api, "dall-e-3")
+    done = run_cli(tmp_path, "a lighthouse at dawn", "--quality", "hd", "--seed", "7", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    assert ("dalle3: dall-e-3 is not offered by this endpoint; using gpt-image-2 (quality hd → high). "
+            "Name a model to choose another.\n") in done.stderr
+    body = fake_api.requests[-1].json
+    assert (body["model"], body["quality"]) == ("gpt-image-2", "high")
+    assert read_parameters(saved_path(done.stdout))["model"] == "gpt-image-2"
+
+
+def test_the_run_instead_hint_carries_every_option_given(tmp_path, fake_api):
+    without(fake_api, "gpt-image-1")
+    done = run_cli(tmp_path, "a fox", "--model", "gpt-image-1", "-n", "2", "--output-format", "webp",
+                   "--output-compression", "80", "--background", "opaque", "--previews", "0", "-o", "fox.webp",
+                   fake=fake_api)
+    assert done.returncode == 1 and "This endpoint does not offer gpt-image-1" in done.stderr
+    expected = ("python -m dalle3 'a fox' --model gpt-image-2.5-sunburst --background opaque -n 2 --previews 0 "
+                "--output-format webp --output-compression 80 -o fox.webp")
+    assert f"dalle3: run instead: {expected}\n" in done.stderr
+    again = run_cli(tmp_path, *cli_args(expected), fake=fake_api)
+    assert again.returncode == 0, again.stderr
+    body = fake_api.requests[-1].json
+    assert (body["model"], body["n"], body["output_format"], body["output_compression"], body["background"]) == \
+        ("gpt-image-2.5-sunburst", 2, "webp", 80, "opaque")
+    assert (tmp_path / "fox-1.webp").is_file() and (tmp_path / "fox-2.webp").is_file()
+
+
+def test_an_edit_on_a_model_not_offered_names_the_edit_to_run_instead(tmp_path, fake_api):
+    without(fake_api, "gpt-image-1.5")
+    Image.new("RGB", (512, 512), (90, 140, 200)).save(tmp_path / "photo.png")
+    sky = Image.new("RGBA", (512, 512), (0, 0, 0, 255))
+    sky.paste((0, 0, 0, 0), (0, 0, 512, 200))
+    sky.save(tmp_path / "sky.png")
+    done = run_cli(tmp_path, "edit", "photo.png", "--mask", "sky.png", "--model", "gpt-image-1.5", "-n", "2",
+                   "--input-fidelity", "high", "--background", "opaque", "a stormy sky", fake=fake_api)
+    assert done.returncode == 1 and "This endpoint does not offer gpt-image-1.5" in done.stderr, done.stderr
+    # gpt-image-2 has no input fidelity setting: dropped, as a style is
+    expected = ("python -m dalle3 edit photo.png --model gpt-image-2 --background opaque -n 2 --mask sky.png "
+                "-- 'a stormy sky'")
+    assert f"dalle3: run instead: {expected}\n" in done.stderr
+    again = run_cli(tmp_path, *cli_args(expected), fake=fake_api)
+    assert again.returncode == 0, again.stderr
+    assert [r.path for r in fake_api.edit_requests][-1].endswith("/images/edits")
 
 
 def test_the_suggestion_keeps_defaults_as_defaults_and_only_extras_the_successor_takes():

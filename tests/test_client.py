@@ -293,3 +293,21 @@ def test_a_call_cut_before_any_answer_says_it_may_still_be_billed(fake_api):
     fake_api.script(Outcome.hang(30), Outcome.hang(30))
     error, _ = fails(fake_api, errors.RequestTimeoutError, timeout_s=0.5, max_retries=1)
     assert "may still be billed" in error.user_message
+
+
+def test_a_connection_dropped_before_the_answer_says_so_and_that_it_may_be_billed(fake_api):
+    fake_api.script(*[Outcome.reset_connection()] * 2)
+    error, _ = fails(fake_api, errors.ConnectionDroppedError, max_retries=1)
+    assert fake_api.generation_count == 2 and error.abandoned
+    assert error.title == "Connection dropped"
+    assert error.user_message.startswith(f"{fake_api.base_url} accepted the connection, then dropped it before "
+                                         "answering (tried 2 times).")
+    assert "may still be billed" in error.user_message and "Could not connect" not in error.user_message
+
+
+def test_a_model_listing_dropped_mid_answer_is_not_called_billable(fake_api):
+    fake_api.models_outcome = Outcome.reset_connection()
+    client = make_client(fake_api.base_url)
+    with pytest.raises(errors.ConnectionDroppedError) as info:
+        client.list_models(KEY)
+    assert "billed" not in info.value.user_message and "dropped it before answering" in info.value.user_message

@@ -60,22 +60,29 @@ def test_only_the_generate_and_edit_endpoints_are_tools(mcp_url):
 def test_generate_tool_describes_itself(mcp_url):
     tool = generate_tool(mcp_url)
     assert tool["name"] == "generate"  # as the README names it
-    assert tool["description"].startswith("Generate one image with OpenAI's DALL·E 3")
-    assert "Returns:" in tool["description"]
+    assert tool["description"].startswith("Make 1-10 images from a text prompt with OpenAI's image models")
+    assert "Costs money" in tool["description"] and "structured content" in tool["description"]
+    assert "upload_file_to_gradio" not in tool["description"] and "Markdown" not in tool["description"]
 
 
 def test_generate_tool_parameters_follow_the_model_table(mcp_url):
     schema = generate_tool(mcp_url)["inputSchema"]
     props = schema["properties"]
-    assert schema["required"] == ["prompt"]
+    assert schema["required"] == ["prompt"] and schema["additionalProperties"] is False
     assert list(props) == list(api_docs.api_arguments())  # the model table's parameters, in order
     assert list(props)[:6] == ["prompt", "seed", "quality", "style", "size", "model"]
     assert {*studio_view.EXTRA_NAMES, "output_format", "output_compression"} <= set(props)
     assert "api_key" not in props  # own keys travel in a header, never as an input
-    assert props["prompt"]["type"] == "string" and props["seed"]["type"] == "integer"
-    for name in list(props)[2:]:
-        assert props[name]["type"] == "string" and "enum" not in props[name], name  # custom WxH, listed ids
-        assert props[name].get("default", "") == "", name  # empty: the model's own default
+    assert props["prompt"]["type"] == "string"
+    for name in ("seed", "n", "output_compression"):
+        assert props[name]["type"] == "integer", name
+    assert (props["n"]["minimum"], props["n"]["maximum"]) == (1, 10)
+    for name in ("size", "model"):  # a custom WxH, an id the endpoint lists: free text, checked by the app
+        assert props[name]["type"] == "string" and "enum" not in props[name], name
+    assert props["quality"]["enum"] == list(ALL_QUALITIES)
+    assert props["background"]["enum"] == ["auto", "opaque", "transparent"]
+    assert props["output_format"]["enum"] == ["png", "webp", "jpeg"]
+    assert all("default" not in prop for prop in props.values())  # left out: the model's own default
     for value in ALL_QUALITIES:
         assert value in props["quality"]["description"]
     assert "32,000" in props["prompt"]["description"] and "4,000" in props["prompt"]["description"]

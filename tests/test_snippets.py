@@ -106,13 +106,13 @@ def test_openai_snippet_for_the_real_endpoint_names_no_base_url():
 
 
 def test_gradio_client_snippet_calls_this_page_with_the_same_request(fake_api, tmp_path):
-    expected = [app_body(fake_api, tmp_path, spec) for spec in REQUESTS]
+    expected = [app_body(fake_api, tmp_path, spec) for spec in [*REQUESTS, BATCH]]
     with running_app(app_settings(fake_api.base_url, tmp_path / "out")) as served:
         with served.connected() as client:
             names = [p["parameter_name"] for p in
                      client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/generate"]["parameters"]]
         assert names == list(api_arguments())  # the snippet's names are the page's /generate parameters
-        for spec, body in zip(REQUESTS, expected):
+        for spec, body in zip([*REQUESTS, BATCH], expected):
             code = snippets(validate(**spec), page_url=served.url).gradio
             assert OWN_KEY not in code and SERVER_KEY not in code and "not parameters" not in code
             fake_api.reset()
@@ -145,3 +145,134 @@ def test_stored_parameters_give_the_same_request_to_code_and_to_restore():
     assert (request.prompt, request.seed, request.model, request.quality, request.size) == \
         (restored.prompt, restored.seed, restored.model, restored.quality, restored.size)
     assert request.output_format == restored.output_format == "webp" and request.options == restored.extras
+
+
+# --- every request: a batch, a streamed call, an edit with a mask, an edit with a markup -----------
+
+BATCH = dict(prompt="three foxes", model="gpt-image-2", quality="low", n=3, output_format="jpeg")
+STREAMED = dict(prompt="a fox, streamed", model="gpt-image-2", quality="low", seed=4)
+EDITS = {
+    "mask": (dict(prompt="a stormy sky", model="gpt-image-2", n=2, quality="low"), ("photo 1.png", "sky mask.png")),
+    "markup": (dict(prompt="@a kite where the red line is", model="gpt-image-2.5-flare", quality="low"),
+               ("photo 1.png", "strokes.png")),
+}
+
+
+def write_edit_files(folder: Path, kind: str, names: tuple[str, str]) -> dict[str, bytes]:
+    """The person's files, as they have them: a photo and a mask (or a markup) beside it."""
+    from PIL import Image
+
+    photo = Image.new("RGB", (1024, 1024), (90, 140, 200))
+    extra = Image.new("RGBA", (1024, 1024), (0, 0, 0, 255) if kind == "mask" else (0, 0, 0, 0))
+    extra.paste((0, 0, 0, 0) if kind == "mask" else (255, 0, 0, 255), (0, 0, 1024, 400) if kind == "mask"
+                else (100, 100, 400, 120))
+    data = {}
+    for name, image in zip(names, (photo, extra)):
+        image.save(folder / name)
+        data[name] = (folder / name).read_bytes()
+    return data
+
+
+def app_edit(fake: FakeOpenAI, tmp_path: Path, kind: str, page_url: str = "http://127.0.0.1:7860/"
+             ) -> tuple[object, object, object]:
+    """What the app itself sends for the edit: (request, the fake's record, the code panel's snippets)."""
+    from dalle3.views.edit_snippets import code_for
+    from dalle3.edits.inputs import prepare_edit
+    from dalle3.params import profile_for
+    from dalle3.views.session import SessionState
+
+    spec, names = EDITS[kind]
+    data = write_edit_files(tmp_path, kind, names)
+    request = validate(**spec)
+    studio = Studio(app_settings(fake.base_url, tmp_path / "ref"))
+    inputs = prepare_edit(profile_for(request.model), [data[names[0]]], **{kind: data[names[1]]})
+    fake.reset()
+    result = studio.edit(request, inputs)
+    entry = SessionState().after(result, names).history[0]
+    code = code_for(entry.parameters, names=entry.files, base_url=fake.base_url, page_url=page_url)
+    return request, fake.edit_requests[-1], code
+
+
+def same_edit(seen, expected) -> None:
+    assert seen.path.endswith("/images/edits") and seen.form == expected.form
+    assert [p.name for p in seen.files] == [p.name for p in expected.files]
+
+
+def test_a_batch_is_asked_and_saved_as_a_batch_by_curl_and_the_sdk(fake_api, tmp_path):
+    if shutil.which("curl") is None or shutil.which("bash") is None:
+        pytest.skip("needs the curl and bash binaries")
+    expected = app_body(fake_api, tmp_path, BATCH)
+    code = snippets(validate(**BATCH), base_url=fake_api.base_url)
+    for command in (["bash", "-c", code.curl], [sys.executable, "-c", code.python]):
+        fake_api.reset()
+        done = run(command, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert fake_api.requests[-1].json == expected and expected["n"] == 3
+        assert [(tmp_path / f"image-{i}.jpg").read_bytes()[:2] for i in (1, 2, 3)] == [b"\xff\xd8"] * 3
+        for i in (1, 2, 3):
+            (tmp_path / f"image-{i}.jpg").unlink()
+
+
+def test_a_streamed_request_is_streamed_by_curl_and_the_sdk(fake_api, tmp_path):
+    if shutil.which("curl") is None or shutil.which("bash") is None:
+        pytest.skip("needs the curl and bash binaries")
+    studio = Studio(app_settings(fake_api.base_url, tmp_path / "ref"))
+    fake_api.reset()
+    result = studio.generate(validate(**STREAMED), previews=1, on_preview=lambda preview: None)
+    expected = fake_api.requests[-1].json
+    assert expected["stream"] is True and expected["partial_images"] == 1 and result.previews == 1
+    from dalle3.views.edit_snippets import code_for
+    from dalle3.views.session import SessionState
+
+    entry = SessionState().after(result).history[0]
+    code = code_for(entry.parameters, previews=entry.previews, base_url=fake_api.base_url)
+    assert code is not None and "1 preview first" in code.gradio
+    for command in (["bash", "-c", code.curl], [sys.executable, "-c", code.python]):
+        fake_api.reset()
+        done = run(command, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert fake_api.requests[-1].json == expected
+        assert (tmp_path / "image.png").read_bytes().startswith(b"\x89PNG")
+        (tmp_path / "image.png").unlink()
+
+
+@pytest.mark.parametrize("kind", list(EDITS))
+def test_an_edit_is_posted_as_multipart_with_the_persons_files(fake_api, tmp_path, kind):
+    if shutil.which("curl") is None or shutil.which("bash") is None:
+        pytest.skip("needs the curl and bash binaries")
+    request, expected, code = app_edit(fake_api, tmp_path, kind)
+    assert "moderation" not in expected.form and "images/generations" not in code.curl + code.python
+    assert "'photo 1.png'" in code.python and "image[]=@photo 1.png" in code.curl
+    for command in (["bash", "-c", code.curl], [sys.executable, "-c", code.python]):
+        fake_api.reset()
+        done = run(command, tmp_path)
+        assert done.returncode == 0, done.stderr
+        same_edit(fake_api.edit_requests[-1], expected)
+        made = sorted(p.name for p in tmp_path.glob("image*.png"))
+        assert made == (["image-1.png", "image-2.png"] if request.n == 2 else ["image.png"])
+        for name in made:
+            (tmp_path / name).unlink()
+
+
+def test_gradio_client_snippets_call_edit_with_the_persons_files(fake_api, tmp_path):
+    with running_app(app_settings(fake_api.base_url, tmp_path / "out")) as served:
+        for kind in EDITS:
+            _, expected, code = app_edit(fake_api, tmp_path, kind, page_url=served.url)
+            assert 'api_name="/edit"' in code.gradio and "handle_file('photo 1.png')" in code.gradio
+            assert "moderation" not in code.gradio
+            fake_api.reset()
+            done = run([sys.executable, "-c", code.gradio], tmp_path)
+            assert done.returncode == 0, done.stderr
+            same_edit(fake_api.edit_requests[-1], expected)
+            assert "'cost_usd'" in done.stdout
+
+
+def test_edit_files_keep_the_persons_names_as_plain_names_in_this_folder():
+    from dalle3.views.edit_snippets import edit_files
+
+    files = edit_files({"references": ["a", "b", "c"], "markup": "m", "input_fidelity": "high"},
+                       ["../../secret/photo.jpg", "line\nbreak.png"])
+    assert files is not None
+    assert files.images == ("photo.jpg", "line_break.png", "reference-3.png")
+    assert (files.mask, files.markup, files.input_fidelity) == (None, "markup.png", "high")
+    assert edit_files({"prompt": "a generation"}) is None

@@ -44,6 +44,7 @@ class Controls:
     previews: gr.Radio
     n: gr.Slider
     cost: gr.Markdown
+    size_fix: gr.Button  # "Use 1920x1088, the nearest allowed size" while the size is refused
     generate: gr.Button
     api_key: gr.Textbox
     upload: gr.File
@@ -58,7 +59,7 @@ class Controls:
     def model_dependent(self) -> list[gr.components.Component]:
         """What a model's view sets: choices, values, visibility, note, cost."""
         return [self.quality, self.style, self.size, *self.extras.values(), self.output_format, self.compression,
-                self.previews, self.model_note, self.cost]
+                self.previews, self.model_note, self.cost, self.size_fix]
 
 
 def header(settings: Settings) -> None:
@@ -117,6 +118,7 @@ def _request(view: studio_view.ModelView) -> dict[str, Any]:
         n=gr.Slider(1, max(2, p.max_images), step=1, value=1, label="Images per click", elem_id="n",
                     visible=p.max_images > 1, info="several at once never show previews"),
         cost=gr.Markdown(view.cost, elem_id="cost"),
+        size_fix=gr.Button(visible=False, size="sm", elem_id="size-fix"),
         generate=gr.Button("Generate", variant="primary", elem_id="generate"))
     return parts
 

@@ -6,7 +6,8 @@ the Python repr of a list (server paths inside) and no image (checked with the o
 replaces the server's ``postprocess_output_data`` on that one instance with a renderer for
 our outputs: each image's own bytes as image content — every image of a batch, read from the
 outputs folder by the names the facts list (``files``), never from a path a caller gave — and
-the facts as JSON text.
+the facts as JSON text. The schemas, descriptions, structured facts and our own tools are
+:mod:`ui.mcp_tools`'s.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ from typing import Any
 import gradio as gr
 
 from dalle3.models.edit_rules import MAX_REFERENCES
+from dalle3 import Studio
+from ui.mcp_tools import install
 
-_FOLDERS: "weakref.WeakKeyDictionary[gr.Blocks, Path]" = weakref.WeakKeyDictionary()
+_STUDIOS: "weakref.WeakKeyDictionary[gr.Blocks, Studio]" = weakref.WeakKeyDictionary()
 _SAVED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}/[A-Za-z0-9_.-]{1,200}\.(png|jpg|jpeg|webp)$")
 
 
-def remember_outputs(demo: gr.Blocks, folder: Path) -> None:
-    """Where ``demo``'s studio saves images, so a batch's other images can be returned."""
-    _FOLDERS[demo] = folder
+def remember_studio(demo: gr.Blocks, studio: Studio) -> None:
+    """``demo``'s studio: where it saves images (a batch's other images are returned from there), its
+    settings, listing and library (the ``models`` and ``library`` tools)."""
+    _STUDIOS[demo] = studio
 
 
 def _flatten(data: Any) -> list[Any]:
@@ -77,13 +81,17 @@ def _file_lists(get_input_schema: Any) -> Any:
 
 
 def adapt_mcp(demo: gr.Blocks) -> None:
-    """Render tool results as images + JSON on ``demo``'s MCP server (no-op without ``--mcp``)."""
+    """Render tool results as images + JSON on ``demo``'s MCP server, and give its tools typed schemas,
+    structured facts and the ``models``/``library`` tools (:mod:`ui.mcp_tools`); no-op without ``--mcp``."""
     server = getattr(demo, "mcp_server_obj", None)
     if server is None:
         return
     server.get_input_schema = _file_lists(server.get_input_schema)
+    studio = _STUDIOS.get(demo)
+    if studio is not None:
+        install(server, studio)
     types = server.types
-    folder = _FOLDERS.get(demo)
+    folder = studio.output_dir if studio is not None else None
 
     def image(path: Path) -> Any:
         mime = mimetypes.guess_type(path.name)[0] or "image/png"

@@ -9,7 +9,6 @@ import gradio as gr
 
 from dalle3 import Studio
 from dalle3.views import api_docs, studio_view
-from dalle3.http.discovery import Discovery
 from dalle3.files.images import install_pillow_limit
 from dalle3.views.session import SessionState
 from ui.api import wire_api
@@ -17,7 +16,7 @@ from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
 from ui.library import layout_library, wire_library
-from ui.mcp import remember_outputs
+from ui.mcp import remember_studio
 from ui.sessions import SESSION_CAPACITY
 from ui.wiring import wire_code, wire_generate, wire_keys, wire_models, wire_restore
 
@@ -43,7 +42,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     """The page for ``studio`` served on ``host`` (loopback or not decides the safety identifier)."""
     settings = studio.settings
     install_pillow_limit()
-    discovery = Discovery(studio.client)
+    discovery = studio.discovery  # one listing cache for the page, the API and the studio
     if settings.api_key and not settings.offline:  # in the background: never delays the first page
         threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()
     view = studio_view.model_view(settings.default_model, None, None, SessionState())
@@ -68,7 +67,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         if library is not None:
             wire_library(shelf, controls, edit, library, settings, tabs)
         wire_api(studio, discovery, host, demo)
-    remember_outputs(demo, studio.output_dir)
+    remember_studio(demo, studio)
     return demo
 
 

@@ -36,6 +36,15 @@ class EditSources:
     def __bool__(self) -> bool:  # no references: an ordinary generation
         return bool(self.images) or self.mask is not None or self.markup is not None
 
+    def file_names(self) -> tuple[str, ...]:
+        """The files as the person named them (an upload keeps its name in Gradio's cache), then the
+        mask or markup; given bytes (a data URL, a painted mask) get a plain name."""
+        names = [s.name if isinstance(s, Path) else f"reference-{i + 1}.png" for i, s in enumerate(self.images)]
+        for source, plain in ((self.mask, "mask.png"), (self.markup, "markup.png")):
+            if source is not None:
+                names.append(source.name if isinstance(source, Path) else plain)
+        return tuple(names)
+
     @staticmethod
     def _read(source: Source | None, what: str) -> bytes | None:
         return read_file(source, what) if isinstance(source, Path) else source

@@ -18,7 +18,7 @@ from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX
 from dalle3.views.session import SessionState, next_seed
 from dalle3.settings import Settings
-from dalle3.views.snippets import request_from_parameters, snippets
+from dalle3.views.edit_snippets import code_for
 from dalle3.studio import Preview
 from ui.edit import EditControls, edit_sources
 from ui.layout import PRIVATE, Controls
@@ -40,10 +40,17 @@ def view_updates(c: Controls, view: studio_view.ModelView) -> Updates:
         c.previews: gr.update(visible=view.previews_visible),
         c.model_note: view.note,
         c.cost: view.cost,
+        c.size_fix: size_fix_update(view.profile.id, view.size),
     }
     for name, extra in view.extras.items():
         updates[c.extras[name]] = gr.update(visible=extra.visible, choices=list(extra.choices), value=extra.value)
     return updates
+
+
+def size_fix_update(model_id: str, size: Any) -> Any:
+    """The one-click offer of the nearest allowed size, shown only while ``size`` is refused."""
+    nearest = studio_view.size_offer(model_id, size)
+    return gr.update(visible=bool(nearest), value=studio_view.size_offer_label(nearest) if nearest else "")
 
 
 def _count_js() -> str:
@@ -80,11 +87,21 @@ def wire_models(c: Controls) -> None:
 
     def on_setting(data: dict) -> Updates:  # the person's own change: an old remapping note clears
         view = studio_view.model_view(data[c.model], data[c.quality], data[c.size], data[c.session], remapped=False)
-        return {c.cost: view.cost, c.model_note: view.note}
+        return {c.cost: view.cost, c.model_note: view.note, c.size_fix: size_fix_update(data[c.model], data[c.size])}
 
     for trigger in (c.quality.input, c.size.input):
-        trigger(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note],
+        trigger(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note, c.size_fix],
                 show_progress="hidden", preprocess=False, **PRIVATE)
+
+    def on_size_fix(data: dict) -> Updates:  # the person took the offer: only then does the size change
+        nearest = studio_view.size_offer(data[c.model], data[c.size])
+        if not nearest:
+            return {c.size_fix: gr.update(visible=False)}
+        view = studio_view.model_view(data[c.model], data[c.quality], nearest, data[c.session], remapped=False)
+        return {c.size: nearest, c.cost: view.cost, c.size_fix: gr.update(visible=False)}
+
+    c.size_fix.click(on_size_fix, {c.model, c.quality, c.size, c.session}, [c.size, c.cost, c.size_fix],
+                     show_progress="hidden", preprocess=False, **PRIVATE)
     # prompt.change, not .input: Gradio 6's Textbox fires `input` only on keypress, so paste,
     # Backspace and restored settings would leave the count stale.
     for trigger in (c.prompt.change, c.model.change):
@@ -144,7 +161,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
                        c.status: status.failure(outcome),
                        c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
             else:
-                state = state.after(outcome)
+                state = state.after(outcome, edit.file_names() if edit else ())
                 req = outcome.request
                 yield {**shown(c, outcome.paths),
                        c.status: status.success(outcome, bool(studio.settings.output_dir)),
@@ -211,10 +228,11 @@ def wire_code(c: Controls, settings: Settings) -> None:
     """The newest result's request as curl, openai-SDK and gradio_client code, kept beside it."""
 
     def on_history(state: SessionState, request: gr.Request) -> Updates:
-        made = request_from_parameters(state.history[0].parameters) if state.history else None
-        if made is None:
+        entry = state.history[0] if state.history else None
+        code = code_for(entry.parameters, names=entry.files, previews=entry.previews, base_url=settings.base_url_shown,
+                        page_url=page_url(settings, request), login=bool(settings.auth)) if entry else None
+        if code is None:
             return {box: "" for box in c.code.values()}
-        code = snippets(made, settings.base_url_shown, page_url(settings, request), login=bool(settings.auth))
         return {box: getattr(code, name) for name, box in c.code.items()}
 
     c.history.change(on_history, [c.session], list(c.code.values()), show_progress="hidden", **PRIVATE)

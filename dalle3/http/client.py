@@ -218,7 +218,7 @@ class ImagesClient:
                                         timeout=(lim.connect_s, lim.read_s),
                                         headers={"Authorization": f"Bearer {api_key}"})
         except requests.RequestException as exc:
-            raise _network_error(exc, self.settings.base_url, timeout_s, 1) from None
+            raise _network_error(exc, self.settings.base_url, timeout_s, 1, billable=False) from None
         with response:
             try:
                 raw = body.read_all(response, lim, time.monotonic() + lim.deadline_s)
@@ -290,10 +290,13 @@ class ImagesClient:
 LISTING_MAX_BYTES = 4 * 1024 * 1024  # a model listing is a few KB
 
 
-def _network_error(exc: requests.RequestException, base: str, read_s: float, attempts: int) -> errors.DalleError:
-    """No answer at all; a read timeout means the request was sent, so it may have been billed."""
+def _network_error(exc: requests.RequestException, base: str, read_s: float, attempts: int, *,
+                   billable: bool = True) -> errors.DalleError:
+    """No answer at all; a read timeout or a dropped connection means the request was sent, so a
+    ``billable`` call (a generation or an edit) may have been billed."""
     error = errors.network_error(exc, base, read_s, attempts)
-    if isinstance(exc, requests.ReadTimeout):
+    if billable and isinstance(error, (errors.RequestTimeoutError, errors.ConnectionDroppedError)) \
+            and errors.request_was_sent(exc):
         error.user_message = f"{error.user_message} {stream.billing_note(None)}"
         error.args = (error.user_message,)
     return error

@@ -15,7 +15,8 @@ from typing import Any, Sequence
 from dalle3.errors import ValidationError
 from dalle3.library import Library, LibraryEntry, LibraryPage, LibraryQuery, ReconcileProgress, Spend, Totals
 from dalle3.models.pricing import format_usd
-from dalle3.views.snippets import DEFAULT_PAGE_URL, Snippets, request_from_parameters, snippets
+from dalle3.views.edit_snippets import code_for
+from dalle3.views.snippets import DEFAULT_PAGE_URL, Snippets
 from dalle3.views.status import inert
 
 PER_PAGE = 48
@@ -158,6 +159,5 @@ def select(library: Library, ids: Sequence[int], index: int, base_url: str, page
     entry = library.entry(ids[index])
     if entry is None or not entry.path.is_file():
         return None
-    request = request_from_parameters(entry.parameters)
     return Selected(str(entry.path), details(entry), entry.prompt, entry.parameters,
-                    snippets(request, base_url, page_url, login) if request else None)
+                    code_for(entry.parameters, base_url=base_url, page_url=page_url, login=login))

@@ -8,6 +8,7 @@ rules, labelled so.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from datetime import date, datetime, timezone
@@ -138,8 +139,54 @@ def parse_size(size: str) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
+def _nearest_custom(rule: CustomSizeRule, w: int, h: int) -> tuple[int, int] | None:
+    """The allowed ``WxH`` closest to ``w``x``h`` (squared distance; a tie goes to the larger).
+
+    For each allowed width the allowed heights form one interval of multiples, so the best
+    height is ``h`` clamped into it: one pass over the widths, no search over pairs.
+    """
+    m, best, best_distance = rule.multiple, None, None
+    for width in range(m, rule.max_edge + 1, m):
+        low = max(m, math.ceil(width / rule.max_ratio), math.ceil(rule.min_pixels / width))
+        high = min(rule.max_edge, math.floor(width * rule.max_ratio), rule.max_pixels // width)
+        low, high = -(-low // m) * m, high // m * m
+        if low > high:
+            continue
+        height = min(high, max(low, math.floor(h / m + 0.5) * m))
+        distance = (width - w) ** 2 + (height - h) ** 2
+        if best_distance is None or distance < best_distance:
+            best, best_distance = (width, height), distance
+    return best
+
+
+def nearest_size(profile: ModelProfile, size: str) -> str | None:
+    """The allowed size nearest to ``size`` (a ``WxH`` that is not allowed), for a suggestion; None
+    when ``size`` is allowed or not ``WxH`` at all. Never applied by itself: a person takes it."""
+    parsed = parse_size(size)
+    if parsed is None or size in profile.sizes:
+        return None
+    w, h = parsed
+    rule = profile.custom_size
+    if rule is not None:
+        found = _nearest_custom(rule, w, h)
+        return f"{found[0]}x{found[1]}" if found and f"{found[0]}x{found[1]}" != size else None
+    presets = [p for p in (parse_size(s) for s in profile.sizes) if p is not None]
+    if not presets:
+        return None
+    pw, ph = min(presets, key=lambda p: ((p[0] - w) ** 2 + (p[1] - h) ** 2, -p[0] * p[1]))
+    return f"{pw}x{ph}"
+
+
 def size_problem(profile: ModelProfile, size: str) -> str | None:
-    """Why ``size`` is not allowed for ``profile``, or None when it is."""
+    """Why ``size`` is not allowed for ``profile``, or None when it is; names the nearest allowed size."""
+    problem = _size_rule_broken(profile, size)
+    if problem is None:
+        return None
+    nearest = nearest_size(profile, size)
+    return f"{problem} {nearest} is the nearest allowed." if nearest else problem
+
+
+def _size_rule_broken(profile: ModelProfile, size: str) -> str | None:
     if size in profile.sizes:
         return None
     allowed = ", ".join(profile.sizes)

@@ -38,6 +38,8 @@ class HistoryEntry:
     path: str
     parameters: dict[str, Any] = field(hash=False)
     caption: str = ""
+    files: tuple[str, ...] = ()  # an edit's files as the person named them (references, then mask/markup)
+    previews: int = 0  # previews streamed on the way (the request asked for them)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class SessionState:
     spent_usd: float = 0.0
     images: int = 0
 
-    def after(self, result: GenerationResult) -> "SessionState":
+    def after(self, result: GenerationResult, files: tuple[str, ...] = ()) -> "SessionState":
         """The state with every image of ``result`` on top of the history (the first image first).
 
         A cache hit for images already in this history moves them to the top rather than
@@ -65,7 +67,7 @@ class SessionState:
         batch = len(paths) > 1
         entries = tuple(
             HistoryEntry(path, {**parameters, **({"batch_index": i} if batch else {})},
-                         caption + (f" · {i + 1} of {len(paths)}" if batch else ""))
+                         caption + (f" · {i + 1} of {len(paths)}" if batch else ""), files, result.previews)
             for i, path in enumerate(paths))
         return replace(
             self,

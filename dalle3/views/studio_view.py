@@ -14,7 +14,8 @@ from dalle3.models import pricing
 from dalle3.errors import ValidationError
 from dalle3.models import (COMPRESSION_FORMATS, EXTRA_NAMES, DEFAULT_STYLE, MODELS,
                            TRANSPARENT_FORMATS, ModelProfile, closest_settings, display_date, is_experimental,
-                           resolve, rule_confidence, size_problem)
+                           nearest_size, resolve, rule_confidence, size_problem)
+from dalle3.models.choice import start_model  # noqa: F401 - the page starts on it
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.edits.index import wanted_hashes
 from dalle3.views.session import SessionState
@@ -156,24 +157,6 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
         " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output)
 
 
-def start_model(model_id: str, offered: Mapping[str, Any] | None) -> tuple[str, str | None]:
-    """The model the page starts on: ``model_id``, or its successor when the endpoint lacks it.
-
-    Follows the successor chain to the first model the endpoint lists. With no listing
-    (offline, no key, the listing failed) the configured model stays.
-    """
-    if offered is None or model_id in offered:
-        return model_id, None
-    seen, candidate = {model_id}, resolve(model_id)
-    while candidate is not None and candidate.successor and candidate.successor not in seen:
-        seen.add(candidate.successor)
-        if candidate.successor in offered:
-            return (candidate.successor,
-                    f"{model_id} is not offered by this endpoint; using {candidate.successor}.")
-        candidate = resolve(candidate.successor)
-    return model_id, None
-
-
 def style_info() -> str:
     return " · ".join(STYLE_HINTS.values())
 
@@ -198,6 +181,18 @@ def cost_text(model_id: str, quality: str, size: str, state: SessionState, n: in
     if profile and is_experimental(profile, size):
         text += " · sizes above 2560x1440 are experimental"
     return text
+
+
+def size_offer(model_id: str, size: Any) -> str | None:
+    """The allowed size nearest to a refused ``size``, for the page's one-click button (never applied unasked)."""
+    profile = resolve(model_id)
+    if profile is None or not isinstance(size, str) or size_problem(profile, size) is None:
+        return None
+    return nearest_size(profile, size)
+
+
+def size_offer_label(nearest: str) -> str:
+    return f"Use {nearest}, the nearest allowed size"
 
 
 @dataclass(frozen=True)
