@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-TABLE_CHECKED = "2026-11-29"
+TABLE_CHECKED = "2026-12-07"
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ModelProfile:
     id: str
     family: str
     label: str
-    lifecycle: str  # active | deprecated | retired
+    lifecycle: str  # active | deprecated | retired, as recorded; dalle3.lifecycle reads the dates against today
     shutdown: str | None
     successor: str | None
     qualities: tuple[str, ...]

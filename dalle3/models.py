@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from dalle3.model_table import (  # noqa: F401 - re-exported: the table's names live here too
     COMPRESSION_DEFAULT, COMPRESSION_FORMATS, COMPRESSION_RANGE, DALLE3, DEPRECATIONS, FAMILY_PREFIXES,
-    GPT_IMAGE_2, MODELS, NOT_OFFERED_FORMATS, OUTPUT_FORMATS, SPEC, TABLE_CHECKED, TRANSPARENT_FORMATS,
+    GPT_IMAGE_2, MODELS, NOT_DRIVEN, NOT_OFFERED_FORMATS, OUTPUT_FORMATS, SPEC, TABLE_CHECKED, TRANSPARENT_FORMATS,
     CustomSizeRule, GenerationTime, ModelProfile, Source, TokenPrices,
 )
 
@@ -78,10 +78,11 @@ def resolve(model_id: str) -> ModelProfile | None:
     for prefix, base_id in FAMILY_PREFIXES:
         if model_id.startswith(prefix):
             base = MODELS[base_id]
+            # A family whose model is shut down takes its unlisted snapshots with it
+            # (gpt-image-1.5-2025-12-16 went with gpt-image-1.5); a live family's new ids are live.
             return replace(
-                base, id=model_id, label=model_id, lifecycle="active", shutdown=None,
-                successor=None, assumed_from=base.family,
-                note=f"rules assumed from the {base.family} family",
+                base, id=model_id, label=model_id, lifecycle=base.lifecycle if base.shutdown else "active",
+                assumed_from=base.family, note=f"rules assumed from the {base.family} family",
             )
     return None
 

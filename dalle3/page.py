@@ -7,13 +7,15 @@ offered per model all come from the model table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any, Mapping, Sequence
+from urllib.parse import urlsplit
 
-from dalle3 import pricing
+from dalle3 import lifecycle, pricing
 from dalle3.errors import ValidationError
 from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
-                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, display_date, is_experimental,
+                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, is_experimental,
                            resolve, rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
 from dalle3.reference_index import wanted_hashes
@@ -70,6 +72,7 @@ class ModelView:
     cost: str
     extras: Mapping[str, ExtraView]
     output: OutputView
+    successor: str | None = None  # set when the model is shut down: the one-click switch, offered before any call
 
     @property
     def style_visible(self) -> bool:
@@ -84,13 +87,14 @@ class ModelView:
         return " · ".join(QUALITY_HINTS.get(q, q) for q in self.profile.qualities)
 
 
-def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None) -> str:
-    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status from the table and the endpoint."""
+def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None, *,
+                today: date | None = None) -> str:
+    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status on ``today`` from the table and the endpoint."""
     label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
     listed = (offered or {}).get(profile.id)
-    shutdown = display_date((listed or {}).get("shutdown_date")) or profile.shutdown
-    if profile.lifecycle == "retired":
-        label += f" — retired by OpenAI {profile.shutdown}"
+    shutdown = lifecycle.shutdown_of(profile, listed)
+    if lifecycle.status(profile, listed, today=today) == lifecycle.RETIRED:
+        label += f" — retired by OpenAI {shutdown}"
     elif shutdown:
         label += f" — retires {shutdown}"
     if offered is not None and listed is None:
@@ -100,17 +104,18 @@ def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | N
     return label
 
 
-def model_choices(offered: Mapping[str, dict[str, Any]] | None = None) -> list[tuple[str, str]]:
+def model_choices(offered: Mapping[str, dict[str, Any]] | None = None, *,
+                  today: date | None = None) -> list[tuple[str, str]]:
     """Every table model, plus endpoint models of a known family that the table lacks."""
     ids = list(MODELS)
     ids += sorted(m for m in (offered or {}) if m not in MODELS and resolve(m) is not None)
-    return [(model_label(resolve(m), offered), m) for m in ids]  # type: ignore[arg-type]
+    return [(model_label(resolve(m), offered, today=today), m) for m in ids]  # type: ignore[arg-type]
 
 
 def model_view(model_id: str, quality: str | None, size: str | None, state: SessionState, *,
                style: str | None = None, extras: Mapping[str, str] | None = None,
                output_format: str | None = None, compression: int | None = None,
-               remapped: bool = True) -> ModelView:
+               remapped: bool = True, today: date | None = None) -> ModelView:
     """The controls for ``model_id``, keeping the nearest quality/size (and style, extras) given.
 
     With ``remapped``, the note says which of the person's choices had to change; without it
@@ -135,9 +140,11 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
     if unsure:
         notes.append(f"On {profile.id}, {' and '.join(unsure)} come from third-party guides, not OpenAI's "
                      "SDK (unconfirmed): if the API refuses one, pick another.")
-    if profile.lifecycle == "retired":
+    successor = None
+    if lifecycle.status(profile, today=today) == lifecycle.RETIRED:
+        successor = lifecycle.usable_successor(profile.id, today=today)
         notes.append(f"OpenAI retired {model} on {profile.shutdown}; it works only on endpoints that "
-                     f"still serve it. Its successor is {inert(profile.successor or '')}.")
+                     "still serve it." + (f" Its successor is {inert(successor)}." if successor else ""))
     if profile.assumed_from:
         notes.append(f"{model}: {inert(profile.note)}.")
     chosen = extras or {}
@@ -154,25 +161,48 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
         notes.append(output.note)
     return ModelView(
         profile, new_quality, new_size, style if style in profile.styles else DEFAULT_STYLE,
-        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output)
+        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output, successor)
 
 
-def start_model(model_id: str, offered: Mapping[str, Any] | None) -> tuple[str, str | None]:
-    """The model the page starts on: ``model_id``, or its successor when the endpoint lacks it.
+def start_model(model_id: str, offered: Mapping[str, Any] | None, *, by_calendar: bool = True,
+                today: date | None = None) -> tuple[str, str | None]:
+    """The model the page starts on: ``model_id``, unless it is shut down or the endpoint lacks it.
 
-    Follows the successor chain to the first model the endpoint lists. With no listing
-    (offline, no key, the listing failed) the configured model stays.
+    The endpoint's listing decides where there is one: a model it lists with no shutdown date
+    (or one still ahead) is served there; one it lacks, or lists with a shutdown date that has
+    come, is not. Without a listing, ``by_calendar`` (OpenAI's own API, where the table's dates
+    are the truth) makes a model whose shutdown day has come give way too; a compatible server
+    is trusted to serve what it was configured with until its listing says otherwise. The page
+    then starts on the first successor down the chain that is served, and the note says why.
     """
-    if offered is None or model_id in offered:
+    if offered is not None and model_id in offered:
+        shut = lifecycle.listed_shut_down(offered[model_id], today=today)
+    elif offered is not None:
+        shut = False
+    else:
+        shut = by_calendar and lifecycle.is_shut_down(model_id, today=today)
+    if (offered is None or model_id in offered) and not shut:
         return model_id, None
-    seen, candidate = {model_id}, resolve(model_id)
-    while candidate is not None and candidate.successor and candidate.successor not in seen:
-        seen.add(candidate.successor)
-        if candidate.successor in offered:
-            return (candidate.successor,
-                    f"{model_id} is not offered by this endpoint; using {candidate.successor}.")
-        candidate = resolve(candidate.successor)
-    return model_id, None
+    successor = lifecycle.usable_successor(model_id, offered, today=today)
+    if successor is None:
+        return model_id, None
+    profile = resolve(model_id)
+    listed = (offered or {}).get(model_id)
+    why = (f"{model_id} was shut down on {lifecycle.shutdown_of(profile, listed)}" if shut and profile
+           else f"{model_id} is not offered by this endpoint")
+    return successor, f"{why}; using {successor}."
+
+
+def by_calendar(settings: Settings) -> bool:
+    """True when the table's shutdown dates decide without a listing: OpenAI's own API, not the simulator."""
+    return not settings.simulated and urlsplit(settings.base_url).hostname == "api.openai.com"
+
+
+def starting_view(settings: Settings, *, today: date | None = None) -> ModelView:
+    """The view the page opens with: the configured model, or its successor when it is shut down (the note says so)."""
+    start, why = start_model(settings.default_model, None, by_calendar=by_calendar(settings), today=today)
+    view = model_view(start, None, None, SessionState(), today=today)
+    return replace(view, note=f"{inert(why)} {view.note}".strip()) if why else view
 
 
 def style_info() -> str:

@@ -106,6 +106,8 @@ EXTRA_QUALITY_MODELS = (
 #: The SDK's size text names these for WIDTHxHEIGHT; 2.6 takes them here too (ComfyUI's 2.6 node and
 #: guides say so, the SDK is silent). The first-generation models take presets and auto only.
 PRESET_ONLY_PREFIX = "gpt-image-1"
+GPT_IMAGE_ALIASES = fake_edits.GPT_IMAGE_ALIASES
+is_gpt_image = fake_edits.is_gpt_image
 GPT_IMAGE_PRESETS = ("1024x1024", "1536x1024", "1024x1536")
 #: output_format values that need preview access (the SDK: GIF preview, SVG project access).
 PREVIEW_FORMATS = ("gif", "svg")
@@ -591,7 +593,8 @@ def _check_gpt_image(model: str, body: Mapping[str, Any]) -> Outcome | None:
     if quality is not None and quality not in allowed:
         return _invalid_value("quality", quality, allowed)
     size = body.get("size")
-    if size is not None and model.startswith(PRESET_ONLY_PREFIX) and size not in GPT_IMAGE_PRESETS + ("auto",):
+    if (size is not None and (model.startswith(PRESET_ONLY_PREFIX) or model in GPT_IMAGE_ALIASES)
+            and size not in GPT_IMAGE_PRESETS + ("auto",)):
         return _invalid_value("size", size, GPT_IMAGE_PRESETS + ("auto",))
     if size is not None:
         problem = _check_gpt_image_size(size)
@@ -646,8 +649,10 @@ def _default_models() -> list[dict[str, Any]]:
         "gpt-5",
         "text-embedding-3-small",
     ]
-    # The SDK's ``Model`` type: ``shutdown_date`` is a string, or null when none is announced.
-    shutdown = {"gpt-image-1.5": "2026-12-01", "dall-e-3": "2026-05-12"}
+    # The SDK's ``Model`` type: ``shutdown_date`` is a string, or null when none is announced. This fake
+    # is a compatible server that still serves dall-e-3 (listed, no date); gpt-image-1.5 is listed with
+    # OpenAI's shutdown date, which has come, so the page never starts on it.
+    shutdown = {"gpt-image-1.5": "2026-12-01"}
     return [{"id": model_id, "object": "model", "created": 1700000000, "owned_by": "system",
              "shutdown_date": shutdown.get(model_id)} for model_id in ids]
 
@@ -1170,7 +1175,7 @@ class FakeOpenAI:
             return Outcome.model_not_found()
         if model.startswith("dall-e-3"):
             return _check_dalle3(body)
-        if model.startswith("gpt-image"):
+        if is_gpt_image(model):
             return _check_gpt_image(model, body)
         return Outcome.model_not_found()
 
@@ -1246,7 +1251,7 @@ class FakeOpenAI:
         size = request.get("size") or "auto"
         width, height = parse_size(size) or (1024, 1024)
         created = int(time.time())
-        if model.startswith("gpt-image"):
+        if is_gpt_image(model):
             fmt = request.get("output_format") or "png"
             background = "transparent" if request.get("background") == "transparent" else "opaque"
             quality = request.get("quality") or "auto"

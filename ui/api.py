@@ -106,8 +106,8 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
             key = (request.headers.get(KEY_HEADER) or "").strip() if request is not None else ""
             if not given.get("model"):  # the page's model: the configured one, or its successor
                 listing = discovery.peek(key or settings.api_key or "") if not settings.simulated or key else None
-                given["model"] = page.start_model(settings.default_model,
-                                                  listing.offered if listing else None)[0]
+                given["model"] = page.start_model(settings.default_model, listing.offered if listing else None,
+                                                  by_calendar=page.by_calendar(settings))[0]
             if given.get("n") in (None, ""):
                 given["n"] = 1
             extras = {name: given.get(name) for name in page.EXTRA_NAMES}

@@ -45,7 +45,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     discovery = Discovery(studio.client)
     if settings.api_key and not settings.offline:  # in the background: never delays the first page
         threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()
-    view = page.model_view(settings.default_model, None, None, SessionState())
+    view = page.starting_view(settings)
     library = studio.library
     with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
         header(settings)
