@@ -42,6 +42,7 @@ class Settings:
     library: bool | None = None  # DALLE3_LIBRARY: None = on at loopback only (see library_access)
     on_space: bool = False  # running on a Hugging Face Space (SYSTEM=spaces or SPACE_ID set)
     space_id: str | None = None  # SPACE_ID ("owner/name") when it looks like one: what gradio_client calls
+    mcp: bool = False  # DALLE3_MCP: also serve the MCP server, as --mcp does (a Space runs plain `python app.py`)
 
     @property
     def base_url_shown(self) -> str:
@@ -145,6 +146,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         library=_tristate(env, "DALLE3_LIBRARY"),
         on_space=env.get("SYSTEM", "").strip() == "spaces" or bool(space_id),
         space_id=space_id if _SPACE_ID.fullmatch(space_id) else None,
+        mcp=_flag(env, "DALLE3_MCP"),
     )
 
 
