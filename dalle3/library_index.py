@@ -161,11 +161,11 @@ def walk(root: Path) -> dict[str, tuple[int, int]]:
 
 
 class Index:
-    """The index file beside the images: connections, schema, rows in and out."""
+    """The index file (beside the images, or in ``home`` on the local disk): connections, schema, rows in and out."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, home: Path | None = None) -> None:
         self.root = root
-        self.path = root / INDEX_NAME
+        self.path = (home or root) / INDEX_NAME
         self._local = threading.local()
         self._write = threading.Lock()
         self._all: list[sqlite3.Connection] = []
