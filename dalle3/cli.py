@@ -20,7 +20,7 @@ from dalle3.errors import DalleError, ValidationError
 from dalle3.edits import prepare_edit
 from dalle3.metadata import file_size_text, read_parameters
 from dalle3.model_text import models_text
-from dalle3.models import closest_settings, resolve
+from dalle3.models import closest_settings, resolve, shown_name
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.references import read_file
 from dalle3.settings import Settings
@@ -34,7 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 def generation_text(result: GenerationResult, written: Path | None = None) -> str:
     """Revised prompt, cost and where the PNG is, one fact a line."""
     req = result.request
-    head = f"{req.model} · {req.size} · {req.quality}" + (f" · {req.style}" if req.style else "")
+    head = f"{shown_name(req.model)} · {req.size} · {req.quality}" + (f" · {req.style}" if req.style else "")
     head += f" · {req.n} images" if req.n > 1 else ""
     lines = [head]
     if result.inputs is not None:

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from dalle3.deployments import NAME_PATTERN as DEPLOYMENT_NAME
 from dalle3.models import MODEL_ID_PATTERN, parse_size, resolve
 from dalle3.params import SEED_MAX
 from dalle3.pricing import estimate
@@ -120,7 +121,7 @@ def row_for(rel: str, mtime_ns: int, nbytes: int, parameters: Mapping[str, Any] 
     prompt = _text(parameters.get("prompt")) if parameters else None
     if parameters is None or prompt is None:
         return (rel, mtime_ns, nbytes, 0, mtime, None, None, None, None, None, None, None, None, None)
-    model = _match(MODEL_ID_PATTERN, parameters.get("model"))
+    model = _match(MODEL_ID_PATTERN, parameters.get("model")) or _match(DEPLOYMENT_NAME, parameters.get("model"))
     size = parameters.get("size") if parameters.get("size") == "auto" or parse_size(parameters.get("size")) else None
     quality = _match(_WORD, parameters.get("quality"))
     seed = parameters.get("seed")

@@ -63,8 +63,35 @@ def display_date(value: Any) -> str | None:
     return None
 
 
+# Deployment name -> table model (see dalle3.deployments): set once at start from the settings.
+_DEPLOYMENTS: dict[str, ModelProfile] = {}
+
+
+def use_deployments(mapping: Mapping[str, str]) -> None:
+    """Serve each deployment name with its model's rules and prices (the request sends the name).
+
+    A deployment's host decides its life, not OpenAI's calendar: it carries no shutdown date.
+    """
+    _DEPLOYMENTS.clear()
+    for name, model in mapping.items():
+        base = MODELS[model]
+        _DEPLOYMENTS[name] = replace(
+            base, id=name, label=name, lifecycle="active", shutdown=None, successor=None,
+            deployment_of=model, note=f"a deployment of {model}: its rules and prices")
+
+
+def deployments() -> tuple[ModelProfile, ...]:
+    return tuple(_DEPLOYMENTS.values())
+
+
+def shown_name(model_id: str) -> str:
+    """How a model is named to people: ``my-image-deploy (gpt-image-2)`` for a deployment, else its id."""
+    profile = _DEPLOYMENTS.get(model_id)
+    return f"{model_id} ({profile.deployment_of})" if profile else model_id
+
+
 def resolve(model_id: str) -> ModelProfile | None:
-    """The profile for ``model_id``: listed, or borrowed from its family by prefix.
+    """The profile for ``model_id``: listed, a configured deployment, or borrowed from its family by prefix.
 
     An id outside the table must match :data:`MODEL_ID_PATTERN` as a whole, so
     text such as ``gpt-image-2 ![x](http://host/p.png)`` is never a model.
@@ -73,6 +100,8 @@ def resolve(model_id: str) -> ModelProfile | None:
         return None
     if model_id in MODELS:
         return MODELS[model_id]
+    if model_id in _DEPLOYMENTS:
+        return _DEPLOYMENTS[model_id]
     if not MODEL_ID_PATTERN.fullmatch(model_id):
         return None
     for prefix, base_id in FAMILY_PREFIXES:

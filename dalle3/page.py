@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from dalle3 import lifecycle, pricing
 from dalle3.errors import ValidationError
 from dalle3.models import (ALL_EXTRAS, COMPRESSION_FORMATS, DEFAULT_MODEL, DEFAULT_STYLE, MODELS,
-                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, is_experimental,
+                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, deployments, is_experimental,
                            resolve, rule_confidence, size_problem)
 from dalle3.params import profile_for, validate
 from dalle3.reference_index import wanted_hashes
@@ -97,18 +97,18 @@ def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | N
         label += f" — retired by OpenAI {shutdown}"
     elif shutdown:
         label += f" — retires {shutdown}"
-    if offered is not None and listed is None:
+    if offered is not None and listed is None and not profile.deployment_of:  # Azure lists models, not deployments
         label += " — not offered by this endpoint"
-    if profile.assumed_from:
+    if profile.assumed_from or profile.deployment_of:
         label += f" — {profile.note}"
     return label
 
 
 def model_choices(offered: Mapping[str, dict[str, Any]] | None = None, *,
                   today: date | None = None) -> list[tuple[str, str]]:
-    """Every table model, plus endpoint models of a known family that the table lacks."""
-    ids = list(MODELS)
-    ids += sorted(m for m in (offered or {}) if m not in MODELS and resolve(m) is not None)
+    """The configured deployments, every table model, then endpoint models of a known family that the table lacks."""
+    ids = [p.id for p in deployments()] + list(MODELS)
+    ids += sorted(m for m in (offered or {}) if m not in ids and resolve(m) is not None)
     return [(model_label(resolve(m), offered, today=today), m) for m in ids]  # type: ignore[arg-type]
 
 

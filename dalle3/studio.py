@@ -40,6 +40,7 @@ from dalle3.client import ApiImage, ImagesClient
 from dalle3.containers import EXTENSIONS
 from dalle3.edits import EditInputs
 from dalle3.errors import DalleError
+from dalle3.deployments import as_mapping
 from dalle3.ledger import LEDGER_NAME, SpendLedger
 from dalle3.library import Library
 from dalle3.params import GenerationRequest, for_edit, profile_for
@@ -48,6 +49,7 @@ from dalle3.reference_index import FoundReferences, ReferenceIndex
 from dalle3.results import OPENAI, SIMULATOR, GenerationResult, Preview, SavedImage
 from dalle3.settings import Settings
 from dalle3.storage import atomic_write_new, save_image
+from dalle3.models import use_deployments
 from dalle3.stream import Partial
 from dalle3.version import __version__
 
@@ -62,6 +64,7 @@ class Studio:
     def __init__(self, settings: Settings, client: ImagesClient | None = None, cache_size: int = 256,
                  library: Library | None = None) -> None:
         self.settings = settings
+        use_deployments(as_mapping(settings.deployments))  # deployment names resolve to their models' rules
         self.library = library  # told about every image saved
         self.client = client or ImagesClient(settings)
         self.cache: LRUCache[GenerationResult] = LRUCache(cache_size)

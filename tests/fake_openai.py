@@ -82,6 +82,7 @@ __all__ = ["FakeOpenAI", "Outcome", "SeenRequest", "closed_port_url", "render_im
 GENERATIONS_PATH = "/v1/images/generations"
 EDITS_PATH = "/v1/images/edits"
 MODELS_PATH = "/v1/models"
+AZURE_PREFIX = "/openai"
 _FILES_RE = re.compile(r"^/v1/files/(?P<id>[0-9a-f]{32})\.(?P<ext>png|jpeg|webp)$")
 
 #: Errors that just mean "the client went away"; never worth a traceback.
@@ -837,6 +838,8 @@ class FakeOpenAI:
         self.billed_quality: str | None = None
         self.models: list[dict[str, Any]] = _default_models()
         self.models_outcome: Outcome | None = None
+        self.azure = False  # True: serve as Azure OpenAI's v1 API (under /openai/v1, the key in ``api-key``)
+        self.deployments: dict[str, str] = {}  # deployment name -> the model it serves
         #: ``stream: true`` is answered with events ("sse"), a 400 on ``stream`` ("reject") or JSON ("ignore").
         self.stream_mode: str = "sse"
         self._lock = threading.Lock()
@@ -920,6 +923,11 @@ class FakeOpenAI:
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>/v1`` — what a client uses as its OpenAI base URL."""
         return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def azure_base_url(self) -> str:
+        """``http://127.0.0.1:<port>/openai/v1`` — the base URL when :attr:`azure` is set."""
+        return f"http://127.0.0.1:{self.port}{AZURE_PREFIX}/v1"
 
     # ----- scripting and inspection
 
@@ -1036,7 +1044,10 @@ class FakeOpenAI:
         return not self._stopping.is_set()
 
     def _handle(self, h: _Handler, raw: bytes) -> None:
-        path = urlsplit(h.path).path.rstrip("/") or "/"
+        asked = urlsplit(h.path).path.rstrip("/") or "/"
+        # Azure OpenAI's v1 API lives under /openai/v1; as Azure, this fake answers only there.
+        path = asked[len(AZURE_PREFIX):] if self.azure and asked.startswith(AZURE_PREFIX + "/v1/") else (
+            "/not-served-here" if self.azure else asked)
         headers = {key.lower(): value for key, value in h.headers.items()}
         body: Any = None
         if raw:
@@ -1046,7 +1057,7 @@ class FakeOpenAI:
                 body = None
         seen = SeenRequest(
             method=h.command,
-            path=path,
+            path=asked,
             headers=headers,
             json=body if isinstance(body, dict) else None,
             time=time.time(),
@@ -1076,7 +1087,13 @@ class FakeOpenAI:
         message = f"Invalid URL ({h.command} {path})"
         h.send_json(404, _error_payload(message, "invalid_request_error", None, None))
 
+    def _deployed(self, model: Any) -> Any:
+        """The model a deployment name stands for (the name itself when it is none)."""
+        return self.deployments.get(model, model) if isinstance(model, str) else model
+
     def _bearer(self, headers: Mapping[str, str]) -> str | None:
+        if self.azure:  # Azure OpenAI's key header; a Bearer token there would be an Entra ID token
+            return headers.get("api-key", "").strip() or None
         auth = headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
         token = token.strip()
@@ -1111,6 +1128,8 @@ class FakeOpenAI:
 
     def _answer_generation(self, h: _Handler, headers: Mapping[str, str], raw: bytes, body: Any) -> None:
         token = self._bearer(headers)
+        if isinstance(body, dict) and "model" in body:
+            body = {**body, "model": self._deployed(body["model"])}
         request = body if isinstance(body, dict) else {}
         rejection = self._validate(token, raw, body)
         if rejection is not None:
@@ -1144,6 +1163,8 @@ class FakeOpenAI:
         if parsed is None:
             self._act(h, _bad_request(None, "Expected a multipart/form-data body.", None), token=token, request={})
             return
+        if "model" in fields:
+            fields = {**fields, "model": self._deployed(fields["model"])}
         problem, request, sizes = fake_edits.check_edit(fields, files)
         if problem is None:
             generation_problem = _check_gpt_image(request["model"], {**request, "n": None})
