@@ -10,7 +10,6 @@ import gradio as gr
 from dalle3 import Studio, api_docs, page
 from dalle3.discovery import Discovery
 from dalle3.images import install_pillow_limit
-from dalle3.session import SessionState
 from ui.api import wire_api
 from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
