@@ -11,9 +11,15 @@ default it is today's date in UTC, the calendar OpenAI's dates are written in.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+from urllib.parse import urlsplit
 
 from dalle3.models import ModelProfile, display_date, resolve
+
+if TYPE_CHECKING:
+    from dalle3.settings import Settings
+
+OPENAI_HOST = "api.openai.com"
 
 ACTIVE, DEPRECATED, RETIRED = "active", "deprecated", "retired"
 
@@ -44,6 +50,14 @@ def listed_shut_down(listed: Mapping[str, Any], *, today: date | None = None) ->
 def is_shut_down(model_id: str, listed: Mapping[str, Any] | None = None, *, today: date | None = None) -> bool:
     profile = resolve(model_id)
     return profile is not None and status(profile, listed, today=today) == RETIRED
+
+
+def calendar_decides(settings: Settings) -> bool:
+    """True where the table's shutdown dates are the truth without asking: OpenAI's own API, not the simulator.
+
+    A compatible server or a gateway may still serve a model OpenAI shut down; its listing says so.
+    """
+    return not settings.simulated and urlsplit(settings.base_url).hostname == OPENAI_HOST
 
 
 def usable_successor(model_id: str, offered: Mapping[str, Any] | None = None, *,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Mapping, Sequence
-from urllib.parse import urlsplit
 
 from dalle3 import lifecycle, pricing
 from dalle3.errors import ValidationError
@@ -193,14 +192,9 @@ def start_model(model_id: str, offered: Mapping[str, Any] | None, *, by_calendar
     return successor, f"{why}; using {successor}."
 
 
-def by_calendar(settings: Settings) -> bool:
-    """True when the table's shutdown dates decide without a listing: OpenAI's own API, not the simulator."""
-    return not settings.simulated and urlsplit(settings.base_url).hostname == "api.openai.com"
-
-
 def starting_view(settings: Settings, *, today: date | None = None) -> ModelView:
     """The view the page opens with: the configured model, or its successor when it is shut down (the note says so)."""
-    start, why = start_model(settings.default_model, None, by_calendar=by_calendar(settings), today=today)
+    start, why = start_model(settings.default_model, None, by_calendar=lifecycle.calendar_decides(settings), today=today)
     view = model_view(start, None, None, SessionState(), today=today)
     return replace(view, note=f"{inert(why)} {view.note}".strip()) if why else view
 

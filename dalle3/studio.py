@@ -34,22 +34,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator
 
-from dalle3 import metadata, pricing, simulator
+from dalle3 import errors, lifecycle, metadata, pricing, simulator
 from dalle3.cache import LRUCache
 from dalle3.client import ApiImage, ImagesClient
 from dalle3.containers import EXTENSIONS
 from dalle3.edits import EditInputs
-from dalle3.errors import DalleError
 from dalle3.deployments import as_mapping
+from dalle3.errors import DalleError
 from dalle3.ledger import LEDGER_NAME, SpendLedger
 from dalle3.library import Library
+from dalle3.models import use_deployments
 from dalle3.params import GenerationRequest, for_edit, profile_for
 from dalle3.pricing import Price
 from dalle3.reference_index import FoundReferences, ReferenceIndex
 from dalle3.results import OPENAI, SIMULATOR, GenerationResult, Preview, SavedImage
 from dalle3.settings import Settings
 from dalle3.storage import atomic_write_new, save_image
-from dalle3.models import use_deployments
 from dalle3.stream import Partial
 from dalle3.version import __version__
 
@@ -155,6 +155,8 @@ class Studio:
         if backend == SIMULATOR:
             pngs = simulator.render_batch(request, inputs)
             return ApiImage(pngs[0], None, None, None, 0, others=pngs[1:]), Price(0.0)
+        if lifecycle.calendar_decides(self.settings) and lifecycle.is_shut_down(request.model):
+            raise errors.model_unavailable(request.model)  # OpenAI's API: its shutdown day has come, no call
         profile = profile_for(request.model)
         on_partial = self._preview_writer(request, on_preview) if on_preview else None
         fidelity = inputs.input_fidelity if inputs else None

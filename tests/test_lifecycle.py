@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
-from dalle3 import lifecycle, page
+from dalle3 import Studio, lifecycle, page
+from dalle3.client import ImagesClient
+from dalle3.errors import ModelUnavailableError
 from dalle3.models import MODELS, resolve
 from dalle3.params import validate
 from dalle3.settings import Settings
@@ -78,3 +81,16 @@ def test_the_api_default_on_a_compatible_server_keeps_a_model_it_lists_undated(f
     with running_app(app_settings(fake.base_url, tmp_path, default_model="dall-e-3")) as handle:
         _, _, facts = handle.predict_once(prompt="a lighthouse")
     assert fake.requests[-1].json["model"] == "dall-e-3" and facts["model"] == "dall-e-3"
+
+
+def test_on_openais_api_a_shut_down_model_is_refused_before_any_call(fake, tmp_path):
+    """Settings name OpenAI's API (where the calendar decides); the client is pointed at the fake to count calls."""
+    settings = replace(app_settings("https://api.openai.com/v1", tmp_path), default_model="gpt-image-2")
+    studio = Studio(settings, client=ImagesClient(replace(settings, base_url=fake.base_url)))
+    fake.reset()
+    with pytest.raises(ModelUnavailableError) as refused:
+        studio.generate(validate("a fox", 1, "low", None, "1024x1024", "gpt-image-1.5", {}))
+    assert refused.value.successor == "gpt-image-2" and "2026-12-01" in refused.value.user_message
+    assert fake.requests == []
+    studio.generate(validate("a fox", 1, "low", None, "1024x1024", "gpt-image-2", {}))
+    assert [r.json["model"] for r in fake.requests] == ["gpt-image-2"]

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from dalle3 import DalleError, Studio, api_docs, page, safety, status
+from dalle3 import DalleError, Studio, api_docs, lifecycle, page, safety, status
 from dalle3.discovery import Discovery
 from dalle3.errors import ValidationError
 from dalle3.references import from_data_url
@@ -107,7 +107,7 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
             if not given.get("model"):  # the page's model: the configured one, or its successor
                 listing = discovery.peek(key or settings.api_key or "") if not settings.simulated or key else None
                 given["model"] = page.start_model(settings.default_model, listing.offered if listing else None,
-                                                  by_calendar=page.by_calendar(settings))[0]
+                                                  by_calendar=lifecycle.calendar_decides(settings))[0]
             if given.get("n") in (None, ""):
                 given["n"] = 1
             extras = {name: given.get(name) for name in page.EXTRA_NAMES}
