@@ -69,6 +69,12 @@ def test_deployments_parse_and_may_be_the_starting_model():
         from_env({"OPENAI_BASE_URL": "https://res.openai.azure.com/openai/v1#x"})
 
 
+def test_a_query_on_the_base_url_is_kept_for_requests_but_never_shown():
+    settings = from_env({"OPENAI_BASE_URL": "https://api.example.com/v1?api_key=SECRET99", "OPENAI_API_KEY": "sk-x"})
+    assert endpoint_url(settings.base_url, "/images/generations").endswith("/v1/images/generations?api_key=SECRET99")
+    assert "SECRET99" not in settings.base_url_shown and "SECRET99" not in page.banner_text(settings)
+
+
 def test_azure_is_told_apart_and_gets_its_key_header_and_the_query_on_every_url():
     assert is_azure("https://res.openai.azure.com/openai/v1") and is_azure("http://127.0.0.1:9/openai/v1")
     assert is_azure("https://proj.services.ai.azure.com/openai/v1") and not is_azure("https://api.openai.com/v1")
