@@ -11,7 +11,7 @@ from typing import Any, Mapping, NamedTuple
 
 from dalle3 import lifecycle
 from dalle3.models import (COMPRESSION_FORMATS, COMPRESSION_RANGE, MODELS, NOT_OFFERED_FORMATS, TABLE_CHECKED,
-                           ModelProfile, display_date, resolve, rule_confidence)
+                           ModelProfile, deployments, display_date, resolve, rule_confidence)
 from dalle3.pricing import format_usd
 
 class ModelRow(NamedTuple):
@@ -142,6 +142,12 @@ def models_text(offered: Mapping[str, Mapping[str, Any]] | None = None, where: s
                   f"  price:     {row.price}"]
         if row.note:
             lines.append(f"  note:      {row.note}")
+        blocks.append("\n".join(lines))
+    if named := deployments():
+        lines = ["Deployments (DALLE3_DEPLOYMENTS), sent under their own names:"]
+        for profile in named:
+            there = "" if offered is None else (" · offered" if profile.id in offered else " · not in the listing")
+            lines.append(f"  {profile.id} → {profile.deployment_of} (its rules and prices){there}")
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks) + (f"\n\nNot offered: {not_offered_text()}.\n"
                                   f"Table checked {TABLE_CHECKED}; sources and confidence in dalle3/model_table.py.")

@@ -14,8 +14,9 @@ from dalle3.client import ImagesClient
 from dalle3.deployments import Deployment, auth_headers, endpoint_url, is_azure
 from dalle3.discovery import Discovery
 from dalle3.edits import prepare_edit
+from dalle3.model_text import models_text
 from dalle3.errors import ConfigurationError, ValidationError
-from dalle3.models import resolve
+from dalle3.models import resolve, use_deployments
 from dalle3.params import validate
 from dalle3.settings import Settings, from_env
 from tests.apphelpers import SERVER_KEY, app_settings, running_app
@@ -28,6 +29,13 @@ def png(size=(64, 48)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (20, 120, 200)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def forget_deployments():
+    """Deployment names are registered process-wide at start: leave none behind for other modules."""
+    yield
+    use_deployments({})
 
 
 @pytest.fixture
@@ -94,6 +102,8 @@ def test_a_deployment_takes_its_models_rules_and_prices_and_keeps_its_name(tmp_p
         validate("a fox", 1, "hd", None, "1024x1024", AZURE_DEPLOY.name, {})
     labels = dict((v, k) for k, v in page.model_choices({"gpt-image-2": {"id": "gpt-image-2"}}))
     assert labels["my-image-deploy"] == "my-image-deploy — a deployment of gpt-image-2: its rules and prices"
+    listed = models_text({"gpt-image-2": {"id": "gpt-image-2"}}, "https://res.openai.azure.com/openai/v1")
+    assert "  my-image-deploy → gpt-image-2 (its rules and prices) · not in the listing" in listed
 
 
 def test_azure_v1_generates_with_previews_and_edits_under_the_deployment_name(azure, tmp_path):
