@@ -88,7 +88,7 @@ class ModelView:
 
 def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None, *,
                 today: date | None = None) -> str:
-    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status on ``today`` from the table and the endpoint."""
+    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status on ``today``, from the table and endpoint."""
     label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
     listed = (offered or {}).get(profile.id)
     shutdown = lifecycle.shutdown_of(profile, listed)
@@ -194,7 +194,8 @@ def start_model(model_id: str, offered: Mapping[str, Any] | None, *, by_calendar
 
 def starting_view(settings: Settings, *, today: date | None = None) -> ModelView:
     """The view the page opens with: the configured model, or its successor when it is shut down (the note says so)."""
-    start, why = start_model(settings.default_model, None, by_calendar=lifecycle.calendar_decides(settings), today=today)
+    start, why = start_model(settings.default_model, None, by_calendar=lifecycle.calendar_decides(settings),
+                             today=today)
     view = model_view(start, None, None, SessionState(), today=today)
     return replace(view, note=f"{inert(why)} {view.note}".strip()) if why else view
 

@@ -85,7 +85,8 @@ def facts(result: GenerationResult) -> dict[str, Any]:
     profile = resolve(req.model)
     deployment = {"deployment_of": profile.deployment_of} if profile and profile.deployment_of else {}
     return {
-        "model": req.model, **deployment, "size": req.size, "quality": req.quality, "style": req.style, "seed": req.seed,
+        "model": req.model, **deployment,
+        "size": req.size, "quality": req.quality, "style": req.style, "seed": req.seed,
         "extras": dict(req.extras), "revised_prompt": result.revised_prompt,
         "cost_usd": round(result.cost.usd, 6), "cost_exact": not result.cost.estimate,
         "request_id": result.request_id, "cached": result.cached, "backend": result.backend,

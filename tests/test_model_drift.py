@@ -74,7 +74,10 @@ EDITS = field_docs(EDIT, "ImageEditParamsBase")
 
 
 def sdk_image_model_ids() -> set[str]:
-    """Every id the SDK lists as an image model: ``ImageModel``, generate's and edit's ``model``, the Responses image tool's."""
+    """Every id the SDK lists as an image model.
+
+    ``ImageModel``, generate's and edit's ``model``, and the Responses image tool's ``model``.
+    """
     ids = set(sdk_literal_values(GENERATE, "ImageGenerateParamsBase", "model"))
     ids |= set(sdk_literal_values(EDIT, "ImageEditParamsBase", "model"))
     ids |= set(sdk_literal_values("openai.types.responses.tool", "ImageGeneration", "model"))
