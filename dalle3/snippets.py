@@ -16,6 +16,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from dalle3.deployments import is_azure
 from dalle3.errors import ValidationError, shown_url
 from dalle3.api_docs import api_arguments
 from dalle3.page import EXTRA_NAMES
@@ -57,7 +58,7 @@ def curl_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL) -
               f'open("{_file(fields)}", "wb").write(base64.b64decode(json.load(sys.stdin)["data"][0]["b64_json"]))')
     return "\n".join([
         f"curl -sS {shlex.quote(_endpoint(base_url) + '/images/generations')} \\",
-        '  -H "Authorization: Bearer $OPENAI_API_KEY" \\',
+        ('  -H "api-key: $OPENAI_API_KEY" \\' if is_azure(base_url) else '  -H "Authorization: Bearer $OPENAI_API_KEY" \\'),
         '  -H "Content-Type: application/json" \\',
         f"  -d {shlex.quote(body)} \\",
         f"  | python3 -c {shlex.quote(decode)}",

@@ -19,6 +19,7 @@ from dalle3.errors import ConfigurationError, ValidationError
 from dalle3.models import resolve, use_deployments
 from dalle3.params import validate
 from dalle3.settings import Settings, from_env
+from dalle3.snippets import curl_snippet
 from tests.apphelpers import SERVER_KEY, app_settings, running_app
 
 AZURE_DEPLOY = Deployment("my-image-deploy", "gpt-image-2")
@@ -155,3 +156,11 @@ def test_a_gateway_name_is_listed_offered_and_sent_with_a_bearer_key(fake_api, t
     client.generate(validate("a fox", 1, "medium", None, "1536x864", GATEWAY.name, {}), SERVER_KEY)
     seen = fake_api.requests[-1]
     assert seen.json["model"] == "openai/gpt-image-2" and seen.headers["authorization"] == f"Bearer {SERVER_KEY}"
+
+
+def test_the_curl_snippet_for_azure_carries_the_api_key_header():
+    request = validate("a fox", 1, "low", None, "1024x1024", "gpt-image-2", {})
+    azure = curl_snippet(request, "https://res.openai.azure.com/openai/v1?api-version=preview")
+    assert '-H "api-key: $OPENAI_API_KEY"' in azure and "Authorization" not in azure
+    assert "curl -sS https://res.openai.azure.com/openai/v1/images/generations \\" in azure
+    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in curl_snippet(request)
