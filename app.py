@@ -8,6 +8,7 @@ so ``--help`` and a bad setting answer at once, before Gradio loads (about three
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
 import sys
@@ -76,7 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--listen", action="store_true", help="serve on all interfaces (0.0.0.0), not only 127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="port (default: GRADIO_SERVER_PORT or 7860)")
     parser.add_argument("--auth", default=None, help="user:password login for the page (or DALLE3_AUTH)")
-    parser.add_argument("--mcp", action="store_true", help="also serve Gradio's MCP server (needs gradio[mcp])")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve Gradio's MCP server (needs gradio[mcp]; or DALLE3_MCP=1)")
     return parser.parse_args(argv)
 
 
@@ -93,10 +95,14 @@ def main(argv: list[str] | None = None) -> None:
     host = "0.0.0.0" if args.listen else os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
     if warning := exposure_warning(settings, host):
         print(warning, file=sys.stderr)
+    mcp = args.mcp or settings.mcp
+    if mcp and importlib.util.find_spec("mcp") is None:
+        sys.exit(f"dalle3 studio: {'--mcp' if args.mcp else 'DALLE3_MCP=1'} needs the MCP extra: "
+                 "pip install 'gradio[mcp]==6.31.0' (on a Space: add gradio[mcp]==6.31.0 to requirements.txt).")
     studio = Studio(settings, library=open_library(settings, host))
     demo = build(studio, host)
     serve(demo, studio, server_name="0.0.0.0" if args.listen else None, server_port=args.port,
-          mcp_server=args.mcp or None)
+          mcp_server=mcp or None)
     demo.block_thread()
 
 

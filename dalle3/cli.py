@@ -16,11 +16,12 @@ from typing import Any, Mapping, NamedTuple, TextIO
 
 from dalle3.http.client import ImagesClient
 from dalle3.errors import DalleError, ValidationError
-from dalle3.models.edit_rules import rules_for
 from dalle3.edits.inputs import prepare_edit
 from dalle3.files.metadata import file_size_text, read_parameters
 from dalle3.models.text import models_text
-from dalle3.models import ModelProfile, closest_settings, resolve
+from dalle3.models import closest_settings, resolve, shown_name
+from dalle3.models.edit_rules import rules_for
+from dalle3.models import ModelProfile
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.edits.references import read_file
 from dalle3.settings import Settings
@@ -35,7 +36,7 @@ LISTING_TIMEOUT_S = 10.0
 def generation_text(result: GenerationResult, written: Path | None = None) -> str:
     """Revised prompt, cost and where the PNG is, one fact a line."""
     req = result.request
-    head = f"{req.model} · {req.size} · {req.quality}" + (f" · {req.style}" if req.style else "")
+    head = f"{shown_name(req.model)} · {req.size} · {req.quality}" + (f" · {req.style}" if req.style else "")
     head += f" · {req.n} images" if req.n > 1 else ""
     lines = [head]
     if result.inputs is not None:

@@ -17,7 +17,9 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from dalle3.errors import ConfigurationError, shown_url
-from dalle3.models import DEFAULT_MODEL, MODELS, resolve
+from dalle3.http.deployments import Deployment, DeploymentsError, as_mapping
+from dalle3.http.deployments import parse as parse_deployments
+from dalle3.models import DEFAULT_MODEL, MODELS, resolve, use_deployments
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _SPACE_ID = re.compile(r"[\w.-]{1,96}/[\w.-]{1,96}")
@@ -42,6 +44,8 @@ class Settings:
     library: bool | None = None  # DALLE3_LIBRARY: None = on at loopback only (see library_access)
     on_space: bool = False  # running on a Hugging Face Space (SYSTEM=spaces or SPACE_ID set)
     space_id: str | None = None  # SPACE_ID ("owner/name") when it looks like one: what gradio_client calls
+    deployments: tuple[Deployment, ...] = ()  # DALLE3_DEPLOYMENTS: names an endpoint serves a table model under
+    mcp: bool = False  # DALLE3_MCP: also serve the MCP server, as --mcp does (a Space runs plain `python app.py`)
 
     @property
     def base_url_shown(self) -> str:
@@ -106,9 +110,9 @@ def check_base_url(url: str) -> str:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError("OPENAI_BASE_URL must be an http:// or https:// address with a host, "
                                  "such as https://api.openai.com/v1.")
-    if parts.query or parts.fragment or "#" in url or any(c.isspace() or ord(c) < 32 for c in url):
-        raise ConfigurationError("OPENAI_BASE_URL must not contain a query (?…), a fragment (#…) or spaces: "
-                                 "the app adds /images/generations to it.")
+    if parts.fragment or "#" in url or any(c.isspace() or ord(c) < 32 for c in url):
+        raise ConfigurationError("OPENAI_BASE_URL must not contain a fragment (#…) or spaces: the app adds "
+                                 "/images/generations to it (a query such as ?api-version=… is kept on every request).")
     return url
 
 
@@ -127,8 +131,14 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     auth = env.get("DALLE3_AUTH", "").strip()
     model = env.get("DALLE3_MODEL", "").strip() or DEFAULT_MODEL
     space_id = env.get("SPACE_ID", "").strip()
+    try:
+        deployments = parse_deployments(env.get("DALLE3_DEPLOYMENTS", ""), MODELS)
+    except DeploymentsError as exc:
+        raise ConfigurationError(str(exc)) from None
+    use_deployments(as_mapping(deployments))
     if resolve(model) is None:
-        raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model ({', '.join(MODELS)}).")
+        named = ", ".join([*MODELS, *(d.name for d in deployments)])
+        raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model or deployment ({named}).")
     return Settings(
         api_key=env.get("OPENAI_API_KEY", "").strip() or None,
         base_url=base_url.rstrip("/"),
@@ -145,6 +155,8 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         library=_tristate(env, "DALLE3_LIBRARY"),
         on_space=env.get("SYSTEM", "").strip() == "spaces" or bool(space_id),
         space_id=space_id if _SPACE_ID.fullmatch(space_id) else None,
+        deployments=deployments,
+        mcp=_flag(env, "DALLE3_MCP"),
     )
 
 

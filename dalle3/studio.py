@@ -32,17 +32,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator
 
-from dalle3 import simulator
+from dalle3 import errors, simulator
+from dalle3.models import lifecycle, pricing
 from dalle3.files import metadata
-from dalle3.models import choice as model_choice, pricing
 from dalle3.cache import LRUCache
 from dalle3.http.client import ApiImage, ImagesClient
 from dalle3.files.containers import EXTENSIONS
 from dalle3.edits.inputs import EditInputs
+from dalle3.http.deployments import as_mapping
+from dalle3.errors import DalleError
+from dalle3.models import choice as model_choice
 from dalle3.http.discovery import Discovery
-from dalle3.errors import DalleError, ModelUnavailableError
+from dalle3.errors import ModelUnavailableError
 from dalle3.ledger import LEDGER_NAME, SpendLedger
 from dalle3.library import Library
+from dalle3.models import use_deployments
 from dalle3.params import GenerationRequest, for_edit, profile_for
 from dalle3.models.pricing import Price
 from dalle3.edits.index import FoundReferences, ReferenceIndex
@@ -65,6 +69,7 @@ class Studio:
     def __init__(self, settings: Settings, client: ImagesClient | None = None, cache_size: int = 256,
                  library: Library | None = None) -> None:
         self.settings = settings
+        use_deployments(as_mapping(settings.deployments))  # deployment names resolve to their models' rules
         self.library = library  # told about every image saved
         self.client = client or ImagesClient(settings)
         self.cache: LRUCache[GenerationResult] = LRUCache(cache_size)
@@ -174,6 +179,8 @@ class Studio:
         if backend == SIMULATOR:
             pngs = simulator.render_batch(request, inputs)
             return ApiImage(pngs[0], None, None, None, 0, others=pngs[1:]), Price(0.0)
+        if lifecycle.calendar_decides(self.settings) and lifecycle.is_shut_down(request.model):
+            raise errors.model_unavailable(request.model)  # OpenAI's API: its shutdown day has come, no call
         profile = profile_for(request.model)
         on_partial = self._preview_writer(request, on_preview) if on_preview else None
         fidelity = inputs.input_fidelity if inputs else None

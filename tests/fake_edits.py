@@ -34,6 +34,15 @@ from typing import Any
 
 from PIL import Image
 
+#: The SDK's ImageModel lists this alias beside the gpt-image ids; its input rules are theirs.
+GPT_IMAGE_ALIASES = ("chatgpt-image-latest",)
+
+
+def is_gpt_image(model: str) -> bool:
+    """A GPT image model: a ``gpt-image`` id or one of the SDK's aliases."""
+    return model.startswith("gpt-image") or model in GPT_IMAGE_ALIASES
+
+
 MAX_IMAGES = 16
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 MAX_MASK_BYTES = 4 * 1024 * 1024
@@ -141,7 +150,7 @@ def check_edit(fields: dict[str, str], files: list[Part]) -> tuple[Problem | Non
     if request.get("stream") == "true":
         return Problem("stream", "Streaming is not implemented by this fake.", "unsupported_by_fake"), {}, []
     model = str(request.get("model") or "")
-    if not model.startswith("gpt-image"):
+    if not is_gpt_image(model):
         return Problem("model", f"Invalid value: '{model or 'dall-e-2'}'. Image edits need a GPT image model."), {}, []
     n = request.get("n", 1)
     if not 1 <= n <= 10:

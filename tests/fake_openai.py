@@ -82,6 +82,7 @@ __all__ = ["FakeOpenAI", "Outcome", "SeenRequest", "closed_port_url", "render_im
 GENERATIONS_PATH = "/v1/images/generations"
 EDITS_PATH = "/v1/images/edits"
 MODELS_PATH = "/v1/models"
+AZURE_PREFIX = "/openai"
 _FILES_RE = re.compile(r"^/v1/files/(?P<id>[0-9a-f]{32})\.(?P<ext>png|jpeg|webp)$")
 
 #: Errors that just mean "the client went away"; never worth a traceback.
@@ -106,6 +107,8 @@ EXTRA_QUALITY_MODELS = (
 #: The SDK's size text names these for WIDTHxHEIGHT; 2.6 takes them here too (ComfyUI's 2.6 node and
 #: guides say so, the SDK is silent). The first-generation models take presets and auto only.
 PRESET_ONLY_PREFIX = "gpt-image-1"
+GPT_IMAGE_ALIASES = fake_edits.GPT_IMAGE_ALIASES
+is_gpt_image = fake_edits.is_gpt_image
 GPT_IMAGE_PRESETS = ("1024x1024", "1536x1024", "1024x1536")
 #: output_format values that need preview access (the SDK: GIF preview, SVG project access).
 PREVIEW_FORMATS = ("gif", "svg")
@@ -591,7 +594,8 @@ def _check_gpt_image(model: str, body: Mapping[str, Any]) -> Outcome | None:
     if quality is not None and quality not in allowed:
         return _invalid_value("quality", quality, allowed)
     size = body.get("size")
-    if size is not None and model.startswith(PRESET_ONLY_PREFIX) and size not in GPT_IMAGE_PRESETS + ("auto",):
+    if (size is not None and (model.startswith(PRESET_ONLY_PREFIX) or model in GPT_IMAGE_ALIASES)
+            and size not in GPT_IMAGE_PRESETS + ("auto",)):
         return _invalid_value("size", size, GPT_IMAGE_PRESETS + ("auto",))
     if size is not None:
         problem = _check_gpt_image_size(size)
@@ -646,8 +650,10 @@ def _default_models() -> list[dict[str, Any]]:
         "gpt-5",
         "text-embedding-3-small",
     ]
-    # The SDK's ``Model`` type: ``shutdown_date`` is a string, or null when none is announced.
-    shutdown = {"gpt-image-1.5": "2026-12-01", "dall-e-3": "2026-05-12"}
+    # The SDK's ``Model`` type: ``shutdown_date`` is a string, or null when none is announced. This fake
+    # is a compatible server that still serves dall-e-3 (listed, no date); gpt-image-1.5 is listed with
+    # OpenAI's shutdown date, which has come, so the page never starts on it.
+    shutdown = {"gpt-image-1.5": "2026-12-01"}
     return [{"id": model_id, "object": "model", "created": 1700000000, "owned_by": "system",
              "shutdown_date": shutdown.get(model_id)} for model_id in ids]
 
@@ -832,6 +838,8 @@ class FakeOpenAI:
         self.billed_quality: str | None = None
         self.models: list[dict[str, Any]] = _default_models()
         self.models_outcome: Outcome | None = None
+        self.azure = False  # True: serve as Azure OpenAI's v1 API (under /openai/v1, the key in ``api-key``)
+        self.deployments: dict[str, str] = {}  # deployment name -> the model it serves
         #: ``stream: true`` is answered with events ("sse"), a 400 on ``stream`` ("reject") or JSON ("ignore").
         self.stream_mode: str = "sse"
         self._lock = threading.Lock()
@@ -915,6 +923,11 @@ class FakeOpenAI:
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>/v1`` — what a client uses as its OpenAI base URL."""
         return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def azure_base_url(self) -> str:
+        """``http://127.0.0.1:<port>/openai/v1`` — the base URL when :attr:`azure` is set."""
+        return f"http://127.0.0.1:{self.port}{AZURE_PREFIX}/v1"
 
     # ----- scripting and inspection
 
@@ -1037,7 +1050,10 @@ class FakeOpenAI:
         return not self._stopping.is_set()
 
     def _handle(self, h: _Handler, raw: bytes) -> None:
-        path = urlsplit(h.path).path.rstrip("/") or "/"
+        asked = urlsplit(h.path).path.rstrip("/") or "/"
+        # Azure OpenAI's v1 API lives under /openai/v1; as Azure, this fake answers only there.
+        path = asked[len(AZURE_PREFIX):] if self.azure and asked.startswith(AZURE_PREFIX + "/v1/") else (
+            "/not-served-here" if self.azure else asked)
         headers = {key.lower(): value for key, value in h.headers.items()}
         body: Any = None
         if raw:
@@ -1047,7 +1063,7 @@ class FakeOpenAI:
                 body = None
         seen = SeenRequest(
             method=h.command,
-            path=path,
+            path=asked,
             headers=headers,
             json=body if isinstance(body, dict) else None,
             time=time.time(),
@@ -1077,7 +1093,13 @@ class FakeOpenAI:
         message = f"Invalid URL ({h.command} {path})"
         h.send_json(404, _error_payload(message, "invalid_request_error", None, None))
 
+    def _deployed(self, model: Any) -> Any:
+        """The model a deployment name stands for (the name itself when it is none)."""
+        return self.deployments.get(model, model) if isinstance(model, str) else model
+
     def _bearer(self, headers: Mapping[str, str]) -> str | None:
+        if self.azure:  # Azure OpenAI's key header; a Bearer token there would be an Entra ID token
+            return headers.get("api-key", "").strip() or None
         auth = headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
         token = token.strip()
@@ -1112,6 +1134,8 @@ class FakeOpenAI:
 
     def _answer_generation(self, h: _Handler, headers: Mapping[str, str], raw: bytes, body: Any) -> None:
         token = self._bearer(headers)
+        if isinstance(body, dict) and "model" in body:
+            body = {**body, "model": self._deployed(body["model"])}
         request = body if isinstance(body, dict) else {}
         rejection = self._validate(token, raw, body)
         if rejection is not None:
@@ -1145,6 +1169,8 @@ class FakeOpenAI:
         if parsed is None:
             self._act(h, _bad_request(None, "Expected a multipart/form-data body.", None), token=token, request={})
             return
+        if "model" in fields:
+            fields = {**fields, "model": self._deployed(fields["model"])}
         problem, request, sizes = fake_edits.check_edit(fields, files)
         if problem is None and request.get("model") in self.retired_models:
             self._act(h, Outcome.model_not_found(), token=token, request=request)
@@ -1179,7 +1205,7 @@ class FakeOpenAI:
             return Outcome.model_not_found()
         if model.startswith("dall-e-3"):
             return _check_dalle3(body)
-        if model.startswith("gpt-image"):
+        if is_gpt_image(model):
             return _check_gpt_image(model, body)
         return Outcome.model_not_found()
 
@@ -1255,7 +1281,7 @@ class FakeOpenAI:
         size = request.get("size") or "auto"
         width, height = parse_size(size) or (1024, 1024)
         created = int(time.time())
-        if model.startswith("gpt-image"):
+        if is_gpt_image(model):
             fmt = request.get("output_format") or "png"
             background = "transparent" if request.get("background") == "transparent" else "opaque"
             quality = request.get("quality") or "auto"

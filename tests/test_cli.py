@@ -178,7 +178,7 @@ def test_list_models_with_a_key_marks_what_the_endpoint_offers(tmp_path, fake_ap
     # gpt-image-1.5 is in the table or, listed by the endpoint only, among the others: either way dated.
     line = next(line for line in done.stdout.splitlines() if "gpt-image-1.5" in line)
     entry = blocks.get("gpt-image-1.5", line)
-    assert "retires 2026-12-01" in entry
+    assert "retired 2026-12-01" in entry  # shut down since that day
     assert "gpt-image-2.7-nova: rules assumed from the gpt-image-2 family." in done.stdout
     assert "gpt-5" not in done.stdout and "text-embedding" not in done.stdout
     assert len(fake_api.model_requests) == 1 and fake_api.generation_count == 0

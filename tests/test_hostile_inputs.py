@@ -192,7 +192,7 @@ def test_banner_and_errors_name_the_host_without_userinfo(tmp_path):
     assert "PASSWORD123" not in info.value.user_message and f"127.0.0.1:{port}/v1" in info.value.user_message
 
 
-@pytest.mark.parametrize("url", ["https://api.example.com/v1?api_key=SECRET99", "https://h/v1#SECRET99",
+@pytest.mark.parametrize("url", ["https://h/v1#SECRET99",
                                  "https://user:SECRET99@h:99999/v1", "ftp://SECRET99@h/v1", "https:///v1",
                                  "https://h/v1 SECRET99", "api.openai.com"])
 def test_bad_base_url_stops_start_up_without_repeating_it(url):

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import tempfile
+import urllib.error
 import urllib.request
 from typing import Any, Iterator
 
@@ -25,13 +26,17 @@ from dalle3.models import ALL_QUALITIES
 MCP_MISSING = "the MCP server needs the gradio[mcp] extra: pip install 'gradio[mcp]==6.31.0'"
 
 
-@pytest.fixture(scope="module")
-def mcp_url(tmp_path_factory) -> Iterator[str]:
-    """The page served in-process with ``mcp_server=True`` and the offline simulator."""
+def needs_mcp() -> None:
     if importlib.util.find_spec("mcp") is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(MCP_MISSING)
         pytest.skip(MCP_MISSING)
+
+
+@pytest.fixture(scope="module")
+def mcp_url(tmp_path_factory) -> Iterator[str]:
+    """The page served in-process with ``mcp_server=True`` and the offline simulator."""
+    needs_mcp()
     from tests.apphelpers import app  # sets Gradio's test environment before importing it
 
     studio = Studio(Settings(offline=True, output_dir=tmp_path_factory.mktemp("mcp-out")))
@@ -139,3 +144,30 @@ def test_an_agent_sees_the_plain_validation_message(mcp_url):
     text = " ".join(getattr(c, "text", "") for c in content)
     assert failed
     assert "Quality 'low' is not available for dall-e-3. Choose one of: standard, hd." in text
+
+
+def test_DALLE3_MCP_alone_turns_the_server_on_for_plain_python_app_py(tmp_path):
+    """A Space runs ``python app.py`` with no arguments: the variable is the only switch it has."""
+    from tests.app_process import app_process
+
+    needs_mcp()
+    (tmp_path / "on").mkdir()
+    (tmp_path / "off").mkdir()
+    env = {"DALLE3_OFFLINE": "1", "GRADIO_MCP_SERVER": ""}
+    with app_process(tmp_path / "on", {**env, "DALLE3_MCP": "1"}) as app:
+        with urllib.request.urlopen(f"{app.url}gradio_api/mcp/schema", timeout=30) as response:
+            tools = json.load(response)
+    assert [t["meta"]["endpoint_name"] for t in tools] == ["generate", "edit"]
+    with app_process(tmp_path / "off", {**env, "DALLE3_MCP": "0"}) as app:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{app.url}gradio_api/mcp/schema", timeout=30)
+    assert refused.value.code == 404
+
+
+def test_a_bad_DALLE3_MCP_stops_start_up_naming_the_variable():
+    from dalle3.errors import ConfigurationError
+    from dalle3.settings import from_env
+
+    assert from_env({"DALLE3_MCP": "1"}).mcp and not from_env({}).mcp
+    with pytest.raises(ConfigurationError, match="DALLE3_MCP='maybe'"):
+        from_env({"DALLE3_MCP": "maybe"})

@@ -16,10 +16,13 @@ import datetime as dt
 import importlib
 import inspect
 import re
+import typing
 
 import pytest
 
-from dalle3.models import (COMPRESSION_DEFAULT, COMPRESSION_FORMATS, COMPRESSION_RANGE, MODELS,
+from dalle3.models import lifecycle
+
+from dalle3.models import (COMPRESSION_DEFAULT, COMPRESSION_FORMATS, COMPRESSION_RANGE, MODELS, NOT_DRIVEN,
                            NOT_OFFERED_FORMATS, OUTPUT_FORMATS, TRANSPARENT_FORMATS)
 from tests.openapi_spec import sdk_literal_values
 
@@ -70,16 +73,30 @@ GEN = field_docs(GENERATE, "ImageGenerateParamsBase")
 EDITS = field_docs(EDIT, "ImageEditParamsBase")
 
 
+def sdk_image_model_ids() -> set[str]:
+    """Every id the SDK lists as an image model.
+
+    ``ImageModel``, generate's and edit's ``model``, and the Responses image tool's ``model``.
+    """
+    ids = set(sdk_literal_values(GENERATE, "ImageGenerateParamsBase", "model"))
+    ids |= set(sdk_literal_values(EDIT, "ImageEditParamsBase", "model"))
+    ids |= set(sdk_literal_values("openai.types.responses.tool", "ImageGeneration", "model"))
+    ids |= set(typing.get_args(importlib.import_module(IMAGE_MODEL).ImageModel))
+    return ids
+
+
 def test_every_table_id_is_an_sdk_image_model_or_has_its_own_source():
-    sdk_ids = set(sdk_literal_values(GENERATE, "ImageGenerateParamsBase", "model"))
+    sdk_ids = sdk_image_model_ids()
     for profile in MODELS.values():
         assert profile.id in sdk_ids or profile.rules.get("id"), f"{profile.id} is not in the SDK's ImageModel"
 
 
-def test_every_sdk_gpt_image_model_is_in_the_table():
-    sdk_ids = set(sdk_literal_values(GENERATE, "ImageGenerateParamsBase", "model"))
-    missing = {m for m in sdk_ids if m.startswith("gpt-image")} - set(MODELS)
+def test_every_sdk_image_model_is_in_the_table_or_named_as_not_driven():
+    sdk_ids = sdk_image_model_ids()
+    assert {"chatgpt-image-latest", "dall-e-2", "gpt-image-2"} <= sdk_ids  # the lists were read at all
+    missing = sdk_ids - set(MODELS) - set(NOT_DRIVEN)
     assert not missing, f"the SDK names image models the table lacks: {sorted(missing)}"
+    assert all(NOT_DRIVEN[m] for m in NOT_DRIVEN) and not set(NOT_DRIVEN) & set(MODELS)
 
 
 def test_models_the_sdk_calls_shut_down_are_retired_with_that_date():
@@ -87,10 +104,11 @@ def test_models_the_sdk_calls_shut_down_are_retired_with_that_date():
     notes = re.findall(r'((?:"[\w.-]+",?\s*)+): [^.]*?(?:shut down|retired) on (\w+ \d{1,2}, \d{4})', text)
     assert notes, "the SDK's deprecation notes changed shape"
     for ids, when in notes:
-        date = dt.datetime.strptime(when, "%B %d, %Y").date().isoformat()
+        date = dt.datetime.strptime(when, "%B %d, %Y").date()
         for model_id in re.findall(r'"([\w.-]+)"', ids):
             if model_id in MODELS:
-                assert (MODELS[model_id].lifecycle, MODELS[model_id].shutdown) == ("retired", date), model_id
+                assert MODELS[model_id].shutdown == date.isoformat(), model_id
+                assert lifecycle.status(MODELS[model_id], today=date) == lifecycle.RETIRED, model_id
 
 
 def test_qualities_are_sdk_values_and_xhigh_max_only_where_documented():

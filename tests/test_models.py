@@ -1,5 +1,7 @@
 """The model table: sizes, prefixes, successors — rules as data."""
 
+import datetime as dt
+
 import pytest
 
 from dalle3 import Settings, Studio
@@ -93,10 +95,11 @@ def test_listed_shutdown_dates_show_as_iso_days_and_junk_is_ignored(value, shown
 def test_a_unix_shutdown_date_reaches_the_page_label_and_the_cli_as_a_day():
     offered = {"gpt-image-1.5": {"id": "gpt-image-1.5", "shutdown_date": 1796083200},
                "gpt-image-2.9-x": {"id": "gpt-image-2.9-x", "shutdown_date": 1796083200.0}}
-    assert model_label(MODELS["gpt-image-1.5"], offered).endswith("retires 2026-12-01")
-    assert model_label(resolve("gpt-image-2.9-x"), offered).count("retires 2026-12-01") == 1
-    assert "status:    deprecated, retires 2026-12-01" in models_text(offered)
-    assert "gpt-image-2.9-x, retires 2026-12-01:" in models_text(offered)
+    before = dt.date(2026, 11, 30)  # the day before that shutdown
+    assert model_label(MODELS["gpt-image-1.5"], offered, today=before).endswith("retires 2026-12-01")
+    assert model_label(resolve("gpt-image-2.9-x"), offered, today=before).count("retires 2026-12-01") == 1
+    assert "status:    deprecated, retires 2026-12-01" in models_text(offered, today=before)
+    assert "gpt-image-2.9-x, retires 2026-12-01:" in models_text(offered, today=before)
     listed = image_models([{"id": "gpt-image-1.5", "shutdown_date": 1796083200}, {"id": "gpt-image-2",
                            "shutdown_date": "2026-12-01T00:00:00Z"}, {"id": "gpt-image-1", "shutdown_date": "soon"}])
     assert listed == {"gpt-image-1.5": {"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"},

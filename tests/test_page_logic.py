@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_model_choices_mark_retired_and_endpoint_status():
     assert "retired by OpenAI 2026-05-12" in labels["dall-e-3"]
     offered = image_models([{"id": "gpt-image-2"}, {"id": "gpt-image-2.7-flare"},
                                  {"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"}, {"id": "gpt-5"}])
-    labels = dict((v, k) for k, v in studio_view.model_choices(offered))
+    labels = dict((v, k) for k, v in studio_view.model_choices(offered, today=dt.date(2026, 11, 30)))
     assert "not offered by this endpoint" in labels["dall-e-3"]
     assert "not offered" not in labels["gpt-image-2"]
     assert "rules assumed from the gpt-image-2 family" in labels["gpt-image-2.7-flare"]

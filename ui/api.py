@@ -17,6 +17,7 @@ from gradio.utils import get_upload_folder
 
 from dalle3 import DalleError, Studio, safety
 from dalle3.views import api_docs, studio_view, status
+from dalle3.models import lifecycle
 from dalle3.http.discovery import Discovery
 from dalle3.errors import ValidationError
 from dalle3.edits.references import from_data_url
@@ -109,8 +110,8 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
             key = (request.headers.get(KEY_HEADER) or "").strip() if request is not None else ""
             if not given.get("model"):  # the page's model: the configured one, or its successor
                 listing = discovery.peek(key or settings.api_key or "") if not settings.simulated or key else None
-                given["model"] = studio_view.start_model(settings.default_model,
-                                                  listing.offered if listing else None)[0]
+                given["model"] = studio_view.start_model(settings.default_model, listing.offered if listing else None,
+                                                  by_calendar=lifecycle.calendar_decides(settings))[0]
             if given.get("n") in (None, ""):
                 given["n"] = 1
             extras = {name: given.get(name) for name in EXTRA_NAMES}

@@ -10,7 +10,6 @@ import gradio as gr
 from dalle3 import Studio
 from dalle3.views import api_docs, studio_view
 from dalle3.files.images import install_pillow_limit
-from dalle3.views.session import SessionState
 from ui.api import wire_api
 from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
@@ -45,7 +44,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     discovery = studio.discovery  # one listing cache for the page, the API and the studio
     if settings.api_key and not settings.offline:  # in the background: never delays the first page
         threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()
-    view = studio_view.model_view(settings.default_model, None, None, SessionState())
+    view = studio_view.starting_view(settings)
     library = studio.library
     with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
         header(settings)

@@ -78,7 +78,14 @@ def wire_models(c: Controls) -> None:
 
     reads: set[Block] = {c.model, c.quality, c.size, c.style, c.session, *c.extras.values(), c.output_format,
                          c.compression}
-    c.model.input(lambda data: view_updates(c, current_view(data, True)), reads, c.model_dependent,
+
+    def on_model(data: dict) -> Updates:  # a shut-down model: its successor is offered before any call
+        view = current_view(data, True)
+        label = studio_view.switch_label(view.successor, view.quality, view.size) if view.successor else None
+        return {**view_updates(c, view), c.switch: gr.update(visible=bool(label), value=label),
+                c.successor: view.successor}
+
+    c.model.input(on_model, reads, [*c.model_dependent, c.switch, c.successor],
                   show_progress="hidden", preprocess=False, **PRIVATE)
     # format and background decide what else applies (compression; transparency needs png/webp)
     for control in (c.output_format, c.extras["background"]):

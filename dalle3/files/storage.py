@@ -5,6 +5,12 @@ Files are written to a temporary name in the same folder, flushed, then
 concurrent saves of the same prompt and seed cannot overwrite each other, and
 a crash before the link leaves only a ``.tmp`` file that no one mistakes for
 an image.
+
+Object-storage mounts (a Storage Bucket on a Space, see :mod:`dalle3.files.mounts`)
+refuse hard links: there the finished temporary file is *renamed* to a name
+that does not exist yet, checked and renamed under one lock, so saves in this
+process never overwrite each other (a Space runs one process), and nothing is
+ever rewritten in place.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import datetime as dt
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 from pathlib import Path
 from typing import Iterator
@@ -31,6 +38,12 @@ def slug(prompt: str, words: int = 6) -> str:
     return f"_{stem}" if stem in _RESERVED else stem
 
 
+def _names(folder: Path, stem: str, suffix: str) -> Iterator[Path]:
+    """``stem{suffix}``, then ``stem-2{suffix}``, ``-3``... (a bounded number of tries)."""
+    for attempt in range(1, 10_000):
+        yield folder / f"{stem}{suffix if attempt == 1 else f'-{attempt}{suffix}'}"
+
+
 def atomic_write_new(folder: Path, stem: str, data: bytes, suffix: str = ".png") -> Path:
     """Write ``data`` to ``folder/stem{suffix}`` (or ``stem-2``, ``-3``...) without overwriting."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -38,16 +51,30 @@ def atomic_write_new(folder: Path, stem: str, data: bytes, suffix: str = ".png")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)  # no fsync: a process crash cannot tear a closed file, and speed matters here
-        for attempt in range(1, 10_000):
-            target = folder / f"{stem}{suffix if attempt == 1 else f'-{attempt}{suffix}'}"
+        for target in _names(folder, stem, suffix):
             try:
                 os.link(tmp, target)
                 return target
             except FileExistsError:
                 continue
+            except OSError:  # no hard links on this file system (an object-storage mount)
+                return _rename_to_new(tmp, folder, stem, suffix)
         raise FileExistsError(f"no free name for {stem} in {folder}")
     finally:
-        os.unlink(tmp)
+        Path(tmp).unlink(missing_ok=True)
+
+
+_RENAMING = threading.Lock()
+
+
+def _rename_to_new(tmp: str, folder: Path, stem: str, suffix: str) -> Path:
+    """Rename ``tmp`` to the first free ``stem{suffix}`` / ``stem-N{suffix}`` in ``folder``, never over a file."""
+    with _RENAMING:
+        for target in _names(folder, stem, suffix):
+            if not os.path.lexists(target):
+                os.rename(tmp, target)
+                return target
+    raise FileExistsError(f"no free name for {stem} in {folder}")
 
 
 def save_image(image: bytes, output_dir: Path, prompt: str, seed: int, when: dt.date | None = None,

@@ -3,8 +3,8 @@
 One reused ``requests.Session`` (keep-alive matters when a Space serves many
 people), timeouts and a byte bound that fit each call (:mod:`dalle3.http.limits`),
 and every failure turned into a :mod:`dalle3.errors` class with a message for
-a person. The key travels only in the ``Authorization`` header of requests to
-the configured base URL.
+a person. The key travels only in the ``Authorization`` header (``api-key`` for
+Azure OpenAI, see :mod:`dalle3.http.deployments`) of requests to the configured base URL.
 
 Retries: what failed before the server answered is tried again under
 :class:`dalle3.http.retry.RetryPolicy`; a body that broke off is judged by the
@@ -30,6 +30,7 @@ import requests
 
 from dalle3 import errors
 from dalle3.http import body, limits, stream
+from dalle3.http.deployments import auth_headers, endpoint_url
 from dalle3.edits.inputs import EditInputs
 from dalle3.files.metadata import image_format
 from dalle3.params import GenerationRequest, edit_fields, profile_for, request_body
@@ -100,14 +101,14 @@ class ImagesClient:
         previews = max(0, min(MAX_PREVIEWS, previews))
         # previews follow one image: a batch (n > 1) is asked the plain way and arrives whole
         streaming = bool(previews and on_partial is not None and request.n == 1 and self.streams(request.model))
-        url = f"{self.settings.base_url}/images/generations"
+        url = endpoint_url(self.settings.base_url, "/images/generations")
 
         def post(streaming: bool, lim: limits.CallLimits) -> requests.Response:
             payload = request_body(request, profile_for(request.model))
             if streaming:
                 payload.update(stream=True, partial_images=previews)
             return self.session.post(url, json=payload, timeout=(lim.connect_s, lim.read_s), stream=True,
-                                     headers={"Authorization": f"Bearer {api_key}"})
+                                     headers=auth_headers(self.settings.base_url, api_key))
 
         return self._call(request, post, streaming, previews, on_partial, retry_after_send)
 
@@ -125,11 +126,11 @@ class ImagesClient:
         for name, extra in (("mask", inputs.mask), ("markup", inputs.markup)):
             if extra is not None:
                 files.append((name, (f"{name}.png", extra.data, "image/png")))
-        url = f"{self.settings.base_url}/images/edits"
+        url = endpoint_url(self.settings.base_url, "/images/edits")
 
         def post(streaming: bool, lim: limits.CallLimits) -> requests.Response:
             return self.session.post(url, data=fields, files=files, timeout=(lim.connect_s, lim.read_s),
-                                     stream=True, headers={"Authorization": f"Bearer {api_key}"})
+                                     stream=True, headers=auth_headers(self.settings.base_url, api_key))
 
         try:
             return self._call(request, post, False, 0, None, retry_after_send)
@@ -214,9 +215,9 @@ class ImagesClient:
         lim = limits.CallLimits(min(timeout_s, self.settings.connect_timeout_s), timeout_s, timeout_s,
                                 LISTING_MAX_BYTES, LISTING_MAX_BYTES)
         try:
-            response = self.session.get(f"{self.settings.base_url}/models", stream=True,
+            response = self.session.get(endpoint_url(self.settings.base_url, "/models"), stream=True,
                                         timeout=(lim.connect_s, lim.read_s),
-                                        headers={"Authorization": f"Bearer {api_key}"})
+                                        headers=auth_headers(self.settings.base_url, api_key))
         except requests.RequestException as exc:
             raise _network_error(exc, self.settings.base_url, timeout_s, 1, billable=False) from None
         with response:

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from dalle3.errors import DalleError
 from dalle3.library.index import Index, is_damage, row_for, walk
+from dalle3.files.mounts import index_home
 from dalle3.library.query import (ENTRY_COLUMNS, TOTALS_SQL, LibraryEntry, LibraryPage, LibraryQuery, Spend,
                                   Totals, fts_query, totals_from, where_clause)
 from dalle3.files.metadata import read_parameters
@@ -97,11 +98,14 @@ class Library:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         try:
-            self.index = Index(self.root)
+            # On an object-storage mount (a Space's Storage Bucket) SQLite cannot lock: the index and
+            # thumbnails live on the local disk then, and reconcile rebuilds them from the files at start.
+            self.home = index_home(self.root)
+            self.index = Index(self.root, self.home)
         except (OSError, sqlite3.Error) as exc:
             raise LibraryError(f"The library cannot keep its index in {self.root}: {exc}. "
                                "Check that the folder exists and is writable.") from None
-        self.thumbs = self.root / THUMBS_DIR
+        self.thumbs = self.home / THUMBS_DIR
         self.progress = ReconcileProgress()
         self._reconciling = threading.Lock()
 

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from dalle3.http.deployments import NAME_PATTERN as DEPLOYMENT_NAME
 from dalle3.files.storage import image_files
 from dalle3.models import MODEL_ID_PATTERN, parse_size, resolve
 from dalle3.params import SEED_MAX
@@ -119,7 +120,7 @@ def row_for(rel: str, mtime_ns: int, nbytes: int, parameters: Mapping[str, Any] 
     prompt = _text(parameters.get("prompt")) if parameters else None
     if parameters is None or prompt is None:
         return (rel, mtime_ns, nbytes, 0, mtime, None, None, None, None, None, None, None, None, None)
-    model = _match(MODEL_ID_PATTERN, parameters.get("model"))
+    model = _match(MODEL_ID_PATTERN, parameters.get("model")) or _match(DEPLOYMENT_NAME, parameters.get("model"))
     asked = parameters.get("size")
     size = asked if isinstance(asked, str) and (asked == "auto" or parse_size(asked)) else None
     quality = _match(_WORD, parameters.get("quality"))
@@ -137,11 +138,11 @@ def walk(root: Path) -> dict[str, tuple[int, int]]:
 
 
 class Index:
-    """The index file beside the images: connections, schema, rows in and out."""
+    """The index file (beside the images, or in ``home`` on the local disk): connections, schema, rows in and out."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, home: Path | None = None) -> None:
         self.root = root
-        self.path = root / INDEX_NAME
+        self.path = (home or root) / INDEX_NAME
         self._local = threading.local()
         self._write = threading.Lock()
         self._all: list[sqlite3.Connection] = []

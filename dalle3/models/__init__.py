@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from dalle3.models.table import (  # noqa: F401 - re-exported: the table's names live here too
     COMPRESSION_DEFAULT, COMPRESSION_FORMATS, COMPRESSION_RANGE, DALLE3, DEPRECATIONS, FAMILY_PREFIXES,
-    GPT_IMAGE_2, MODELS, NOT_OFFERED_FORMATS, OUTPUT_FORMATS, SPEC, TRANSPARENT_FORMATS,
+    NOT_DRIVEN, GPT_IMAGE_2, MODELS, NOT_OFFERED_FORMATS, OUTPUT_FORMATS, SPEC, TRANSPARENT_FORMATS,
     CustomSizeRule, GenerationTime, ModelProfile, Source, TokenPrices,
 )
 from dalle3.models.profile import TABLE_CHECKED  # noqa: F401 - re-exported with the table
@@ -67,8 +67,35 @@ def display_date(value: Any) -> str | None:
     return None
 
 
+# Deployment name -> table model (see dalle3.http.deployments): set once at start from the settings.
+_DEPLOYMENTS: dict[str, ModelProfile] = {}
+
+
+def use_deployments(mapping: Mapping[str, str]) -> None:
+    """Serve each deployment name with its model's rules and prices (the request sends the name).
+
+    A deployment's host decides its life, not OpenAI's calendar: it carries no shutdown date.
+    """
+    _DEPLOYMENTS.clear()
+    for name, model in mapping.items():
+        base = MODELS[model]
+        _DEPLOYMENTS[name] = replace(
+            base, id=name, label=name, lifecycle="active", shutdown=None, successor=None,
+            deployment_of=model, note=f"a deployment of {model}: its rules and prices")
+
+
+def deployments() -> tuple[ModelProfile, ...]:
+    return tuple(_DEPLOYMENTS.values())
+
+
+def shown_name(model_id: str) -> str:
+    """How a model is named to people: ``my-image-deploy (gpt-image-2)`` for a deployment, else its id."""
+    profile = _DEPLOYMENTS.get(model_id)
+    return f"{model_id} ({profile.deployment_of})" if profile else model_id
+
+
 def resolve(model_id: str) -> ModelProfile | None:
-    """The profile for ``model_id``: listed, or borrowed from its family by prefix.
+    """The profile for ``model_id``: listed, a configured deployment, or borrowed from its family by prefix.
 
     An id outside the table must match :data:`MODEL_ID_PATTERN` as a whole, so
     text such as ``gpt-image-2 ![x](http://host/p.png)`` is never a model.
@@ -77,15 +104,18 @@ def resolve(model_id: str) -> ModelProfile | None:
         return None
     if model_id in MODELS:
         return MODELS[model_id]
+    if model_id in _DEPLOYMENTS:
+        return _DEPLOYMENTS[model_id]
     if not MODEL_ID_PATTERN.fullmatch(model_id):
         return None
     for prefix, base_id in FAMILY_PREFIXES:
         if model_id.startswith(prefix):
             base = MODELS[base_id]
+            # A family whose model is shut down takes its unlisted snapshots with it
+            # (gpt-image-1.5-2025-12-16 went with gpt-image-1.5); a live family's new ids are live.
             return replace(
-                base, id=model_id, label=model_id, lifecycle="active", shutdown=None,
-                successor=None, assumed_from=base.family,
-                note=f"rules assumed from the {base.family} family",
+                base, id=model_id, label=model_id, lifecycle=base.lifecycle if base.shutdown else "active",
+                assumed_from=base.family, note=f"rules assumed from the {base.family} family",
             )
     return None
 

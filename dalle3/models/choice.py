@@ -10,28 +10,40 @@ named explicitly is never replaced: the endpoint's refusal (with its successor) 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Mapping
 
-from dalle3.models import DEFAULT_STYLE, closest_settings, resolve
+from dalle3.models import DEFAULT_STYLE, closest_settings, lifecycle, resolve
 from dalle3.params import GenerationRequest, profile_for, validate
 
 
-def start_model(model_id: str, offered: Mapping[str, Any] | None) -> tuple[str, str | None]:
-    """``model_id``, or its successor when the endpoint lacks it, and the sentence saying so.
+def start_model(model_id: str, offered: Mapping[str, Any] | None, *, by_calendar: bool = True,
+                today: date | None = None) -> tuple[str, str | None]:
+    """The model the page starts on: ``model_id``, unless it is shut down or the endpoint lacks it.
 
-    Follows the successor chain to the first model the endpoint lists. With no listing
-    (offline, no key, the listing failed) the model stays.
+    The endpoint's listing decides where there is one: a model it lists with no shutdown date
+    (or one still ahead) is served there; one it lacks, or lists with a shutdown date that has
+    come, is not. Without a listing, ``by_calendar`` (OpenAI's own API, where the table's dates
+    are the truth) makes a model whose shutdown day has come give way too; a compatible server
+    is trusted to serve what it was configured with until its listing says otherwise. The page
+    then starts on the first successor down the chain that is served, and the note says why.
     """
-    if offered is None or model_id in offered:
+    if offered is not None and model_id in offered:
+        shut = lifecycle.listed_shut_down(offered[model_id], today=today)
+    elif offered is not None:
+        shut = False
+    else:
+        shut = by_calendar and lifecycle.is_shut_down(model_id, today=today)
+    if (offered is None or model_id in offered) and not shut:
         return model_id, None
-    seen, candidate = {model_id}, resolve(model_id)
-    while candidate is not None and candidate.successor and candidate.successor not in seen:
-        seen.add(candidate.successor)
-        if candidate.successor in offered:
-            return (candidate.successor,
-                    f"{model_id} is not offered by this endpoint; using {candidate.successor}.")
-        candidate = resolve(candidate.successor)
-    return model_id, None
+    successor = lifecycle.usable_successor(model_id, offered, today=today)
+    if successor is None:
+        return model_id, None
+    profile = resolve(model_id)
+    listed = (offered or {}).get(model_id)
+    why = (f"{model_id} was shut down on {lifecycle.shutdown_of(profile, listed)}" if shut and profile
+           else f"{model_id} is not offered by this endpoint")
+    return successor, f"{why}; using {successor}."
 
 
 @dataclass(frozen=True)

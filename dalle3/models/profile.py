@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-TABLE_CHECKED = "2026-11-29"
+TABLE_CHECKED = "2026-12-07"
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ModelProfile:
     id: str
     family: str
     label: str
-    lifecycle: str  # active | deprecated | retired
+    lifecycle: str  # active | deprecated | retired, as recorded; dalle3.models.lifecycle reads the dates against today
     shutdown: str | None
     successor: str | None
     qualities: tuple[str, ...]
@@ -99,6 +99,7 @@ class ModelProfile:
     streams: bool = False  # answers stream=true with partial images (server-sent events)
     duration: GenerationTime | None = None  # None: the client's fixed defaults
     assumed_from: str | None = None  # set when rules are borrowed from a family
+    deployment_of: str | None = None  # set for a deployment name (Azure, a gateway): the table model it serves
     note: str = ""
     output_formats: tuple[str, ...] = ()  # empty: always PNG, no output_format parameter
     max_images: int = 1  # the API's n range is 1..max_images

@@ -21,7 +21,7 @@ from dalle3.models.profile import (CustomSizeRule, GenerationTime, ModelProfile,
 DALLE3_PAGE = "https://developers.openai.com/api/docs/models/dall-e-3"
 DEPRECATIONS = "https://developers.openai.com/api/docs/deprecations"
 SPEC = "openai/openai-openapi openapi.yaml CreateImageRequest (f85dbe2, 2026-08-21)"
-SDK = "openai-python 3.57.0 openai/types"
+SDK = "openai-python 3.63.0 openai/types"
 SDK_GENERATE = f"{SDK}/image_generate_params.py"
 SDK_EDIT = f"{SDK}/image_edit_params.py"
 SDK_MODELS = f"{SDK}/image_model.py"
@@ -207,19 +207,37 @@ def _gpt1(model_id: str, label: str, lifecycle: str, shutdown: str, prices: tupl
         GPT_IMAGE_2, id=model_id, family="gpt-image-1", label=label, lifecycle=lifecycle, shutdown=shutdown,
         successor="gpt-image-2", custom_size=None, image_prices=MappingProxyType(table), token_prices=tokens,
         input_fidelity=fidelity, preview=MappingProxyType({}), rules=MappingProxyType(rules),
-        sources=(source, Source(f"{DEPRECATIONS} (shutdown date; OpenAI recommends gpt-image-2.6 models)")),
+        sources=(source, SHUTDOWN_2026_12 if shutdown == "2026-12-01" else
+                 Source(f"{DEPRECATIONS} (shutdown date; OpenAI recommends gpt-image-2.6 models)")),
     )
 
 
+def _with_rule(profile: ModelProfile, rule: str, source: Source) -> ModelProfile:
+    return replace(profile, rules=MappingProxyType({**profile.rules, rule: source}))
+
+
+# Announced 2026-06-02, shut down 2026-12-01 (the deprecations page; OpenAI recommends the 2.6 models,
+# the table offers gpt-image-2, the closest in rules and price).
+SHUTDOWN_2026_12 = Source(f"{DEPRECATIONS}: gpt-image-1.5 (and -2025-12-16), gpt-image-1-mini and "
+                          "chatgpt-image-latest deprecated 2026-06-02, shut down 2026-12-01", read="2026-12-07")
+
 _GPT1_MODELS = (
-    _gpt1("gpt-image-1.5", "GPT Image 1.5", "deprecated", "2026-12-01",
+    _gpt1("gpt-image-1.5", "GPT Image 1.5", "retired", "2026-12-01",
           (0.009, 0.013, 0.034, 0.050, 0.133, 0.200), None,
           Source("per-image prices from third-party copies of OpenAI's pricing page; token prices not "
                  "found, so the bill shown is the per-image figure", confidence="unconfirmed"), ("low", "high")),
-    _gpt1("gpt-image-1-mini", "GPT Image 1 mini", "deprecated", "2026-12-01",
+    _gpt1("gpt-image-1-mini", "GPT Image 1 mini", "retired", "2026-12-01",
           (0.005, 0.006, 0.011, 0.015, 0.036, 0.052), TokenPrices(2.00, 2.50, 8.00),
           Source("https://developers.openai.com/api/docs/models/gpt-image-1-mini (per-image and token prices)"),
           ("low",)),
+    # An alias OpenAI pointed at ChatGPT's current image model; the SDK lists it for generate, edit and
+    # the Responses image tool and gives it "the same input constraints as GPT image models".
+    _with_rule(_gpt1("chatgpt-image-latest", "ChatGPT Image (latest)", "retired", "2026-12-01",
+                     (0.009, 0.013, 0.034, 0.050, 0.133, 0.200), None,
+                     Source("priced here as gpt-image-1.5, the first-generation model the alias served; no "
+                            "price of its own found", confidence="unconfirmed"), ("low", "high")),
+               "id", Source(f"{SDK_MODELS} ImageModel; {SDK_EDIT} model: 'chatgpt-image-latest follows the same "
+                            "input constraints as GPT image models'; openai/types/responses/tool.py image_generation")),
     replace(_gpt1("gpt-image-1", "GPT Image 1", "retired", "2026-10-23",
                   (0.011, 0.016, 0.042, 0.063, 0.167, 0.250), TokenPrices(5.00, 10.00, 40.00),
                   Source("https://developers.openai.com/api/docs/models/gpt-image-1 (per-image and token prices)"),
@@ -241,6 +259,11 @@ MODELS: Mapping[str, ModelProfile] = MappingProxyType({
                  note="OpenAI's recommended replacement for retired image models."),
         *_GPT1_MODELS,
     )
+})
+
+# Image models the SDK lists that the app does not drive, and why (the drift test reads this).
+NOT_DRIVEN: Mapping[str, str] = MappingProxyType({
+    "dall-e-2": "retired on 2026-05-12 (the SDK's ImageModel note); this app never drove it",
 })
 
 # Longest prefix first, so "gpt-image-2.6-x" borrows 2.6 rules, not 2's.

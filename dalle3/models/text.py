@@ -6,11 +6,14 @@ Both are rendered from the same rows, so the README's table (kept equal to
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Mapping, NamedTuple
 
+from dalle3.models import lifecycle
 from dalle3.models import (COMPRESSION_FORMATS, COMPRESSION_RANGE, MODELS, NOT_OFFERED_FORMATS, TABLE_CHECKED,
-                           ModelProfile, display_date, resolve, rule_confidence)
+                           ModelProfile, deployments, display_date, resolve, rule_confidence)
 from dalle3.models.pricing import format_usd
+
 
 class ModelRow(NamedTuple):
     """One model as the table shows it; every field is display text."""
@@ -86,22 +89,23 @@ def not_offered_text() -> str:
     return "; ".join(f"{fmt}: {why}" for fmt, why in NOT_OFFERED_FORMATS.items())
 
 
-def _lifecycle_text(profile: ModelProfile, listed: Mapping[str, Any] | None) -> str:
-    shutdown = display_date((listed or {}).get("shutdown_date")) or profile.shutdown
-    if profile.lifecycle == "retired":
-        return f"retired {profile.shutdown}"
-    return f"{profile.lifecycle}, retires {shutdown}" if shutdown else profile.lifecycle
+def _lifecycle_text(profile: ModelProfile, listed: Mapping[str, Any] | None, today: date | None) -> str:
+    shutdown = lifecycle.shutdown_of(profile, listed)
+    state = lifecycle.status(profile, listed, today=today)
+    if state == lifecycle.RETIRED:
+        return f"retired {shutdown}"
+    return f"{state}, retires {shutdown}" if shutdown else state
 
 
 def model_row(profile: ModelProfile, offered: Mapping[str, Mapping[str, Any]] | None = None,
-              where: str = "") -> ModelRow:
+              where: str = "", *, today: date | None = None) -> ModelRow:
     """The row for ``profile``; with ``offered`` (an endpoint's listing) it says whether it is there."""
     listed = (offered or {}).get(profile.id)
     endpoint = ""
     if offered is not None:
         endpoint = "offered" if listed is not None else f"not offered by {where or 'this endpoint'}"
     return ModelRow(
-        id=profile.id, label=profile.label, lifecycle=_lifecycle_text(profile, listed),
+        id=profile.id, label=profile.label, lifecycle=_lifecycle_text(profile, listed, today),
         successor=profile.successor or "", qualities=_qualities_text(profile),
         sizes=_sizes_text(profile), price=price_text(profile), note=profile.note, endpoint=endpoint,
         output=output_text(profile),
@@ -126,11 +130,11 @@ def other_models_text(offered: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 def models_text(offered: Mapping[str, Mapping[str, Any]] | None = None, where: str = "",
-                problem: str | None = None) -> str:
-    """``--list-models``: the table, a block per model, then what the endpoint offers besides."""
+                problem: str | None = None, *, today: date | None = None) -> str:
+    """``--list-models``: the table, a block per model (status on ``today``), then what the endpoint offers besides."""
     blocks = []
     for profile in MODELS.values():
-        row = model_row(profile, offered, where)
+        row = model_row(profile, offered, where, today=today)
         lines = [f"{row.id} ({row.label})" if row.label != row.id else row.id,
                  f"  status:    {row.lifecycle}" + (f", successor {row.successor}" if row.successor else "")]
         if row.endpoint:
@@ -139,6 +143,12 @@ def models_text(offered: Mapping[str, Mapping[str, Any]] | None = None, where: s
                   f"  price:     {row.price}"]
         if row.note:
             lines.append(f"  note:      {row.note}")
+        blocks.append("\n".join(lines))
+    if named := deployments():
+        lines = ["Deployments (DALLE3_DEPLOYMENTS), sent under their own names:"]
+        for profile in named:
+            there = "" if offered is None else (" · offered" if profile.id in offered else " · not in the listing")
+            lines.append(f"  {profile.id} → {profile.deployment_of} (its rules and prices){there}")
         blocks.append("\n".join(lines))
     text = "\n\n".join(blocks) + (f"\n\nNot offered: {not_offered_text()}.\n"
                                   f"Table checked {TABLE_CHECKED}; sources and confidence in dalle3/models/table.py.")
@@ -156,11 +166,12 @@ def _cell(text: str) -> str:
 
 
 def models_markdown() -> str:
-    """The model table as Markdown, for the README (no endpoint asked)."""
+    """The model table as Markdown, for the README (no endpoint asked; status as on the day it was checked)."""
+    checked = date.fromisoformat(TABLE_CHECKED)
     head = ["Model", "Status", "Successor", "Quality", "Sizes", "Output", "Price", "Note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for profile in MODELS.values():
-        row = model_row(profile)
+        row = model_row(profile, today=checked)
         cells = [f"`{row.id}`", row.lifecycle, row.successor and f"`{row.successor}`", row.qualities,
                  row.sizes, row.output, row.price, row.note]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")

@@ -42,8 +42,9 @@ def api_arguments() -> dict[str, str]:
         "style": "Empty: the model's default. " + _by_model({p.id: p.styles for p in table})
                  + "; ignored for models without a style.",
         "size": "Empty: the model's default. " + _by_model({p.id: sizes(p) for p in table}),
-        "model": f"Empty: the page's model ({DEFAULT_MODEL}, or its successor when the endpoint lacks it). "
-                 f"One of {', '.join(MODELS)}, or another id of those families the endpoint offers.",
+        "model": f"Empty: the page's model ({DEFAULT_MODEL}, or its successor when the endpoint lacks it or it "
+                 f"is shut down). One of {', '.join(MODELS)}, a configured deployment name, or another id of "
+                 "those families the endpoint offers.",
     }
     for name in EXTRA_NAMES:
         args[name] = ("Empty: the model's default. " + _by_model({p.id: p.extras.get(name, ()) for p in table})

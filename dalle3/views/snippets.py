@@ -16,6 +16,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from dalle3.http.deployments import is_azure
 from dalle3.errors import ValidationError, shown_url
 from dalle3.files.containers import EXTENSIONS
 from dalle3.views.api_docs import KEY_HEADER, api_arguments
@@ -78,7 +79,7 @@ def curl_snippet(request: GenerationRequest, base_url: str = DEFAULT_BASE_URL, p
     body = json.dumps(fields, ensure_ascii=False)
     return "\n".join([
         f"curl -sS{' -N' if previews else ''} {shlex.quote(_endpoint(base_url) + '/images/generations')} \\",
-        '  -H "Authorization: Bearer $OPENAI_API_KEY" \\',
+        ('  -H "api-key: $OPENAI_API_KEY" \\' if is_azure(base_url) else '  -H "Authorization: Bearer $OPENAI_API_KEY" \\'),
         '  -H "Content-Type: application/json" \\',
         f"  -d {shlex.quote(body)} \\",
         f"  | python3 -c {shlex.quote(decode_program(fields))}",

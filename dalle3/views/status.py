@@ -17,7 +17,7 @@ from typing import Any
 
 from dalle3.errors import DalleError
 from dalle3.files.metadata import file_size_text
-from dalle3.models import resolve
+from dalle3.models import resolve, shown_name
 from dalle3.models.pricing import Price
 from dalle3.results import GenerationResult
 
@@ -49,7 +49,7 @@ def success(result: GenerationResult, saved: bool = True) -> str:
     req = result.request
     # validated values, escaped all the same: a model id may come from a dropped PNG or the endpoint
     head = " · ".join([f"**{'Simulated' if result.simulated else 'Done'}**",
-                       *(inert(v) for v in (req.model, req.size, req.quality, req.style) if v)])
+                       *(inert(v) for v in (shown_name(req.model), req.size, req.quality, req.style) if v)])
     if len(result.paths) > 1:
         head += f" · {len(result.paths)} images"
     lines = [head]
@@ -83,10 +83,16 @@ def success(result: GenerationResult, saved: bool = True) -> str:
 
 
 def facts(result: GenerationResult) -> dict[str, Any]:
-    """The result as data for API callers: every fact the status line shows, unescaped."""
+    """The result as data for API callers: every fact the status line shows, unescaped.
+
+    A deployment name's model comes as ``deployment_of`` beside it.
+    """
     req = result.request
+    profile = resolve(req.model)
+    deployment = {"deployment_of": profile.deployment_of} if profile and profile.deployment_of else {}
     return {
-        "model": req.model, "size": req.size, "quality": req.quality, "style": req.style, "seed": req.seed,
+        "model": req.model, **deployment,
+        "size": req.size, "quality": req.quality, "style": req.style, "seed": req.seed,
         "extras": dict(req.extras), "revised_prompt": result.revised_prompt,
         "cost_usd": round(result.cost.usd, 6), "cost_exact": not result.cost.estimate,
         "request_id": result.request_id, "cached": result.cached, "backend": result.backend,

@@ -7,18 +7,21 @@ offered per model all come from the model table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any, Mapping, Sequence
 
-from dalle3.models import pricing
+from dalle3.models import lifecycle, pricing
 from dalle3.errors import ValidationError
-from dalle3.models import (COMPRESSION_FORMATS, EXTRA_NAMES, DEFAULT_STYLE, MODELS,
-                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, display_date, is_experimental,
-                           nearest_size, resolve, rule_confidence, size_problem)
-from dalle3.models.choice import start_model  # noqa: F401 - the page starts on it
-from dalle3.params import GenerationRequest, profile_for
+from dalle3.models import (COMPRESSION_FORMATS, DEFAULT_STYLE, MODELS,
+                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, deployments, is_experimental,
+                           resolve, rule_confidence, size_problem)
+from dalle3.params import profile_for
 from dalle3.edits.index import wanted_hashes
 from dalle3.views.session import SessionState
+from dalle3.models import (EXTRA_NAMES, nearest_size)
+from dalle3.models.choice import start_model  # noqa: F401 - the page starts on it
+from dalle3.params import GenerationRequest
 from dalle3.settings import Settings
 from dalle3.views.status import cost_line, inert, session_total
 
@@ -70,6 +73,7 @@ class ModelView:
     cost: str
     extras: Mapping[str, ExtraView]
     output: OutputView
+    successor: str | None = None  # set when the model is shut down: the one-click switch, offered before any call
 
     @property
     def style_visible(self) -> bool:
@@ -84,33 +88,35 @@ class ModelView:
         return " · ".join(QUALITY_HINTS.get(q, q) for q in self.profile.qualities)
 
 
-def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None) -> str:
-    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status from the table and the endpoint."""
+def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None, *,
+                today: date | None = None) -> str:
+    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status on ``today``, from the table and endpoint."""
     label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
     listed = (offered or {}).get(profile.id)
-    shutdown = display_date((listed or {}).get("shutdown_date")) or profile.shutdown
-    if profile.lifecycle == "retired":
-        label += f" — retired by OpenAI {profile.shutdown}"
+    shutdown = lifecycle.shutdown_of(profile, listed)
+    if lifecycle.status(profile, listed, today=today) == lifecycle.RETIRED:
+        label += f" — retired by OpenAI {shutdown}"
     elif shutdown:
         label += f" — retires {shutdown}"
-    if offered is not None and listed is None:
+    if offered is not None and listed is None and not profile.deployment_of:  # Azure lists models, not deployments
         label += " — not offered by this endpoint"
-    if profile.assumed_from:
+    if profile.assumed_from or profile.deployment_of:
         label += f" — {profile.note}"
     return label
 
 
-def model_choices(offered: Mapping[str, dict[str, Any]] | None = None) -> list[tuple[str, str]]:
-    """Every table model, plus endpoint models of a known family that the table lacks."""
-    ids = list(MODELS)
-    ids += sorted(m for m in (offered or {}) if m not in MODELS and resolve(m) is not None)
-    return [(model_label(resolve(m), offered), m) for m in ids]  # type: ignore[arg-type]
+def model_choices(offered: Mapping[str, dict[str, Any]] | None = None, *,
+                  today: date | None = None) -> list[tuple[str, str]]:
+    """The configured deployments, every table model, then endpoint models of a known family that the table lacks."""
+    ids = [p.id for p in deployments()] + list(MODELS)
+    ids += sorted(m for m in (offered or {}) if m not in ids and resolve(m) is not None)
+    return [(model_label(resolve(m), offered, today=today), m) for m in ids]  # type: ignore[arg-type]
 
 
 def model_view(model_id: str, quality: str | None, size: str | None, state: SessionState, *,
                style: str | None = None, extras: Mapping[str, str] | None = None,
                output_format: str | None = None, compression: int | None = None,
-               remapped: bool = True) -> ModelView:
+               remapped: bool = True, today: date | None = None) -> ModelView:
     """The controls for ``model_id``, keeping the nearest quality/size (and style, extras) given.
 
     With ``remapped``, the note says which of the person's choices had to change; without it
@@ -135,9 +141,11 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
     if unsure:
         notes.append(f"On {profile.id}, {' and '.join(unsure)} come from third-party guides, not OpenAI's "
                      "SDK (unconfirmed): if the API refuses one, pick another.")
-    if profile.lifecycle == "retired":
+    successor = None
+    if lifecycle.status(profile, today=today) == lifecycle.RETIRED:
+        successor = lifecycle.usable_successor(profile.id, today=today)
         notes.append(f"OpenAI retired {model} on {profile.shutdown}; it works only on endpoints that "
-                     f"still serve it. Its successor is {inert(profile.successor or '')}.")
+                     "still serve it." + (f" Its successor is {inert(successor)}." if successor else ""))
     if profile.assumed_from:
         notes.append(f"{model}: {inert(profile.note)}.")
     chosen = extras or {}
@@ -154,7 +162,15 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
         notes.append(output.note)
     return ModelView(
         profile, new_quality, new_size, style if style in profile.styles else DEFAULT_STYLE,
-        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output)
+        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output, successor)
+
+
+def starting_view(settings: Settings, *, today: date | None = None) -> ModelView:
+    """The view the page opens with: the configured model, or its successor when it is shut down (the note says so)."""
+    start, why = start_model(settings.default_model, None, by_calendar=lifecycle.calendar_decides(settings),
+                             today=today)
+    view = model_view(start, None, None, SessionState(), today=today)
+    return replace(view, note=f"{inert(why)} {view.note}".strip()) if why else view
 
 
 def style_info() -> str:
