@@ -7,6 +7,7 @@ variable, rather than failing later on the first click.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -42,6 +43,7 @@ class Settings:
     library: bool | None = None  # DALLE3_LIBRARY: None = on at loopback only (see library_access)
     on_space: bool = False  # running on a Hugging Face Space (SYSTEM=spaces or SPACE_ID set)
     space_id: str | None = None  # SPACE_ID ("owner/name") when it looks like one: what gradio_client calls
+    trusted_proxies: tuple[str, ...] = ()  # DALLE3_TRUSTED_PROXIES: whose X-Forwarded-For names the client
 
     @property
     def base_url_shown(self) -> str:
@@ -112,6 +114,27 @@ def check_base_url(url: str) -> str:
     return url
 
 
+# A Space's container is reached only through the Space's own proxy, which connects from a
+# private address and appends the visitor's address to X-Forwarded-For.
+SPACE_PROXIES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+
+def parse_proxies(raw: str, on_space: bool, name: str = "DALLE3_TRUSTED_PROXIES") -> tuple[str, ...]:
+    """Addresses or networks (``10.0.0.0/8``) whose ``X-Forwarded-For`` is believed; none unless set or on a Space."""
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    if not items:
+        return SPACE_PROXIES if on_space else ()
+    if items == ("none",):
+        return ()
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(f"{name}: {item[:60]!r} is not an IP address or network "
+                                     "(such as 10.0.0.5 or 10.0.0.0/8); use none to trust no proxy.") from None
+    return items
+
+
 def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
     """Read settings from ``env`` (default: ``os.environ`` after loading ``.env``)."""
     if env is None:
@@ -127,6 +150,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     auth = env.get("DALLE3_AUTH", "").strip()
     model = env.get("DALLE3_MODEL", "").strip() or DEFAULT_MODEL
     space_id = env.get("SPACE_ID", "").strip()
+    on_space = env.get("SYSTEM", "").strip() == "spaces" or bool(space_id)
     if resolve(model) is None:
         raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model ({', '.join(MODELS)}).")
     return Settings(
@@ -143,8 +167,9 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         default_model=model,
         safety_id=_flag_on(env, "DALLE3_SAFETY_ID"),
         library=_tristate(env, "DALLE3_LIBRARY"),
-        on_space=env.get("SYSTEM", "").strip() == "spaces" or bool(space_id),
+        on_space=on_space,
         space_id=space_id if _SPACE_ID.fullmatch(space_id) else None,
+        trusted_proxies=parse_proxies(env.get("DALLE3_TRUSTED_PROXIES", ""), on_space),
     )
 
 
