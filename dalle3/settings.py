@@ -44,6 +44,7 @@ class Settings:
     on_space: bool = False  # running on a Hugging Face Space (SYSTEM=spaces or SPACE_ID set)
     space_id: str | None = None  # SPACE_ID ("owner/name") when it looks like one: what gradio_client calls
     trusted_proxies: tuple[str, ...] = ()  # DALLE3_TRUSTED_PROXIES: whose X-Forwarded-For names the client
+    visitor_upload_mb: int = 256  # DALLE3_VISITOR_UPLOAD_MB: what one visitor may upload per day
 
     @property
     def base_url_shown(self) -> str:
@@ -170,6 +171,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         on_space=on_space,
         space_id=space_id if _SPACE_ID.fullmatch(space_id) else None,
         trusted_proxies=parse_proxies(env.get("DALLE3_TRUSTED_PROXIES", ""), on_space),
+        visitor_upload_mb=int(_number(env, "DALLE3_VISITOR_UPLOAD_MB", 256, int, 1)),
     )
 
 

@@ -52,7 +52,6 @@ from ui.guard_uploads import (
     MAX_REQUEST_BYTES,
     VisitorBytes,
     multipart_files,
-    over_budget_message,
 )
 
 Scope = dict[str, Any]
@@ -86,12 +85,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class Guard:
-    def __init__(self, app: Callable, auth: tuple[str, str] | None, api_inputs: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, app: Callable, settings: Settings, api_inputs: dict[str, tuple[str, ...]]) -> None:
         self.app = app
-        self.auth = auth
+        self.auth = settings.auth
         self.api_inputs = api_inputs
         self.throttle = LoginThrottle()
-        self.uploads = VisitorBytes()
+        self.uploads = VisitorBytes(settings.visitor_upload_mb * 2**20)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -174,7 +173,7 @@ class Guard:
         if files is not None and files > MAX_FILES_PER_REQUEST:
             raise Refused(413, f"One upload may carry at most {MAX_FILES_PER_REQUEST} files; this one has {files}.")
         if not self.uploads.take(_client(scope), len(body)):
-            raise Refused(429, over_budget_message())
+            raise Refused(429, self.uploads.refusal())
         return await self.app(scope, _replay(body, receive), send)
 
     async def _event(self, scope: Scope, receive: Receive, send: Send, route: tuple[str | None, str | None]) -> None:
@@ -196,7 +195,7 @@ class Guard:
         if target.api_name == "edit" and names is not None:
             sent = _data_url_bytes(data, names)
             if sent and not self.uploads.take(_client(scope), sent):
-                raise Refused(429, over_budget_message())
+                raise Refused(429, self.uploads.refusal())
             problem = await off_loop(_files_as_uploads, data, names, size=len(body))
             if problem:
                 raise Refused(422, problem)
@@ -269,4 +268,4 @@ async def _refuse(send: Send, status: int, message: str) -> None:
 
 def guard_middleware(settings: Settings, api_inputs: dict[str, tuple[str, ...]]) -> Middleware:
     """The guard for ``launch(app_kwargs={"middleware": [...]})``; ``api_inputs``: each endpoint's inputs."""
-    return Middleware(Guard, auth=settings.auth, api_inputs=api_inputs)
+    return Middleware(Guard, settings=settings, api_inputs=api_inputs)

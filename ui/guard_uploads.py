@@ -5,7 +5,7 @@ carries (up to 1,000) nor what a visitor uploads in total; everything stays in i
 day. Here a request to ``/gradio_api/upload`` is bounded in bytes (from ``Content-Length``,
 before reading) and in files (counted in the multipart body before Gradio writes any), and
 each visitor — the client address, as the login throttle sees it — may upload at most
-:data:`MAX_VISITOR_BYTES` a day, counting data URLs sent to ``/edit`` as well.
+``DALLE3_VISITOR_UPLOAD_MB`` (256 MB by default) a day, counting data URLs sent to ``/edit`` too.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import re
 import time
 from collections import OrderedDict, deque
 
-MAX_FILE_MB = 20  # one file (Gradio's max_file_size)
 MAX_FILES_PER_REQUEST = 16  # an edit's references
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
-MAX_VISITOR_BYTES = 256 * 1024 * 1024
 VISITOR_WINDOW_S = 24 * 3600  # as long as Gradio keeps an upload (delete_cache)
 MAX_VISITORS = 20_000
 
@@ -37,7 +35,7 @@ def multipart_files(content_type: bytes, body: bytes) -> int | None:
 class VisitorBytes:
     """Bytes each visitor sent to be kept, over the last :data:`VISITOR_WINDOW_S`."""
 
-    def __init__(self, limit: int = MAX_VISITOR_BYTES) -> None:
+    def __init__(self, limit: int) -> None:
         self.limit = limit
         self._sent: OrderedDict[str, deque[tuple[float, int]]] = OrderedDict()
 
@@ -61,6 +59,6 @@ class VisitorBytes:
         return True
 
 
-def over_budget_message() -> str:
-    return (f"You have uploaded {MAX_VISITOR_BYTES // (1024 * 1024)} MB to this server today, its limit per "
-            "visitor: try again tomorrow, or run dalle3 studio yourself.")
+    def refusal(self) -> str:
+        return (f"You have uploaded {self.limit // 2**20} MB to this server today, its limit per visitor: "
+                "try again tomorrow, or run dalle3 studio yourself.")
