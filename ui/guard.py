@@ -259,7 +259,7 @@ def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
 
 async def _refuse(send: Send, status: int, message: str) -> None:
     body = json.dumps({"error": message}).encode()
-    headers = [(b"content-type", b"application/json")]
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if message == MCP_LOGIN:
         headers.append((b"www-authenticate", b'Basic realm="dalle3"'))
     await send({"type": "http.response.start", "status": status, "headers": headers})
