@@ -330,3 +330,83 @@ def test_mcp_requests_without_credentials_are_not_counted_as_guesses(fresh_guard
     # Had the twelve counted, these three would have waited 0.5 + 1 + ... seconds: at least 10 s each.
     assert time.monotonic() - started < 20
     assert requests.get(f"{app.url}gradio_api/mcp/schema", auth=AUTH, timeout=30).status_code == 200
+
+
+# --- Visitors cannot push each other out ------------------------------------------------------------
+
+def page_event(url: str, api_name: str, session_hash: str, values: dict[str, object] | None = None,
+               headers: dict[str, str] | None = None) -> requests.Response:
+    """The page's own event ``api_name`` through /queue/join, its inputs at their initial values."""
+    config = requests.get(f"{url}config", timeout=30).json()
+    dependency = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
+    components = {c["id"]: c for c in config["components"]}
+    data = []
+    for component_id in dependency["inputs"]:
+        props = components[component_id].get("props", {})
+        data.append((values or {}).get(props.get("elem_id") or "", props.get("value")))
+    return requests.post(f"{url}gradio_api/queue/join", headers=headers or {}, timeout=30, json={
+        "data": data, "fn_index": dependency["id"], "session_hash": session_hash, "event_data": None,
+        "trigger_id": None})
+
+
+def wait_for_events(url: str, session_hash: str) -> list[dict]:
+    """Every message of ``session_hash``'s queue stream until its events have completed."""
+    messages = []
+    with requests.get(f"{url}gradio_api/queue/data", params={"session_hash": session_hash}, stream=True,
+                      timeout=120) as stream:
+        for line in stream.iter_lines(decode_unicode=True):
+            if line.startswith("data:"):
+                messages.append(json.loads(line[5:]))
+                if messages[-1].get("msg") in ("process_completed", "close_stream"):
+                    break
+    return messages
+
+
+def test_one_client_cannot_open_page_sessions_without_bound(public):
+    from ui.guard import MAX_NEW_SESSIONS
+
+    answers = [page_event(public.url, "on_setting", f"flood-{i}").status_code for i in range(MAX_NEW_SESSIONS + 5)]
+    assert answers[:MAX_NEW_SESSIONS] == [200] * MAX_NEW_SESSIONS and answers[-1] == 429, answers
+    refused = page_event(public.url, "on_setting", "flood-last")
+    assert "Too many new page sessions" in refused.json()["error"]
+    assert page_event(public.url, "on_setting", "flood-0").status_code == 200  # a session already open goes on
+
+
+@pytest.fixture()
+def small_store(tmp_path):
+    """The page in-process behind a trusted proxy (so a flood can come from many addresses), few sessions kept."""
+    from dalle3 import Settings
+    from tests.apphelpers import running_app
+
+    settings = Settings(offline=True, output_dir=tmp_path / "out", trusted_proxies=("127.0.0.1",))
+    with running_app(settings) as served:
+        served.demo.state_holder.capacity = 12
+        yield served
+
+
+def test_a_flood_of_control_changes_does_not_push_out_a_visitor_who_made_an_image(small_store):
+    from dalle3.session import SessionState
+
+    url, holder = small_store.url, small_store.demo.state_holder
+    assert page_event(url, "on_generate", "visitor", {"prompt": "a fox in the snow"}).status_code == 200
+    assert any(m.get("msg") == "process_completed" and m.get("success") for m in wait_for_events(url, "visitor"))
+    made = [v for v in holder.session_data["visitor"].state_data.values() if isinstance(v, SessionState)]
+    assert made and made[0].images == 1
+    for i in range(40):  # each from its own address, as a distributed flood would come
+        flood = f"flood-{i}"
+        assert page_event(url, "on_setting", flood, headers={"X-Forwarded-For": f"198.51.100.{i}"}).ok
+        wait_for_events(url, flood)
+    assert len(holder.session_data) <= 12
+    kept = [v for v in holder.session_data["visitor"].state_data.values() if isinstance(v, SessionState)]
+    assert kept == made  # history and session spend intact
+
+
+def test_a_session_keeps_no_copy_of_the_page_config(small_store):
+    from gradio.state_holder import SessionState as GradioSession
+
+    url, holder = small_store.url, small_store.demo.state_holder
+    assert page_event(url, "on_setting", "lean").ok
+    wait_for_events(url, "lean")
+    lean = holder.session_data["lean"]
+    assert lean.config_values == {}
+    assert set(vars(lean)) == set(vars(GradioSession(small_store.demo)))  # Gradio's attributes, all there

@@ -50,8 +50,9 @@ from ui.guard_login import LoginThrottle, basic_credentials, logged_in, right_pa
 from ui.guard_uploads import (
     MAX_FILES_PER_REQUEST,
     MAX_REQUEST_BYTES,
-    VisitorBytes,
+    Allowance,
     multipart_files,
+    over_budget,
 )
 
 Scope = dict[str, Any]
@@ -63,6 +64,9 @@ MAX_LOGIN_BODY = 16 * 1024
 NEEDS_LOGIN = "This server needs a login: log in on its page (or send the DALLE3_AUTH user and password)."
 MCP_LOGIN = "This server needs a login: send the DALLE3_AUTH user and password as HTTP Basic auth."
 CROWDED = "Too many login attempts at once from here: wait ten seconds and try again."
+MAX_NEW_SESSIONS, SESSION_WINDOW_S = 60, 600  # page sessions one client may open per ten minutes
+TOO_MANY_SESSIONS = ("Too many new page sessions from your address in the last ten minutes: "
+                     "keep using an open tab, or try again in a few minutes.")
 
 
 def _client(scope: Scope) -> str:
@@ -90,7 +94,8 @@ class Guard:
         self.auth = settings.auth
         self.api_inputs = api_inputs
         self.throttle = LoginThrottle()
-        self.uploads = VisitorBytes(settings.visitor_upload_mb * 2**20)
+        self.uploads = Allowance(settings.visitor_upload_mb * 2**20)
+        self.new_sessions = Allowance(MAX_NEW_SESSIONS, SESSION_WINDOW_S)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -173,7 +178,7 @@ class Guard:
         if files is not None and files > MAX_FILES_PER_REQUEST:
             raise Refused(413, f"One upload may carry at most {MAX_FILES_PER_REQUEST} files; this one has {files}.")
         if not self.uploads.take(_client(scope), len(body)):
-            raise Refused(429, self.uploads.refusal())
+            raise Refused(429, over_budget(self.uploads.limit))
         return await self.app(scope, _replay(body, receive), send)
 
     async def _event(self, scope: Scope, receive: Receive, send: Send, route: tuple[str | None, str | None]) -> None:
@@ -190,17 +195,31 @@ class Guard:
             return await self.app(scope, _replay(body, receive), send)
         data = payload.get("data")
         names = self.api_inputs.get(target.api_name or "")
+        if names is None:
+            self._count_new_session(scope, payload.get("session_hash"))
         check_count(target, data, names)
         check_files(target, data)
         if target.api_name == "edit" and names is not None:
             sent = _data_url_bytes(data, names)
             if sent and not self.uploads.take(_client(scope), sent):
-                raise Refused(429, self.uploads.refusal())
+                raise Refused(429, over_budget(self.uploads.limit))
             problem = await off_loop(_files_as_uploads, data, names, size=len(body))
             if problem:
                 raise Refused(422, problem)
             body = json.dumps({**payload, "data": data}).encode()
         return await self.app(scope, _replay(body, receive), send)
+
+
+    def _count_new_session(self, scope: Scope, session_hash: Any) -> None:
+        """A page event that would make Gradio create a session counts against its client's allowance.
+
+        API calls are not counted: their sessions are dropped once they have run (:mod:`ui.sessions`).
+        """
+        holder = getattr(scope.get("app"), "state_holder", None)
+        if holder is None or not isinstance(session_hash, str) or session_hash in holder:
+            return
+        if not self.new_sessions.take(_client(scope), 1):
+            raise Refused(429, TOO_MANY_SESSIONS)
 
 
 def _data_url_bytes(data: list, names: tuple[str, ...]) -> int:

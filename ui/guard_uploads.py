@@ -32,24 +32,24 @@ def multipart_files(content_type: bytes, body: bytes) -> int | None:
     return max(0, parts - 1)  # the closing delimiter ends the last part
 
 
-class VisitorBytes:
-    """Bytes each visitor sent to be kept, over the last :data:`VISITOR_WINDOW_S`."""
+class Allowance:
+    """How much of something (bytes uploaded, sessions opened) each visitor used over the last ``window_s``."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self, limit: int, window_s: float = VISITOR_WINDOW_S) -> None:
+        self.limit, self.window_s = limit, window_s
         self._sent: OrderedDict[str, deque[tuple[float, int]]] = OrderedDict()
 
     def used(self, visitor: str) -> int:
         entries = self._sent.get(visitor)
         if entries is None:
             return 0
-        cutoff = time.monotonic() - VISITOR_WINDOW_S
+        cutoff = time.monotonic() - self.window_s
         while entries and entries[0][0] < cutoff:
             entries.popleft()
         return sum(size for _, size in entries)
 
     def take(self, visitor: str, size: int) -> bool:
-        """Count ``size`` bytes for ``visitor``; False (nothing counted) when that passes the day's limit."""
+        """Count ``size`` for ``visitor``; False (nothing counted) when that passes the limit."""
         if self.used(visitor) + size > self.limit:
             return False
         self._sent.setdefault(visitor, deque()).append((time.monotonic(), size))
@@ -59,6 +59,8 @@ class VisitorBytes:
         return True
 
 
-    def refusal(self) -> str:
-        return (f"You have uploaded {self.limit // 2**20} MB to this server today, its limit per visitor: "
-                "try again tomorrow, or run dalle3 studio yourself.")
+
+
+def over_budget(limit: int) -> str:
+    return (f"You have uploaded {limit // 2**20} MB to this server today, its limit per visitor: "
+            "try again tomorrow, or run dalle3 studio yourself.")
