@@ -126,6 +126,8 @@ class Guard:
         if (route := event_route(path)) is not None and method == "POST":
             return await self._event(scope, receive, send, route)
         body = await read_bounded(scope, receive, body_limit((None, None)), "The request is too large.")
+        if path.endswith("/component_server"):  # it also creates a session for a new session_hash
+            self._count_new_session(scope, (await off_loop(parse, body, size=len(body)) or {}).get("session_hash"))
         return await self.app(scope, _replay(body, receive), send)
 
     async def _mcp_login(self, scope: Scope, auth: tuple[str, str]) -> None:
@@ -203,10 +205,7 @@ class Guard:
             sent = _data_url_bytes(data, names)
             if sent and not self.uploads.take(_client(scope), sent):
                 raise Refused(429, over_budget(self.uploads.limit))
-            problem = await off_loop(_files_as_uploads, data, names, size=len(body))
-            if problem:
-                raise Refused(422, problem)
-            body = json.dumps({**payload, "data": data}).encode()
+            body = await off_loop(_edit_body, payload, names, size=len(body))
         return await self.app(scope, _replay(body, receive), send)
 
 
@@ -232,6 +231,14 @@ def _data_url_bytes(data: list, names: tuple[str, ...]) -> int:
             if isinstance(path, str) and path.startswith("data:"):
                 total += len(path) * 3 // 4
     return total
+
+
+def _edit_body(payload: dict, names: tuple[str, ...]) -> bytes:
+    """``/edit``'s body with its data URLs saved as uploads (see :func:`_files_as_uploads`); refused with a sentence."""
+    data = payload["data"]
+    if problem := _files_as_uploads(data, names):
+        raise Refused(422, problem)
+    return json.dumps({**payload, "data": data}).encode()
 
 
 def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:

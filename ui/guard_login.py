@@ -157,4 +157,4 @@ class LoginThrottle:
         """A right password: this key's failures are forgotten (attempts still waiting keep their slots)."""
         client = self._clients.get(key)
         if client is not None:
-            client.failures = 0
+            client.failures, client.slot = 0, 0.0
