@@ -26,8 +26,10 @@ from typing import Any
 Receive = Callable[[], Awaitable[dict]]
 
 MAX_CALL_BODY = 4 * 1024 * 1024  # a 32,000-character prompt is far below this
-# /edit over plain HTTP may carry its images as data URLs; larger sets go as uploaded files
-MAX_EDIT_BODY = 64 * 1024 * 1024
+# /edit over plain HTTP may carry its images as data URLs; larger sets go as uploaded files. Parsing
+# and decoding hold the GIL even in a worker thread (json and base64 are single C calls), so the
+# bound is what keeps other visitors' requests from waiting: a 15 MB body delays them ~0.1 s.
+MAX_EDIT_BODY = 16 * 1024 * 1024
 PARSE_ON_LOOP = 256 * 1024  # larger bodies are parsed in a worker thread: the loop serves everyone
 EVENT_ROUTE = re.compile(r"/gradio_api/(?:(call|run|api)/([^/]+)|queue/join)/?$")
 URL_INPUT = "A file must be sent as the file itself (an upload or a data:image/...;base64 URL): " \
