@@ -208,7 +208,6 @@ class Guard:
             body = await off_loop(_edit_body, payload, names, size=len(body))
         return await self.app(scope, _replay(body, receive), send)
 
-
     def _count_new_session(self, scope: Scope, session_hash: Any) -> None:
         """A page event that would make Gradio create a session counts against its client's allowance.
 

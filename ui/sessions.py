@@ -2,7 +2,7 @@
 
 Gradio keeps one ``SessionState`` per ``session_hash``, and each one starts with its own copy of
 the config of every block on the page (``gradio/state_holder.py``: ``config_values``) — about
-95 KB for this page's ~50 blocks, against ~13 KB for a one-endpoint app. Sessions are dropped only
+200 KB for this page's blocks, against ~13 KB for a one-endpoint app. Sessions are dropped only
 when more than ``state_session_capacity`` exist (default 10,000: about 1 GB here). Two measures:
 
 * :data:`SESSION_CAPACITY` bounds the sessions kept (Gradio's documented ``launch`` option), so
@@ -41,7 +41,7 @@ from gradio.state_holder import StateHolder
 
 from dalle3.session import SessionState
 
-SESSION_CAPACITY = 2000  # × ~95 KB: at most ~190 MB of session configs, however many visitors come
+SESSION_CAPACITY = 2000  # × ~16 KB (lean sessions): ~32 MB, however many visitors come
 
 
 def forget_api_only_session(demo: gr.Blocks, request: gr.Request | None) -> bool:
