@@ -3,10 +3,10 @@
 Gradio keeps one ``SessionState`` per ``session_hash``, and each one starts with its own copy of
 the config of every block on the page (``gradio/state_holder.py``: ``config_values``) — about
 200 KB for this page's blocks, against ~13 KB for a one-endpoint app. Sessions are dropped only
-when more than ``state_session_capacity`` exist (default 10,000: about 1 GB here). Two measures:
+when more than ``state_session_capacity`` exist (default 10,000: about 2 GB here). Two measures:
 
 * :data:`SESSION_CAPACITY` bounds the sessions kept (Gradio's documented ``launch`` option), so
-  memory stays bounded whatever the number of visitors (oldest-used first out).
+  memory stays bounded whatever the number of visitors.
 * :func:`forget_api_only_session` drops the session of a ``/generate`` call once the call has run,
   when that session holds no ``gr.State`` value (a page visitor's history lives in one; an API
   caller never has one). The running call keeps its own reference until its answer is sent, so
