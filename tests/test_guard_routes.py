@@ -314,11 +314,18 @@ def test_parallel_guesses_are_no_faster_than_sequential_ones_and_the_right_passw
         assert wrong.result()[0] in (400, 429)
 
 
-def test_forwarded_for_from_loopback_does_not_pick_a_new_client(fresh_guarded):
+def test_forwarded_for_from_loopback_does_not_pick_a_new_client_and_the_right_password_never_waits(fresh_guarded):
     app = fresh_guarded
     answers = [_login(app.url, f"guess {i}", headers={"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(6)]
     assert all(code == 400 for code, _ in answers)
     assert answers[-1][1] >= 1.5 > answers[0][1], answers  # the rotating header did not reset the count
+    # The next wrong answer waits for its slot; the right password, from the same address, does not.
+    with ThreadPoolExecutor(2) as pool:
+        wrong = pool.submit(_login, app.url, "guess 7")
+        time.sleep(0.2)
+        right = pool.submit(_login, app.url, AUTH[1])
+        assert right.result()[0] == 200 and not wrong.done()
+        assert wrong.result()[0] == 400
 
 
 def test_mcp_requests_without_credentials_are_not_counted_as_guesses(fresh_guarded):
