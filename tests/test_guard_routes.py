@@ -232,7 +232,7 @@ def endless_server() -> Iterator[tuple[str, list[int]]]:
     sent: list[int] = []
 
     class Endless(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        def do_GET(self) -> None:
             sent.append(0)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
