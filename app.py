@@ -47,9 +47,14 @@ def launch_options(studio: Studio) -> dict[str, Any]:
 def serve(demo: "gr.Blocks", studio: Studio, **launch: Any) -> str:
     """Launch ``demo`` without blocking, exactly as :func:`main` does; returns the local URL."""
     from ui.mcp import adapt_mcp
+    from ui.sessions import keep_sessions_lean
 
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise, which would let any
+    # client on loopback choose the address the login throttle and upload bounds key on.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(studio.settings.trusted_proxies)
     _, url, _ = demo.launch(prevent_thread_lock=True, **launch, **launch_options(studio))
     adapt_mcp(demo)
+    keep_sessions_lean(demo)
     return url
 
 

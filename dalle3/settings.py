@@ -7,6 +7,7 @@ variable, rather than failing later on the first click.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -46,6 +47,8 @@ class Settings:
     space_id: str | None = None  # SPACE_ID ("owner/name") when it looks like one: what gradio_client calls
     deployments: tuple[Deployment, ...] = ()  # DALLE3_DEPLOYMENTS: names an endpoint serves a table model under
     mcp: bool = False  # DALLE3_MCP: also serve the MCP server, as --mcp does (a Space runs plain `python app.py`)
+    trusted_proxies: tuple[str, ...] = ()  # DALLE3_TRUSTED_PROXIES: whose X-Forwarded-For names the client
+    visitor_upload_mb: int = 256  # DALLE3_VISITOR_UPLOAD_MB: what one visitor may upload per day
 
     @property
     def base_url_shown(self) -> str:
@@ -116,6 +119,27 @@ def check_base_url(url: str) -> str:
     return url
 
 
+# A Space's container is reached only through the Space's own proxy, which connects from a
+# private address and appends the visitor's address to X-Forwarded-For.
+SPACE_PROXIES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+
+def parse_proxies(raw: str, on_space: bool, name: str = "DALLE3_TRUSTED_PROXIES") -> tuple[str, ...]:
+    """Addresses or networks (``10.0.0.0/8``) whose ``X-Forwarded-For`` is believed; none unless set or on a Space."""
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    if not items:
+        return SPACE_PROXIES if on_space else ()
+    if items == ("none",):
+        return ()
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(f"{name}: {item[:60]!r} is not an IP address or network "
+                                     "(such as 10.0.0.5 or 10.0.0.0/8); use none to trust no proxy.") from None
+    return items
+
+
 def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
     """Read settings from ``env`` (default: ``os.environ`` after loading ``.env``)."""
     if env is None:
@@ -136,6 +160,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     except DeploymentsError as exc:
         raise ConfigurationError(str(exc)) from None
     use_deployments(as_mapping(deployments))
+    on_space = env.get("SYSTEM", "").strip() == "spaces" or bool(space_id)
     if resolve(model) is None:
         named = ", ".join([*MODELS, *(d.name for d in deployments)])
         raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model or deployment ({named}).")
@@ -153,10 +178,12 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         default_model=model,
         safety_id=_flag_on(env, "DALLE3_SAFETY_ID"),
         library=_tristate(env, "DALLE3_LIBRARY"),
-        on_space=env.get("SYSTEM", "").strip() == "spaces" or bool(space_id),
+        on_space=on_space,
         space_id=space_id if _SPACE_ID.fullmatch(space_id) else None,
         deployments=deployments,
         mcp=_flag(env, "DALLE3_MCP"),
+        trusted_proxies=parse_proxies(env.get("DALLE3_TRUSTED_PROXIES", ""), on_space),
+        visitor_upload_mb=int(_number(env, "DALLE3_VISITOR_UPLOAD_MB", 256, int, 1)),
     )
 
 

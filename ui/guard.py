@@ -1,69 +1,72 @@
-"""A small ASGI guard in front of Gradio: slow password guessing, keep MCP behind the login,
-answer a malformed API call with a sentence.
+"""A small ASGI guard in front of Gradio: every request that could reach a handler, checked first.
 
-Gradio's ``/login`` answers a wrong password at once, so 200 guesses take two seconds; with
-``--mcp`` its MCP routes answer without any login; and a ``/call/generate`` with one input
-too few (or ``/call/edit``) ends in a traceback on the server and ``{"error": null}`` for the caller, while one
-too many is silently cut. Gradio's ``auth`` callable sees only
-the user name and password, not who is asking, so the per-client rules live here, as ASGI
-middleware (pure ASGI, not Starlette's ``BaseHTTPMiddleware``, so the server-sent events
-Gradio streams pass through untouched).
+Gradio's ``auth`` callable sees only the user name and password, not who is asking, and
+middleware given through ``app_kwargs`` runs *before* Gradio's login check. So here, in order:
+
+1. With ``DALLE3_AUTH``, a request that is not logged in (Gradio's session cookie; HTTP Basic
+   on the MCP routes) is refused 401 before a byte of its body is read — only ``/login`` and
+   plain reads (GET) pass to Gradio, which checks them itself. Logins are throttled
+   (:mod:`ui.guard_login`).
+2. Every body is bounded: refused by ``Content-Length`` first, counted while it streams.
+3. Every route that reaches a Blocks function (``/call``, ``/run``, ``/api``, ``/queue/join``)
+   gets the same checks (:mod:`ui.guard_calls`): input count, no http(s) URL as a file, data
+   URLs of ``/edit`` turned into uploads off the event loop.
+4. Uploads are bounded per request and per visitor (:mod:`ui.guard_uploads`).
+
+Pure ASGI, not Starlette's ``BaseHTTPMiddleware``, so the server-sent events Gradio streams
+pass through untouched.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import hmac
 import json
-import time
-from collections import OrderedDict
-from typing import Any, Awaitable, Callable
-
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from gradio.processing_utils import save_bytes_to_cache
 from gradio.utils import get_upload_folder
 from starlette.middleware import Middleware
 
+from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3.errors import ValidationError
 from dalle3.edits.references import from_data_url
-
 from dalle3.settings import Settings
-
-FREE_FAILURES = 3  # typos cost nothing
-MAX_DELAY_S = 10.0
-FORGET_AFTER_S = 15 * 60
-MAX_CLIENTS = 10_000
+from ui.guard_calls import (
+    URL_INPUT,
+    Refused,
+    body_limit,
+    check_count,
+    check_files,
+    check_mcp_call,
+    event_route,
+    is_url,
+    off_loop,
+    parse,
+    read_bounded,
+    resolve,
+)
+from ui.guard_login import LoginThrottle, basic_credentials, logged_in, right_password
+from ui.guard_uploads import (
+    MAX_FILES_PER_REQUEST,
+    MAX_REQUEST_BYTES,
+    Allowance,
+    multipart_files,
+    over_budget,
+)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
 
-
-class LoginThrottle:
-    """Failed logins per client: after a few, each attempt waits 2^n seconds (at most 10)."""
-
-    def __init__(self) -> None:
-        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
-
-    def delay_s(self, client: str) -> float:
-        count, last = self._failures.get(client, (0, 0.0))
-        if time.monotonic() - last > FORGET_AFTER_S or count < FREE_FAILURES:
-            return 0.0
-        return min(MAX_DELAY_S, 0.5 * 2 ** (count - FREE_FAILURES))
-
-    def record(self, client: str, ok: bool) -> None:
-        if ok:
-            self._failures.pop(client, None)
-            return
-        count, last = self._failures.get(client, (0, 0.0))
-        if time.monotonic() - last > FORGET_AFTER_S:
-            count = 0
-        self._failures[client] = (count + 1, time.monotonic())
-        self._failures.move_to_end(client)
-        while len(self._failures) > MAX_CLIENTS:
-            self._failures.popitem(last=False)
+READS = {"GET", "HEAD", "OPTIONS"}
+MAX_LOGIN_BODY = 16 * 1024
+NEEDS_LOGIN = "This server needs a login: log in on its page (or send the DALLE3_AUTH user and password)."
+MCP_LOGIN = "This server needs a login: send the DALLE3_AUTH user and password as HTTP Basic auth."
+CROWDED = "Too many login attempts at once from here: wait ten seconds and try again."
+MAX_NEW_SESSIONS, SESSION_WINDOW_S = 60, 600  # page sessions one client may open per ten minutes
+TOO_MANY_SESSIONS = ("Too many new page sessions from your address in the last ten minutes: "
+                     "keep using an open tab, or try again in a few minutes.")
 
 
 def _client(scope: Scope) -> str:
@@ -71,100 +74,170 @@ def _client(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
-def _basic_ok(scope: Scope, auth: tuple[str, str]) -> bool:
-    header = dict(scope.get("headers") or []).get(b"authorization", b"")
-    scheme, _, encoded = header.partition(b" ")
-    if scheme.lower() != b"basic":
-        return False
-    try:
-        user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return hmac.compare_digest(user.encode(), auth[0].encode()) & hmac.compare_digest(
-        password.encode(), auth[1].encode())
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the inner app ``body`` (already read) once, then the real stream."""
+    sent = False
 
+    async def replay() -> dict:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
 
-MAX_CALL_BODY = 4 * 1024 * 1024  # a 32,000-character prompt is far below this
-# /edit may carry its images as data URLs; larger sets go as uploaded files (gradio_client.handle_file)
-MAX_EDIT_BODY = 64 * 1024 * 1024
+    return replay
 
 
 class Guard:
-    def __init__(self, app: Callable, auth: tuple[str, str] | None, api_inputs: dict[str, tuple[str, ...]]) -> None:
+    def __init__(self, app: Callable, settings: Settings, api_inputs: dict[str, tuple[str, ...]]) -> None:
         self.app = app
-        self.auth = auth
+        self.auth = settings.auth
         self.api_inputs = api_inputs
         self.throttle = LoginThrottle()
+        self.uploads = Allowance(settings.visitor_upload_mb * 2**20)
+        self.new_sessions = Allowance(MAX_NEW_SESSIONS, SESSION_WINDOW_S)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path, client = scope.get("path", ""), _client(scope)
-        endpoint = path.rstrip("/").rpartition("/")[2]
-        if (scope.get("method") == "POST" and endpoint in self.api_inputs
-                and path.rstrip("/").endswith((f"/call/{endpoint}", f"/run/{endpoint}"))):
-            return await self._api_call(scope, receive, send, endpoint)
-        if self.auth is None:
-            return await self.app(scope, receive, send)
-        if "/gradio_api/mcp" in path:
-            await asyncio.sleep(self.throttle.delay_s(client))
-            ok = _basic_ok(scope, self.auth)
-            self.throttle.record(client, ok)
-            if not ok:
-                return await _deny(send)
-            return await self.app(scope, receive, send)
-        if scope.get("method") == "POST" and path.rstrip("/").endswith("/login"):
-            await asyncio.sleep(self.throttle.delay_s(client))
-            status: list[int] = []
-
-            async def watch(message: dict) -> None:
-                if message["type"] == "http.response.start":
-                    status.append(message["status"])
-                await send(message)
-
-            await self.app(scope, receive, watch)
-            if status:
-                self.throttle.record(client, status[0] < 400)
-            return None
-        return await self.app(scope, receive, send)
-
-
-    async def _api_call(self, scope: Scope, receive: Receive, send: Send, endpoint: str) -> None:
-        """Check the number of inputs of a plain HTTP call before Gradio sees it."""
-        body = bytearray()
-        names = self.api_inputs[endpoint]
-        limit = MAX_EDIT_BODY if endpoint == "edit" else MAX_CALL_BODY
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if len(body) > limit:
-                return await _refuse(send, 413, f"The request is too large for /{endpoint}"
-                                                + (": send the images as uploaded files." if endpoint == "edit"
-                                                   else "."))
-            if not message.get("more_body"):
-                break
         try:
-            data = json.loads(body).get("data")
-        except (ValueError, AttributeError, RecursionError):
-            data = None
-        if not isinstance(data, list) or len(data) != len(names):
-            got = f"{len(data)} inputs" if isinstance(data, list) else "no list of inputs"
-            return await _refuse(send, 422, f"/{endpoint} takes exactly {len(names)} inputs in this "
-                                            f"order: {', '.join(names)} (send \"\" for a default); "
-                                            f"got {got}.")
-        if endpoint == "edit" and (problem := _files_as_uploads(data, names)):
-            return await _refuse(send, 422, problem)
-        body = bytearray(json.dumps({**json.loads(body), "data": data}).encode()) if endpoint == "edit" else body
-        replayed = False
+            return await self._route(scope, receive, send)
+        except Refused as refused:
+            return await _refuse(send, refused.status, refused.message)
 
-        async def replay() -> dict:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path, method = scope.get("path", "").rstrip("/"), scope.get("method", "GET")
+        if "/gradio_api/mcp" in path:
+            if self.auth is not None:
+                await self._mcp_login(scope, self.auth)
+            if method in READS:
+                return await self.app(scope, receive, send)
+            body = await read_bounded(scope, receive, MAX_REQUEST_BYTES, "The request is too large.")
+            await off_loop(check_mcp_call, body, size=len(body))
+            return await self.app(scope, _replay(body, receive), send)
+        if self.auth is not None and method == "POST" and path.endswith("/login"):
+            return await self._login(scope, receive, send)
+        if self.auth is not None and method not in READS and not logged_in(scope):
+            raise Refused(401, NEEDS_LOGIN)
+        if method in READS:
+            return await self.app(scope, receive, send)
+        if path.endswith("/gradio_api/upload"):
+            return await self._upload(scope, receive, send)
+        if (route := event_route(path)) is not None and method == "POST":
+            return await self._event(scope, receive, send, route)
+        body = await read_bounded(scope, receive, body_limit((None, None)), "The request is too large.")
+        if path.endswith("/component_server"):  # it also creates a session for a new session_hash
+            self._count_new_session(scope, (await off_loop(parse, body, size=len(body)) or {}).get("session_hash"))
+        return await self.app(scope, _replay(body, receive), send)
 
-        return await self.app(scope, replay, send)
+    async def _mcp_login(self, scope: Scope, auth: tuple[str, str]) -> None:
+        """HTTP Basic for the MCP routes; a request without credentials is refused, not counted as a guess."""
+        given = basic_credentials(scope)
+        if given is None:
+            raise Refused(401, MCP_LOGIN)
+        key = self.throttle.key(scope)
+        if not self.throttle.admit(key):
+            raise Refused(429, CROWDED)
+        try:
+            if right_password(given, auth):
+                self.throttle.right(key)
+                return
+            await self.throttle.wrong(key)
+        finally:
+            self.throttle.release(key)
+        raise Refused(401, MCP_LOGIN)
+
+    async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Gradio checks the password; a wrong answer is held until its slot, a right one goes at once."""
+        key = self.throttle.key(scope)
+        if not self.throttle.admit(key):
+            raise Refused(429, CROWDED)
+        try:
+            body = await read_bounded(scope, receive, MAX_LOGIN_BODY, "The login form is too large.")
+            held: list[dict] = []
+
+            async def hold(message: dict) -> None:
+                held.append(message)
+
+            await self.app(scope, _replay(body, receive), hold)
+            start = next((m for m in held if m["type"] == "http.response.start"), None)
+            if start is not None and start["status"] < 400:
+                self.throttle.right(key)
+                start["headers"] = [*start.get("headers", []), (b"set-cookie", self.throttle.device_cookie())]
+            else:
+                await self.throttle.wrong(key)
+        finally:
+            self.throttle.release(key)
+        for message in held:
+            await send(message)
+
+    async def _upload(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Files per request and bytes per request and per visitor, before Gradio writes anything."""
+        too_large = (f"One upload may carry at most {MAX_REQUEST_BYTES // 2**20} MB: "
+                     "send fewer or smaller files at a time.")
+        body = await read_bounded(scope, receive, MAX_REQUEST_BYTES, too_large)
+        files = multipart_files(dict(scope.get("headers") or []).get(b"content-type", b""), body)
+        if files is not None and files > MAX_FILES_PER_REQUEST:
+            raise Refused(413, f"One upload may carry at most {MAX_FILES_PER_REQUEST} files; this one has {files}.")
+        if not self.uploads.take(_client(scope), len(body)):
+            raise Refused(429, over_budget(self.uploads.limit))
+        return await self.app(scope, _replay(body, receive), send)
+
+    async def _event(self, scope: Scope, receive: Receive, send: Send, route: tuple[str | None, str | None]) -> None:
+        """A body that reaches a Blocks function: the function's own checks, whatever the route."""
+        limit = body_limit(route)
+        too_large = f"The request is larger than {limit // 2**20} MB" + (
+            ": send the images as uploaded files (/gradio_api/upload)." if limit > body_limit((None, None)) else ".")
+        body = await read_bounded(scope, receive, limit, too_large)
+        payload = await off_loop(parse, body, size=len(body))
+        if payload is None:
+            raise Refused(422, 'The body must be a JSON object with the inputs as a list under "data".')
+        target = resolve(scope, route, payload)
+        if target is None:  # no such function: Gradio answers that itself
+            return await self.app(scope, _replay(body, receive), send)
+        data = payload.get("data")
+        names = self.api_inputs.get(target.api_name or "")
+        if names is None:
+            self._count_new_session(scope, payload.get("session_hash"))
+        check_count(target, data, names)
+        check_files(target, data)
+        if target.api_name == "edit" and names is not None:
+            sent = _data_url_bytes(data, names)
+            if sent and not self.uploads.take(_client(scope), sent):
+                raise Refused(429, over_budget(self.uploads.limit))
+            body = await off_loop(_edit_body, payload, names, size=len(body))
+        return await self.app(scope, _replay(body, receive), send)
+
+    def _count_new_session(self, scope: Scope, session_hash: Any) -> None:
+        """A page event that would make Gradio create a session counts against its client's allowance.
+
+        API calls are not counted: their sessions are dropped once they have run (:mod:`ui.sessions`).
+        """
+        holder = getattr(scope.get("app"), "state_holder", None)
+        if holder is None or not isinstance(session_hash, str) or session_hash in holder:
+            return
+        if not self.new_sessions.take(_client(scope), 1):
+            raise Refused(429, TOO_MANY_SESSIONS)
+
+
+def _data_url_bytes(data: list, names: tuple[str, ...]) -> int:
+    """The bytes of the data URLs among ``/edit``'s file inputs (what would be written)."""
+    total = 0
+    for name in ("images", "mask", "markup"):
+        value = data[names.index(name)]
+        for item in value if isinstance(value, list) else [value]:
+            path = item.get("path") if isinstance(item, dict) else item
+            if isinstance(path, str) and path.startswith("data:"):
+                total += len(path) * 3 // 4
+    return total
+
+
+def _edit_body(payload: dict, names: tuple[str, ...]) -> bytes:
+    """``/edit``'s body with its data URLs saved as uploads (see :func:`_files_as_uploads`); refused with a sentence."""
+    data = payload["data"]
+    if problem := _files_as_uploads(data, names):
+        raise Refused(422, problem)
+    return json.dumps({**payload, "data": data}).encode()
 
 
 def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
@@ -172,10 +245,14 @@ def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
 
     Gradio's ``File`` takes only file objects, and would answer a data URL or a path outside its
     upload folder with ``{"error": null}``. A data URL is decoded (bounded, images only) and saved
-    in Gradio's upload folder; an uploaded file or an http(s) URL passes to Gradio as sent; any
-    other path a caller names is refused here, unread.
+    in Gradio's upload folder; an uploaded file passes to Gradio as sent; an http(s) URL (Gradio
+    would download it, unbounded) and any other path a caller names are refused here, unread.
     """
     uploads = Path(get_upload_folder()).resolve()
+    count = sum(len(v) if isinstance(v, list) else v not in (None, "")
+                for v in (data[names.index(n)] for n in ("images", "mask", "markup")))
+    if count > MAX_REFERENCES + 2:
+        return f"/edit takes at most {MAX_REFERENCES} images, a mask and a markup; this call sent {count} files."
     for name in ("images", "mask", "markup"):
         at = names.index(name)
         value, many = data[at], name == "images"
@@ -195,8 +272,9 @@ def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
                     return exc.user_message
                 path = save_bytes_to_cache(raw, f"{name}.{path[11:15].split(';')[0].replace('jpg', 'jpeg')}",
                                            str(uploads))
-            elif not (isinstance(path, str) and (path.startswith(("http://", "https://"))
-                                                 or Path(path).resolve().is_relative_to(uploads))):
+            elif isinstance(path, str) and is_url(path):
+                return URL_INPUT
+            elif not (isinstance(path, str) and Path(path).resolve().is_relative_to(uploads)):
                 return (f"/edit's {name} must be data:image/...;base64 URLs or files uploaded to "
                         "/gradio_api/upload; a path on the server is never read.")
             converted.append({"path": path, "meta": {"_type": "gradio.FileData"}})
@@ -206,18 +284,13 @@ def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
 
 async def _refuse(send: Send, status: int, message: str) -> None:
     body = json.dumps({"error": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _deny(send: Send) -> None:
-    body = b'{"error": "This server needs a login: send the DALLE3_AUTH user and password as HTTP Basic auth."}'
-    await send({"type": "http.response.start", "status": 401,
-                "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b'Basic realm="dalle3"')]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if message == MCP_LOGIN:
+        headers.append((b"www-authenticate", b'Basic realm="dalle3"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 def guard_middleware(settings: Settings, api_inputs: dict[str, tuple[str, ...]]) -> Middleware:
     """The guard for ``launch(app_kwargs={"middleware": [...]})``; ``api_inputs``: each endpoint's inputs."""
-    return Middleware(Guard, auth=settings.auth, api_inputs=api_inputs)
+    return Middleware(Guard, settings=settings, api_inputs=api_inputs)

@@ -72,7 +72,8 @@ def _file_lists(get_input_schema: Any) -> Any:
             if isinstance(prop, dict) and prop.get("type") == "array" and "$ref" in (prop.get("items") or {}):
                 schema["properties"][name] = {
                     "type": "array", "description": prop.get("description", ""),
-                    "items": {"type": "string", "format": "a data:image/...;base64 URL, or an http(s) URL of a file"}}
+                    "items": {"type": "string", "format": "a data:image/...;base64 URL "
+                                                          "(http(s) URLs are refused: this server downloads nothing)"}}
                 positions = [p for p in positions if not p or p[0] != name]
                 positions += [[name, i] for i in range(MAX_REFERENCES)]
         return schema, positions

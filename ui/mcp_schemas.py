@@ -58,7 +58,7 @@ _ENUMS: dict[str, tuple[str, ...]] = {
 }
 _INTEGERS = {"seed": (0, SEED_MAX), "n": (1, max(p.max_images for p in MODELS.values())),
              "output_compression": (0, 100)}
-_FILE_TEXT = "a data:image/png;base64,... URL, or an http(s) URL the server can fetch"
+_FILE_TEXT = "a data:image/png;base64,... URL (http(s) URLs are refused: this server downloads nothing)"
 
 
 def refine_property(name: str, prop: dict[str, Any]) -> dict[str, Any]:

@@ -36,8 +36,9 @@ from dalle3.errors import DalleError
 from dalle3.models.catalog import CATALOG_SCHEMA, catalog
 from dalle3.models.choice import start_model
 from dalle3.models import MODELS
+from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3.version import __version__
-from ui.api import KEY_HEADER  # an own key for the models tool, as for /generate
+from dalle3.views.api_docs import KEY_HEADER  # an own key for the models tool, as for /generate
 from ui.mcp_schemas import EDIT_FACTS, GENERATE_FACTS, LIBRARY_PAGE_MAX, LIBRARY_SCHEMA, refined_schemas
 
 
@@ -46,8 +47,9 @@ def tool_description(endpoint: str, models_tool: str) -> str:
     """What ``generate``/``edit`` do, what they cost and return; ``models_tool`` is that tool's real name."""
     what = ("Make 1-10 images from a text prompt with OpenAI's image models (GPT Image; DALL·E 3 only where the "
             "endpoint still serves it)." if endpoint == "generate" else
-            "Edit or vary 1-16 reference images with a GPT Image model, optionally with a mask or a markup "
-            "on the first; images are given as data: or http(s) URLs.")
+            f"Edit or vary 1-{MAX_REFERENCES} reference images with a GPT Image model, optionally with a mask "
+            "or a markup on the first; images are given as data:image/...;base64 URLs (http(s) URLs are "
+            "refused: this server downloads nothing).")
     return (f"{what} Costs money: OpenAI bills each image to this server's key, or to your own key sent "
             f"in the X-OpenAI-Api-Key header; the {models_tool} tool lists every model's choices and USD "
             "prices (without any key the server draws free offline stand-ins, and repeating a request is "
