@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import requests
+from requests.auth import AuthBase
 
 from dalle3 import body, errors, limits, stream
 from dalle3.edits import EditInputs
@@ -43,6 +44,33 @@ NO_STREAM_NOTE = "This endpoint does not send previews; the image came in one pi
 
 
 MAX_IMAGES_PER_CALL = 10  # the API's largest n; a server sending more is not believed
+
+
+class BearerAuth(AuthBase):
+    """``Authorization: Bearer <key>``, set as requests' ``auth`` so nothing else can replace it.
+
+    Given as a plain header, the key loses to credentials that requests finds by itself:
+    ``user:password@`` in the URL or a ``~/.netrc`` entry for the host become Basic auth
+    that overwrites the header, and the key is never sent. An explicit ``auth`` wins over both.
+    """
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self._key}"
+        return r
+
+    def __repr__(self) -> str:
+        return "BearerAuth(<hidden>)"
+
+
+class NoCredentials(AuthBase):
+    """No ``Authorization`` at all: an image link may be on any host, which must not get netrc or URL logins."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers.pop("Authorization", None)
+        return r
 
 
 @dataclass(frozen=True)
@@ -106,7 +134,7 @@ class ImagesClient:
             if streaming:
                 payload.update(stream=True, partial_images=previews)
             return self.session.post(url, json=payload, timeout=(lim.connect_s, lim.read_s), stream=True,
-                                     headers={"Authorization": f"Bearer {api_key}"})
+                                     auth=BearerAuth(api_key))
 
         return self._call(request, post, streaming, previews, on_partial, retry_after_send)
 
@@ -128,7 +156,7 @@ class ImagesClient:
 
         def post(streaming: bool, lim: limits.CallLimits) -> requests.Response:
             return self.session.post(url, data=fields, files=files, timeout=(lim.connect_s, lim.read_s),
-                                     stream=True, headers={"Authorization": f"Bearer {api_key}"})
+                                     stream=True, auth=BearerAuth(api_key))
 
         try:
             return self._call(request, post, False, 0, None, retry_after_send)
@@ -215,7 +243,7 @@ class ImagesClient:
         try:
             response = self.session.get(f"{self.settings.base_url}/models", stream=True,
                                         timeout=(lim.connect_s, lim.read_s),
-                                        headers={"Authorization": f"Bearer {api_key}"})
+                                        auth=BearerAuth(api_key))
         except requests.RequestException as exc:
             raise _network_error(exc, self.settings.base_url, timeout_s, 1) from None
         with response:
@@ -271,7 +299,7 @@ class ImagesClient:
         """Fetch an image URL; no Authorization header, since it may be another host."""
         lim = replace(lim, max_bytes=lim.max_image_bytes)
         try:
-            response = requests.get(url, timeout=(lim.connect_s, lim.read_s), stream=True)
+            response = requests.get(url, timeout=(lim.connect_s, lim.read_s), stream=True, auth=NoCredentials())
         except requests.RequestException as exc:
             raise _network_error(exc, self.settings.base_url, lim.read_s, 1) from None
         with response:

@@ -109,6 +109,13 @@ def check_base_url(url: str) -> str:
     if parts.query or parts.fragment or "#" in url or any(c.isspace() or ord(c) < 32 for c in url):
         raise ConfigurationError("OPENAI_BASE_URL must not contain a query (?…), a fragment (#…) or spaces: "
                                  "the app adds /images/generations to it.")
+    if "@" in parts.netloc:
+        # requests would turn user:password@ into Basic auth that *replaces* the Bearer key: the API key
+        # would never be sent and every visitor's own key would go unchecked, billed to the proxy's account.
+        raise ConfigurationError("OPENAI_BASE_URL must not contain a user name or password (user:password@): "
+                                 "the API key goes in OPENAI_API_KEY and is sent as a Bearer token, which "
+                                 "credentials in the address would replace. For a proxy that needs a login, set "
+                                 "HTTPS_PROXY=http://user:password@proxy-host:port instead.")
     return url
 
 
