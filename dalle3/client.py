@@ -31,6 +31,7 @@ from requests.auth import AuthBase
 
 from dalle3 import body, errors, limits, stream
 from dalle3.edits import EditInputs
+from dalle3.keys import own_key_problem
 from dalle3.metadata import image_format
 from dalle3.params import GenerationRequest, edit_fields, profile_for, request_body
 from dalle3.retry import RetryPolicy
@@ -58,6 +59,8 @@ class BearerAuth(AuthBase):
         self._key = key
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        if problem := own_key_problem(self._key):  # http.client would fail on it with a UnicodeEncodeError
+            raise errors.AuthenticationError(problem)
         r.headers["Authorization"] = f"Bearer {self._key}"
         return r
 

@@ -17,6 +17,7 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from dalle3.errors import ConfigurationError, shown_url
+from dalle3.keys import PASTE_AGAIN, is_sendable
 from dalle3.models import DEFAULT_MODEL, MODELS, resolve
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -136,8 +137,12 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     space_id = env.get("SPACE_ID", "").strip()
     if resolve(model) is None:
         raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model ({', '.join(MODELS)}).")
+    api_key = env.get("OPENAI_API_KEY", "").strip() or None
+    if api_key is not None and not is_sendable(api_key):
+        raise ConfigurationError("OPENAI_API_KEY contains a character an OpenAI key never has (a space, a line "
+                                 f"break or an invisible character). {PASTE_AGAIN}")
     return Settings(
-        api_key=env.get("OPENAI_API_KEY", "").strip() or None,
+        api_key=api_key,
         base_url=base_url.rstrip("/"),
         offline=_flag(env, "DALLE3_OFFLINE"),
         timeout_s=timeout,
