@@ -8,19 +8,27 @@ for, no other visitor's image is found, and every refusal is a sentence, not a t
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
+import requests
 
+from dalle3 import api_docs
 from dalle3.client import ImagesClient
+from dalle3.containers import png_chunk as _chunk
+from dalle3.decode_budget import MAX_PIXELS_PER_CALL
 from dalle3.edits import prepare_edit
 from dalle3.errors import ConfigurationError
+from dalle3.images import MAX_PIXELS
 from dalle3.params import profile_for, validate
 from dalle3.settings import Settings, from_env
 from dalle3.stream import Partial
+from tests.app_process import app_process
 from tests.fake_openai import FakeOpenAI, render_image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,3 +105,105 @@ def test_a_netrc_login_for_the_host_does_not_replace_the_key(tmp_path, monkeypat
         _every_call(_client(fake.base_url))
         sent = _authorizations(fake)
     assert len(sent) == 4 and set(sent) == {(f"Bearer {OWN_KEY}", None)}, sent
+
+
+# --- edit inputs: nothing decoded before someone may pay, and never too much ----------------------
+
+def _bomb_png(width: int, height: int) -> bytes:
+    """A real RGB PNG built row by row (never holding its pixels): ~120 KB declaring width x height."""
+    head = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\0\0\0")
+    squeeze = zlib.compressobj(9)
+    row = bytes(3 * width + 1)
+    body = b"".join(squeeze.compress(row) for _ in range(height)) + squeeze.flush()
+    return head + _chunk(b"IDAT", body) + _chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    data = _bomb_png(6300, 6300)  # 39.7 million pixels: just under the 40 million one image may have
+    assert 6300 * 6300 <= MAX_PIXELS and len(data) < 200_000
+    return data
+
+
+def _data_url(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _edit_over_http(url: str, images: list, own_key: str | None = None) -> str:
+    """A plain HTTP ``/call/edit`` as a script would send it; the result stream's text."""
+    given = {"prompt": "make it green", "model": MODEL, "images": images}
+    data = [given.get(name, 0 if name == "seed" else None if name in ("mask", "markup") else "")
+            for name in api_docs.edit_arguments()]
+    headers = {"X-OpenAI-Api-Key": own_key} if own_key else {}
+    started = requests.post(f"{url}gradio_api/call/edit", json={"data": data}, headers=headers, timeout=60)
+    assert started.status_code == 200, started.text
+    return requests.get(f"{url}gradio_api/call/edit/{started.json()['event_id']}", timeout=120).text
+
+
+class Memory:
+    """The app process's resident memory, from /proc: now, and the peak since the last :meth:`reset`."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def _field(self, name: str) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(name + ":"):
+                return int(line.split()[1]) * 1024
+        raise LookupError(name)
+
+    def reset(self) -> int:
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")  # the peak starts again from now
+        return self._field("VmRSS")
+
+    def peak(self) -> int:
+        return self._field("VmHWM")
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory):
+    """A public app whose spending cap is already reached: $0.01 is below any edit's worst case."""
+    with FakeOpenAI() as fake:
+        env = {"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": fake.base_url, "DALLE3_MAX_SPEND_USD": "0.01"}
+        with app_process(tmp_path_factory.mktemp("capped"), env) as app:
+            _edit_over_http(app.url, [_data_url(render_image(64, 64))])  # warm: the first call imports what it needs
+            yield app, fake
+    assert SERVER_KEY not in app.log_text() and OWN_KEY not in app.log_text()
+
+
+GROWTH_BOUND = 60 * 2**20  # decoding one of these bombs alone takes 120 MB
+
+
+def test_an_edit_past_the_spending_cap_is_refused_before_a_pixel_is_decoded(capped, bomb):
+    app, fake = capped
+    memory = Memory(app.proc.pid)
+    before = memory.reset()
+    text = _edit_over_http(app.url, [_data_url(bomb), _data_url(bomb)])
+    assert "event: error" in text and "spending cap" in text and '"error": null' not in text, text
+    assert memory.peak() - before < GROWTH_BOUND, (memory.peak() - before) / 2**20
+    assert fake.edit_requests == [] and "Traceback" not in app.log_text()
+
+
+def test_an_edit_declaring_too_many_pixels_is_refused_from_the_headers(capped, bomb):
+    """On the visitor's own key (no cap applies), four bombs in one call are still refused unopened."""
+    app, fake = capped
+    memory = Memory(app.proc.pid)
+    before = memory.reset()
+    text = _edit_over_http(app.url, [_data_url(bomb)] * 4, own_key=OWN_KEY)
+    assert "event: error" in text and f"at most {MAX_PIXELS_PER_CALL // 1_000_000} million" in text, text
+    assert memory.peak() - before < GROWTH_BOUND, (memory.peak() - before) / 2**20
+    assert fake.edit_requests == [] and "Traceback" not in app.log_text()
+
+
+def test_an_edit_on_an_own_key_decodes_one_large_image_at_a_time(capped, bomb):
+    """Two bombs on an own key are within the per-call bound: they are decoded, one after the other."""
+    app, fake = capped
+    fake.reset()
+    memory = Memory(app.proc.pid)
+    before = memory.reset()
+    text = _edit_over_http(app.url, [_data_url(bomb), _data_url(bomb)], own_key=OWN_KEY)
+    assert "event: complete" in text, text
+    grew = memory.peak() - before
+    assert grew < 2 * 120 * 2**20, grew / 2**20  # two at once would be 240 MB of pixels alone
+    assert [r.headers["authorization"] for r in fake.edit_requests] == [f"Bearer {OWN_KEY}"]
+    assert [len(r.files) for r in fake.edit_requests] == [2]
