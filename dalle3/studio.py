@@ -129,9 +129,11 @@ class Studio:
         self.ledger.check(pricing.worst_case(profile_for(request.model), request.quality, request.size,
                                              request.prompt, request.n, tokens))
 
-    def find_references(self, parameters: dict[str, Any] | None) -> FoundReferences:
-        """The reference images an edited PNG's parameters name, found in the outputs folder by hash."""
-        return self.references.restore(parameters)
+    def find_references(self, parameters: dict[str, Any] | None,
+                        within: Sequence[Path] | None = None) -> FoundReferences:
+        """The reference images an edited PNG's parameters name, found by hash in the outputs folder
+        (``within``: only among those files, e.g. what one visitor made or added)."""
+        return self.references.restore(parameters, within)
 
     def _run(self, request: GenerationRequest, inputs: EditInputs | None, own_key: str | None, previews: int,
              on_preview: Callable[[Preview], None] | None) -> GenerationResult:

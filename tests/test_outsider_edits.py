@@ -9,14 +9,18 @@ for, no other visitor's image is found, and every refusal is a sentence, not a t
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
+import uuid
 import zlib
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 import requests
+from gradio_client import Client, handle_file
 
 from dalle3 import api_docs
 from dalle3.client import ImagesClient
@@ -207,3 +211,89 @@ def test_an_edit_on_an_own_key_decodes_one_large_image_at_a_time(capped, bomb):
     assert grew < 2 * 120 * 2**20, grew / 2**20  # two at once would be 240 MB of pixels alone
     assert [r.headers["authorization"] for r in fake.edit_requests] == [f"Bearer {OWN_KEY}"]
     assert [len(r.files) for r in fake.edit_requests] == [2]
+
+
+# --- restoring an edit's references finds only what this visitor may see -----------------------------
+
+def _event_index(url: str, trigger_elem: str, event: str, output_elem: str) -> tuple[int, int]:
+    """(fn_index, trigger id) of the page event ``event`` on ``trigger_elem`` that updates ``output_elem``."""
+    config = requests.get(f"{url}config", timeout=30).json()
+    ids = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
+    for index, dep in enumerate(config["dependencies"]):
+        if [ids[trigger_elem], event] in dep["targets"] and ids[output_elem] in dep["outputs"]:
+            return dep.get("id", index), ids[trigger_elem]
+    raise LookupError(f"no {event} event on {trigger_elem} updating {output_elem}")
+
+
+def _uploaded(url: str, path: Path) -> dict:
+    answer = requests.post(f"{url}gradio_api/upload", files={"files": (path.name, path.read_bytes(), "image/png")},
+                           timeout=30)
+    answer.raise_for_status()
+    return {"path": answer.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+
+def _drop_on_restore_box(url: str, dropped: Path, references: list[Path] = ()) -> list:
+    """What a browser tab (a fresh session) gets back when ``dropped`` lands on the restore box."""
+    fn_index, trigger = _event_index(url, "upload", "upload", "references")
+    session = uuid.uuid4().hex
+    data = [_uploaded(url, dropped), None, [_uploaded(url, p) for p in references] or None]
+    joined = requests.post(f"{url}gradio_api/queue/join", json={
+        "data": data, "fn_index": fn_index, "trigger_id": trigger, "session_hash": session, "event_data": None},
+        timeout=30)
+    assert joined.status_code == 200, joined.text
+    with requests.get(f"{url}gradio_api/queue/data", params={"session_hash": session}, stream=True,
+                      timeout=60) as stream:
+        for line in stream.iter_lines(decode_unicode=True):
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                assert message.get("success"), message
+                return message["output"]["data"]
+    raise AssertionError("the restore event never completed")
+
+
+def _someone_edits(url: str, tmp: Path) -> tuple[Path, Path]:
+    """Another visitor makes an image, edits it and shares only the edited one: (original, edited)."""
+    with closing(Client(url, verbose=False, download_files=str(tmp))) as visitor:
+        original, _, _ = visitor.predict(prompt="a private original of someone else", api_name="/generate")
+        edited, _, facts = visitor.predict(prompt="the shared edit", images=[handle_file(original)], model=MODEL,
+                                           api_name="/edit")
+    assert len(facts["references"]) == 1
+    return Path(original), Path(edited)
+
+
+@pytest.fixture(scope="module")
+def listening(tmp_path_factory):
+    """A listening app (as on a LAN or a Space) whose library is off: no login, so no shared folder."""
+    with app_process(tmp_path_factory.mktemp("listening"), {"DALLE3_OFFLINE": "1"}, ("--listen",)) as app:
+        yield app
+
+
+def test_a_shared_edit_does_not_bring_back_another_visitors_original(listening, tmp_path):
+    original, edited = _someone_edits(listening.url, tmp_path)
+    _, references, _, status_text = _drop_on_restore_box(listening.url, edited)
+    assert references is None, references
+    assert "0 of 1 reference images found among the images made or added in this browser session" in \
+        json.dumps(status_text), status_text
+    assert "private" not in json.dumps(references) + json.dumps(status_text)
+
+
+def test_a_visitor_still_finds_the_references_they_added_themselves(listening, tmp_path):
+    original, edited = _someone_edits(listening.url, tmp_path)
+    _, references, _, status_text = _drop_on_restore_box(listening.url, edited, [original])
+    assert len(references) == 1 and "All 1 reference image found" in json.dumps(status_text), status_text
+    found = requests.get(references[0]["url"], timeout=30)
+    assert found.content == original.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def on_loopback(tmp_path_factory):
+    """Served on this machine only: the library rule lets every image here be found."""
+    with app_process(tmp_path_factory.mktemp("loopback"), {"DALLE3_OFFLINE": "1"}) as app:
+        yield app
+
+
+def test_on_loopback_the_whole_outputs_folder_is_searched(on_loopback, tmp_path):
+    original, edited = _someone_edits(on_loopback.url, tmp_path)
+    _, references, _, status_text = _drop_on_restore_box(on_loopback.url, edited)
+    assert "All 1 reference image found in the outputs folder" in json.dumps(status_text), status_text
+    assert requests.get(references[0]["url"], timeout=30).content == original.read_bytes()

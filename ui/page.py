@@ -60,7 +60,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         edit = layout_edit(controls, view)
         wire_models(controls)
         wire_generate(controls, studio, host, edit)
-        wire_edit(controls, edit, studio)
+        wire_edit(controls, edit, studio, host)
         wire_restore(controls)
         wire_keys(demo, controls, studio, discovery)
         wire_code(controls, settings)
