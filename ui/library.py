@@ -14,7 +14,7 @@ import gradio as gr
 
 from dalle3 import DalleError, page, status
 from dalle3.library import Library
-from dalle3.library_view import ANY, progress_text, select, show
+from dalle3.library_view import ANY, next_page, progress_text, select, show
 from dalle3.session import SessionState
 from dalle3.settings import Settings
 from ui.edit import EditControls, with_reference
@@ -86,7 +86,7 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
 
     def on_filter(words: str, model: str, size: str, since: str, until: str, number: float) -> Updates:
         try:
-            shown = show(library, words, model, size, since, until, int(number or 1))
+            shown = show(library, words, model, size, since, until, number)
         except DalleError as exc:
             return {lc.summary: status.failure(exc)}
         return {lc.grid: shown.gallery, lc.ids: shown.ids, lc.summary: shown.summary, lc.page: shown.page}
@@ -95,8 +95,8 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
     for trigger in (lc.words.submit, lc.model.input, lc.size.input, lc.since.submit, lc.until.submit,
                     lc.page.submit):
         trigger(on_filter, filters, outputs, show_progress="hidden", **PRIVATE)
-    lc.previous.click(lambda *v: on_filter(*v[:5], max(1, int(v[5] or 1) - 1)), filters, outputs, **PRIVATE)
-    lc.next.click(lambda *v: on_filter(*v[:5], int(v[5] or 1) + 1), filters, outputs, **PRIVATE)
+    lc.previous.click(lambda *v: on_filter(*v[:5], next_page(v[5], -1)), filters, outputs, **PRIVATE)
+    lc.next.click(lambda *v: on_filter(*v[:5], next_page(v[5], 1)), filters, outputs, **PRIVATE)
 
     def on_tick() -> Updates:
         text = progress_text(library.progress)
