@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 import zlib
 from contextlib import closing
@@ -33,6 +35,7 @@ from dalle3.params import profile_for, validate
 from dalle3.settings import Settings, from_env
 from dalle3.stream import Partial
 from tests.app_process import app_process
+from ui.logs import DISCONNECT_LINE
 from tests.fake_openai import FakeOpenAI, render_image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,3 +300,61 @@ def test_on_loopback_the_whole_outputs_folder_is_searched(on_loopback, tmp_path)
     _, references, _, status_text = _drop_on_restore_box(on_loopback.url, edited)
     assert "All 1 reference image found in the outputs folder" in json.dumps(status_text), status_text
     assert requests.get(references[0]["url"], timeout=30).content == original.read_bytes()
+
+
+# --- plain messages for the rest ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def public(tmp_path_factory):
+    """A public app on the server key (no login), its fake API beside it."""
+    with FakeOpenAI() as fake:
+        env = {"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": fake.base_url, "DALLE3_MAX_SPEND_USD": "5"}
+        with app_process(tmp_path_factory.mktemp("public"), env) as app:
+            yield app, fake
+    assert SERVER_KEY not in app.log_text()
+
+
+def _generate_over_http(url: str, headers: dict | None = None, **given: object) -> str:
+    data = [given.get(name, "") for name in api_docs.api_arguments()]
+    started = requests.post(f"{url}gradio_api/call/generate", json={"data": data}, headers=headers or {},
+                            timeout=30)
+    assert started.status_code == 200, started.text
+    return requests.get(f"{url}gradio_api/call/generate/{started.json()['event_id']}", timeout=60).text
+
+
+@pytest.mark.parametrize("n", ["²", "₂", "②", "２", "٣", "2.5", "1e1", True])
+def test_n_in_other_digits_is_refused_with_a_sentence(public, n):
+    app, fake = public
+    fake.reset()
+    text = _generate_over_http(app.url, prompt="a fox", seed=0, model=MODEL, n=n)
+    assert "event: error" in text and "Number of images must be a whole number from 1 to" in text, text
+    assert '"error": null' not in text and fake.generation_count == 0
+    assert "Traceback" not in app.log_text()
+
+
+def test_an_own_key_with_an_invisible_character_is_named_not_sent_or_echoed(public):
+    app, fake = public
+    fake.reset()
+    pasted = OWN_KEY + "\u200b"  # a zero-width space, as copying from a web page brings along
+    text = _generate_over_http(app.url, headers={"X-OpenAI-Api-Key": pasted.encode("utf-8")},
+                               prompt="a fox", seed=0, model=MODEL)
+    assert "event: error" in text and "Your API key contains a character an OpenAI key never has" in text, text
+    assert OWN_KEY not in text and fake.generation_count == 0 and fake.model_requests == []
+    assert "Traceback" not in app.log_text() and OWN_KEY not in app.log_text()
+
+
+def test_a_tab_closed_during_an_upload_leaves_one_line_not_a_traceback(public):
+    app, _ = public
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", int(app.url.rsplit(":", 1)[1].strip("/")))) as conn:
+            head = (b'--B\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n'
+                    b"Content-Type: image/png\r\n\r\n")
+            conn.sendall(b"POST /gradio_api/upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                         b"boundary=B\r\nContent-Length: 10000000\r\n\r\n" + head + bytes(300_000))
+            time.sleep(0.5)  # then the tab is closed, mid-body
+    deadline = time.monotonic() + 30
+    while app.log_text().count(DISCONNECT_LINE) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    log = app.log_text()
+    assert log.count(DISCONNECT_LINE) == 3, log[-3000:]
+    assert "ClientDisconnect" not in log and "Traceback" not in log and "Exception in ASGI" not in log
