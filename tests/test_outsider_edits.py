@@ -237,9 +237,14 @@ def _uploaded(url: str, path: Path) -> dict:
 
 def _drop_on_restore_box(url: str, dropped: Path, references: list[Path] = ()) -> list:
     """What a browser tab (a fresh session) gets back when ``dropped`` lands on the restore box."""
-    fn_index, trigger = _event_index(url, "upload", "upload", "references")
-    session = uuid.uuid4().hex
     data = [_uploaded(url, dropped), None, [_uploaded(url, p) for p in references] or None]
+    return _page_event(url, ("upload", "upload", "references"), data)
+
+
+def _page_event(url: str, which: tuple[str, str, str], data: list) -> list:
+    """A page event as a browser tab (a fresh session) sends it: its outputs, or the error it ends with."""
+    fn_index, trigger = _event_index(url, *which)
+    session = uuid.uuid4().hex
     joined = requests.post(f"{url}gradio_api/queue/join", json={
         "data": data, "fn_index": fn_index, "trigger_id": trigger, "session_hash": session, "event_data": None},
         timeout=30)
@@ -358,3 +363,13 @@ def test_a_tab_closed_during_an_upload_leaves_one_line_not_a_traceback(public):
     log = app.log_text()
     assert log.count(DISCONNECT_LINE) == 3, log[-3000:]
     assert "ClientDisconnect" not in log and "Traceback" not in log and "Exception in ASGI" not in log
+
+
+@pytest.mark.parametrize("page, since, words", [(1e30, "", "Page must be a whole number from 1 to"),
+                                                 ("1e30", "", "Page must be a whole number from 1 to"),
+                                                 (1, "0001-01-01", "Since must be a date from 1970-01-02"),
+                                                 (1, "9999-12-31", "Since must be a date from 1970-01-02")])
+def test_library_filters_out_of_range_get_a_sentence(on_loopback, page, since, words):
+    outputs = _page_event(on_loopback.url, ("lib_page", "submit", "lib_summary"), ["", "", "", since, "", page])
+    assert words in json.dumps(outputs), outputs
+    assert "Traceback" not in on_loopback.log_text() and "out of range" not in json.dumps(outputs)

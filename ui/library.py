@@ -94,9 +94,12 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
     outputs = [lc.grid, lc.ids, lc.summary, lc.page]
     for trigger in (lc.words.submit, lc.model.input, lc.size.input, lc.since.submit, lc.until.submit,
                     lc.page.submit):
-        trigger(on_filter, filters, outputs, show_progress="hidden", **PRIVATE)
-    lc.previous.click(lambda *v: on_filter(*v[:5], next_page(v[5], -1)), filters, outputs, **PRIVATE)
-    lc.next.click(lambda *v: on_filter(*v[:5], next_page(v[5], 1)), filters, outputs, **PRIVATE)
+        trigger(on_filter, filters, outputs, show_progress="hidden", preprocess=False, **PRIVATE)
+    # preprocess=False: raw values reach dalle3's parsers, which answer a page of "1e30" or a date of
+    # year 1 with a sentence (Gradio's own Number check would end a crafted string in a traceback)
+    lc.previous.click(lambda *v: on_filter(*v[:5], next_page(v[5], -1)), filters, outputs, preprocess=False,
+                      **PRIVATE)
+    lc.next.click(lambda *v: on_filter(*v[:5], next_page(v[5], 1)), filters, outputs, preprocess=False, **PRIVATE)
 
     def on_tick() -> Updates:
         text = progress_text(library.progress)
