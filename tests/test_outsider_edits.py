@@ -373,3 +373,30 @@ def test_library_filters_out_of_range_get_a_sentence(on_loopback, page, since, w
     outputs = _page_event(on_loopback.url, ("lib_page", "submit", "lib_summary"), ["", "", "", since, "", page])
     assert words in json.dumps(outputs), outputs
     assert "Traceback" not in on_loopback.log_text() and "out of range" not in json.dumps(outputs)
+
+
+# --- answers name a URL, not a place on the server ---------------------------------------------------
+
+def _complete(text: str) -> list:
+    assert "event: complete" in text, text
+    return json.loads(text.split("event: complete", 1)[1].split("data: ", 1)[1].splitlines()[0])
+
+
+def test_plain_http_answers_name_only_a_url(public):
+    app, _ = public
+    answers = [_complete(_generate_over_http(app.url, prompt="a fox on a plain call", seed=4, model=MODEL)),
+               _complete(_edit_over_http(app.url, [_data_url(render_image(64, 64))]))]
+    for image, _, facts in answers:
+        assert "path" not in image and image["url"].startswith(app.url + "gradio_api/file="), image
+        saved = (app.work / "outputs" / facts["file"]).read_bytes()
+        assert requests.get(image["url"], timeout=30).content == saved
+        assert image["orig_name"] == facts["file"].split("/")[1] and image["size"] == len(saved)
+        assert str(app.work / "outputs") not in json.dumps([image, facts])
+
+
+def test_gradio_client_still_downloads_the_image(public, tmp_path):
+    app, _ = public
+    with closing(Client(app.url, verbose=False, download_files=str(tmp_path))) as visitor:
+        local, _, facts = visitor.predict(prompt="a fox for a script", seed=5, model=MODEL, api_name="/generate")
+    assert Path(local).is_relative_to(tmp_path)
+    assert Path(local).read_bytes() == (app.work / "outputs" / facts["file"]).read_bytes()

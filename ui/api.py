@@ -19,6 +19,7 @@ from dalle3 import DalleError, Studio, api_docs, page, safety, status
 from dalle3.discovery import Discovery
 from dalle3.errors import ValidationError
 from dalle3.references import from_data_url
+from ui.file_answer import image_answer
 from ui.run import EditSources, Source, run_generation
 from ui.sessions import forget_api_only_session
 
@@ -99,7 +100,7 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
     """
     settings = studio.settings
 
-    def answer(arguments: dict[str, str], *values: Any) -> tuple[str, str, dict[str, Any]]:
+    def answer(arguments: dict[str, str], *values: Any) -> tuple[dict[str, Any], str, dict[str, Any]]:
         *raw, request = values
         try:
             given = dict(zip(arguments, raw))
@@ -118,7 +119,8 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
             outcome = run_generation(studio, given, extras, key or None, identifier, edit)
             if isinstance(outcome, DalleError):
                 raise outcome
-            return str(outcome.path), status.success(outcome, bool(settings.output_dir)), status.facts(outcome)
+            output = image_outputs["edit" if "images" in arguments else "generate"]
+            return (image_answer(outcome.path, request, output), status.success(outcome, bool(settings.output_dir)), status.facts(outcome))
         except DalleError as exc:
             raise gr.Error(exc.user_message, title=exc.title, print_exception=False) from None
         finally:
@@ -135,12 +137,15 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
                      RETURNS.format(", references (content hashes), mask, markup, input_fidelity"))
     edit.__name__ = "edit"
 
+    image_outputs: dict[str, gr.Image] = {}
     for name, fn, arguments in (("generate", generate, generate_args), ("edit", edit, edit_args)):
         with gr.Column(visible=False):
             inputs = _inputs(list(arguments))
             outputs = [gr.Image(type="filepath", format="png", label="image"), gr.Markdown(label="status"),
                        gr.JSON(label="facts")]
             trigger = gr.Button(visible=False)
-        # preprocess=False: the raw values reach dalle3, which refuses a bool, NaN or 5.5 seed with a sentence
+        image_outputs[name] = outputs[0]
+        # preprocess=False: the raw values reach dalle3, which refuses a bool, NaN or 5.5 seed with a sentence;
+        # postprocess=False: the image is answered as ui.file_answer builds it (a URL, no server path)
         trigger.click(fn, [inputs[n] for n in arguments], outputs, api_name=name, preprocess=False,
-                      concurrency_id="generate", concurrency_limit=settings.concurrency)
+                      postprocess=False, concurrency_id="generate", concurrency_limit=settings.concurrency)

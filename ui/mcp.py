@@ -4,9 +4,9 @@ Gradio 6.31's MCP server turns a tool result with several outputs into one text 
 the Python repr of a list (server paths inside) and no image (checked with the official
 ``mcp`` client). Gradio offers no hook for a tool's result, so after launch this module
 replaces the server's ``postprocess_output_data`` on that one instance with a renderer for
-our outputs: each image's own bytes as image content — every image of a batch, read from the
-outputs folder by the names the facts list (``files``), never from a path a caller gave — and
-the facts as JSON text.
+our outputs: each image's own bytes as image content — every image of the result, read from
+the outputs folder by the names the facts list (``files``), never from a path a caller gave —
+and the facts as JSON text. The file object itself (its URL) is never sent as text.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _flatten(data: Any) -> list[Any]:
 def _batch_files(facts: dict[str, Any], folder: Path | None) -> list[Path]:
     """The saved images a result's facts name, when each is a plain saved name inside ``folder``."""
     names = facts.get("files")
-    if folder is None or not isinstance(names, list) or len(names) < 2:
+    if folder is None or not isinstance(names, list) or not names:
         return []
     root = folder.resolve()
     paths = [(root / n).resolve() for n in names if isinstance(n, str) and _SAVED_NAME.match(n)]
@@ -95,9 +95,11 @@ def adapt_mcp(demo: gr.Blocks) -> None:
         batch = _batch_files(facts, folder)
         content: list[Any] = [image(p) for p in batch]
         for item in items:
-            if isinstance(item, dict) and isinstance(item.get("path"), str) and Path(item["path"]).is_file():
-                if not batch:  # the first image of a batch is already there, from the outputs folder
-                    content.append(image(Path(item["path"])))
+            if isinstance(item, dict) and (item.get("meta") or {}).get("_type") == "gradio.FileData":
+                path = item.get("path")  # an answer for MCP names only a URL (ui.file_answer): no path
+                if not batch and isinstance(path, str) and Path(path).is_file():
+                    content.append(image(Path(path)))
+                # the image is there, from the outputs folder; a file object is never sent as text
             elif isinstance(item, dict):
                 content.append(types.TextContent(type="text", text=json.dumps(item, ensure_ascii=False)))
             # the Markdown status is for the page; the JSON carries the same facts
