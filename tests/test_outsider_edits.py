@@ -172,7 +172,7 @@ def capped(tmp_path_factory):
     """A public app whose spending cap is already reached: $0.01 is below any edit's worst case."""
     with FakeOpenAI() as fake:
         env = {"OPENAI_API_KEY": SERVER_KEY, "OPENAI_BASE_URL": fake.base_url, "DALLE3_MAX_SPEND_USD": "0.01"}
-        with app_process(tmp_path_factory.mktemp("capped"), env) as app:
+        with app_process(tmp_path_factory.mktemp("capped"), env, ("--mcp",)) as app:
             _edit_over_http(app.url, [_data_url(render_image(64, 64))])  # warm: the first call imports what it needs
             yield app, fake
     assert SERVER_KEY not in app.log_text() and OWN_KEY not in app.log_text()
@@ -187,6 +187,21 @@ def test_an_edit_past_the_spending_cap_is_refused_before_a_pixel_is_decoded(capp
     before = memory.reset()
     text = _edit_over_http(app.url, [_data_url(bomb), _data_url(bomb)])
     assert "event: error" in text and "spending cap" in text and '"error": null' not in text, text
+    assert memory.peak() - before < GROWTH_BOUND, (memory.peak() - before) / 2**20
+    assert fake.edit_requests == [] and "Traceback" not in app.log_text()
+
+
+def test_an_mcp_edit_past_the_spending_cap_is_refused_before_a_pixel_is_decoded(capped, bomb):
+    pytest.importorskip("mcp")
+    from tests.test_mcp import call_tool
+
+    app, fake = capped
+    memory = Memory(app.proc.pid)
+    before = memory.reset()
+    failed, content = call_tool(f"{app.url}gradio_api/mcp", "edit", {
+        "prompt": "make it green", "model": MODEL, "images": [_data_url(bomb), _data_url(bomb)]})
+    texts = " ".join(getattr(c, "text", "") for c in content)
+    assert failed and "spending cap" in texts, content
     assert memory.peak() - before < GROWTH_BOUND, (memory.peak() - before) / 2**20
     assert fake.edit_requests == [] and "Traceback" not in app.log_text()
 
