@@ -117,11 +117,11 @@ def rows(quick: bool = False) -> list[Row]:
 
 
 def table(edit_rows: list[Row]) -> list[str]:
-    lines = ["| measure | ours min / median / max | baseline min / median / max | ratio of medians | noise ± "
-             "| target | verdict |", "|---|---|---|---|---|---|---|"]
+    lines = [("| measure | ours min / median / max | baseline min / median / max | ratio of medians | noise ± "
+              "| target | verdict |"), "|---|---|---|---|---|---|---|"]
     for row in edit_rows:
-        side = lambda s: f"{s.min:.0f} / {s.median:.0f} / {s.max:.0f} {row.unit}"  # noqa: E731
-        lines.append(f"| {row.name} | {side(row.ours)} | {side(row.floor)} ({row.baseline}) | {row.ratio:.2f} "
+        ours, floor = (f"{s.min:.0f} / {s.median:.0f} / {s.max:.0f} {row.unit}" for s in (row.ours, row.floor))
+        lines.append(f"| {row.name} | {ours} | {floor} ({row.baseline}) | {row.ratio:.2f} "
                      f"| {row.noise:.3f} | ≤ {row.target:g} | {row.verdict} |")
     return lines
 

@@ -21,10 +21,10 @@ from typing import Any, Callable, Sequence
 
 from PIL import Image, ImageChops
 
+from dalle3.decode_budget import MAX_PIXELS_PER_CALL
 from dalle3.edit_rules import rules_for
 from dalle3.errors import ValidationError
 from dalle3.models import ModelProfile
-from dalle3.decode_budget import MAX_PIXELS_PER_CALL
 from dalle3.references import LONG_EDGE, Reference, decode_oriented, decoded_pixels, open_checked, prepare_all, sha256
 
 MAX_IMAGES = 16

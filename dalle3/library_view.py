@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from dalle3.errors import ValidationError
+from dalle3.library import Library, LibraryEntry, LibraryPage, LibraryQuery, ReconcileProgress, Spend, Totals
 from dalle3.models import quoted
 from dalle3.params import whole_number
-from dalle3.library import Library, LibraryEntry, LibraryPage, LibraryQuery, ReconcileProgress, Spend, Totals
 from dalle3.pricing import format_usd
 from dalle3.snippets import DEFAULT_PAGE_URL, Snippets, request_from_parameters, snippets
 from dalle3.status import inert
