@@ -29,11 +29,12 @@ from dalle3.client import ImagesClient
 from dalle3.containers import png_chunk as _chunk
 from dalle3.decode_budget import MAX_PIXELS_PER_CALL
 from dalle3.edits import prepare_edit
-from dalle3.errors import ConfigurationError
+from dalle3.errors import AuthenticationError, ConfigurationError
 from dalle3.images import MAX_PIXELS
 from dalle3.params import profile_for, validate
 from dalle3.settings import Settings, from_env
 from dalle3.stream import Partial
+from dalle3.studio import Studio
 from tests.app_process import app_process
 from tests.fake_openai import FakeOpenAI, render_image
 from ui.logs import DISCONNECT_LINE
@@ -361,6 +362,17 @@ def test_an_own_key_with_an_invisible_character_is_named_not_sent_or_echoed(publ
     assert "event: error" in text and "Your API key contains a character an OpenAI key never has" in text, text
     assert OWN_KEY not in text and fake.generation_count == 0 and fake.model_requests == []
     assert "Traceback" not in app.log_text() and OWN_KEY not in app.log_text()
+
+
+@pytest.mark.parametrize("previews", [0, 2])
+def test_the_page_path_names_an_unsendable_own_key_too(tmp_path, previews):
+    """The page hands a typed key to the same Studio: streamed or not, it is refused before any call."""
+    with FakeOpenAI() as fake:
+        studio = Studio(Settings(api_key=SERVER_KEY, base_url=fake.base_url, output_dir=tmp_path, max_retries=0))
+        with pytest.raises(AuthenticationError, match="contains a character an OpenAI key never has") as info:
+            studio.generate(validate("a fox", model=MODEL), OWN_KEY + "\u200b", previews=previews,
+                            on_preview=(lambda _: None) if previews else None)
+        assert fake.requests == [] and OWN_KEY not in info.value.user_message
 
 
 def test_a_tab_closed_during_an_upload_leaves_one_line_not_a_traceback(public):
