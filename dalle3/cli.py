@@ -78,7 +78,8 @@ def edit(studio: Studio, request: GenerationRequest, images: list[Path], mask: P
     """Read the files, prepare and check them, edit; with ``out``, copy the results there."""
     inputs = prepare_edit(profile_for(request.model), [read_file(p, "image") for p in images],
                           mask=read_file(mask, "mask") if mask else None,
-                          markup=read_file(markup, "markup") if markup else None, input_fidelity=input_fidelity)
+                          markup=read_file(markup, "markup") if markup else None, input_fidelity=input_fidelity,
+                          before_decoding=lambda sizes: studio.admit(request, sizes, None, input_fidelity))
     result = studio.edit(request, inputs)
     if out is not None:
         _write_copies(result, out)

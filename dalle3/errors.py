@@ -122,6 +122,12 @@ class RateLimitError(DalleError):
     title = "Rate limited"
 
 
+class BusyError(DalleError):
+    """This server is at a bound of its own (memory for decoding images): nothing was sent or billed."""
+
+    title = "Server busy"
+
+
 class ModelUnavailableError(DalleError):
     """The endpoint does not serve the model (retired, or not on this key).
 

@@ -86,22 +86,35 @@ class SpendLedger:
             log.warning("Spend ledger %s is readable again: the server key is back on.", self.path)
         self.problem = None
 
+    def check(self, worst_case: float) -> None:
+        """Raise what :meth:`hold` would raise for ``worst_case`` now, reserving nothing.
+
+        For work that comes before the call (decoding reference images): a call the cap
+        refuses is refused before that work, and :meth:`hold` still decides at the call.
+        """
+        with self._lock:
+            self._refuse(worst_case)
+
+    def _refuse(self, worst_case: float) -> None:
+        """Raise when the server key may not spend ``worst_case`` (lock held)."""
+        if self.problem is not None:
+            self._reload()  # the operator may have fixed or deleted the file since
+        if self.problem is not None and self.cap is not None:
+            raise LedgerUnreadableError(
+                f"The server key is paused: its spending record ({self.path.name}) could not be read, "
+                "so the spending cap cannot be checked. Enter your own OpenAI API key to keep generating; "
+                f"the owner must fix or delete {self.path.name} in the output folder (the server log says why).")
+        if self.cap is not None and self.spent + self._reserved + worst_case > self.cap + 1e-9:
+            raise SpendCapError(
+                f"This server's spending cap ({format_usd(self.cap)}) is reached: "
+                f"{format_usd(self.spent)} spent so far. Enter your own OpenAI API key to keep "
+                "generating, or ask the owner to raise DALLE3_MAX_SPEND_USD.")
+
     @contextmanager
     def hold(self, worst_case: float, images: int = 1) -> Iterator["_Charge"]:
         """Reserve ``worst_case`` for one call (a batch of ``images``); record ``charge`` when it ends."""
         with self._lock:
-            if self.problem is not None:
-                self._reload()  # the operator may have fixed or deleted the file since
-            if self.problem is not None and self.cap is not None:
-                raise LedgerUnreadableError(
-                    f"The server key is paused: its spending record ({self.path.name}) could not be read, "
-                    "so the spending cap cannot be checked. Enter your own OpenAI API key to keep generating; "
-                    f"the owner must fix or delete {self.path.name} in the output folder (the server log says why).")
-            if self.cap is not None and self.spent + self._reserved + worst_case > self.cap + 1e-9:
-                raise SpendCapError(
-                    f"This server's spending cap ({format_usd(self.cap)}) is reached: "
-                    f"{format_usd(self.spent)} spent so far. Enter your own OpenAI API key to keep "
-                    "generating, or ask the owner to raise DALLE3_MAX_SPEND_USD.")
+            self._refuse(worst_case)
             self._reserved += worst_case
         charge = _Charge()
         charge.images = images

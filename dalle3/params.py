@@ -85,7 +85,28 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-_SEED_TEXT = re.compile(r"[0-9]{1,10}")
+_WHOLE_TEXT = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(value: Any) -> int | None:
+    """The one reading of a whole number that comes from outside; None when ``value`` is not one.
+
+    Accepted: ints; floats that are whole and finite (Gradio's Number sends 7.0); text of
+    1-18 ASCII digits, spaces around allowed ("7" from API callers and other tools' PNGs).
+    Not numbers here: booleans (``True`` is an int to Python), NaN, infinities, fractions
+    (never rounded), and any other digits — ``str.isdigit`` and ``int()`` take "²", "₂",
+    "②", "２" or "٣" (the first three then fail inside ``int``). Never raises: each caller
+    checks its own range and says its own sentence.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else None
+    if isinstance(value, str) and _WHOLE_TEXT.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
 
 
 def parse_seed(seed: Any) -> int:
@@ -97,34 +118,24 @@ def parse_seed(seed: Any) -> int:
     seed), NaN and infinities, fractional numbers (never rounded), any other
     digits (superscript, fullwidth, Arabic-Indic) and anything else.
     """
-    problem = f"Seed must be a whole number from 0 to {SEED_MAX}; got {quoted(seed)}."
     if isinstance(seed, bool):
         raise ValidationError(f"Seed must be a whole number from 0 to {SEED_MAX}, not a yes/no value.")
-    if isinstance(seed, float):
-        if not math.isfinite(seed) or not seed.is_integer():
-            raise ValidationError(problem)
-        seed = int(seed)
-    elif isinstance(seed, str):
-        if not _SEED_TEXT.fullmatch(seed.strip()):
-            raise ValidationError(problem)
-        seed = int(seed.strip())
-    if not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise ValidationError(problem)
-    return seed
+    number = whole_number(seed)
+    if number is None or not 0 <= number <= SEED_MAX:
+        raise ValidationError(f"Seed must be a whole number from 0 to {SEED_MAX}; got {quoted(seed)}.")
+    return number
 
 
 def parse_n(n: Any, profile: ModelProfile) -> int:
     """Images per click: a whole number from 1 to the model's maximum (dall-e-3: only 1)."""
     top = rules_for(profile).max_n
-    if isinstance(n, float) and n.is_integer():
-        n = int(n)
-    if isinstance(n, str) and n.strip().isdigit():
-        n = int(n.strip())
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= top:
+    number = whole_number(n)
+    if number is None or not 1 <= number <= top:
         if top == 1:
             raise ValidationError(f"{profile.id} makes one image per request; set the number of images to 1.")
-        raise ValidationError(f"Number of images must be a whole number from 1 to {top} for {profile.id}; got {n!r}.")
-    return n
+        raise ValidationError(f"Number of images must be a whole number from 1 to {top} for {profile.id}; "
+                              f"got {quoted(n)}.")
+    return number
 
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...], model: str, hint: str = "") -> str:
@@ -139,22 +150,16 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...], model: str, hint: s
 _SAFETY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-_COMPRESSION_TEXT = re.compile(r"[0-9]{1,3}")
-
-
 def parse_compression(value: Any) -> int | None:
     """Blank -> None (the API's default); else a whole number in 0..100 (ASCII digits, as for seeds)."""
     if _blank(value):
         return None
     low, high = COMPRESSION_RANGE
     problem = f"Output compression must be a whole number from {low} to {high}; got {quoted(value)}."
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    elif isinstance(value, str) and _COMPRESSION_TEXT.fullmatch(value.strip()):
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    number = whole_number(value)
+    if number is None or not low <= number <= high:
         raise ValidationError(problem)
-    return value
+    return number
 
 
 def profile_for(model: Any) -> ModelProfile:

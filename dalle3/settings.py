@@ -18,9 +18,11 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from dalle3.errors import ConfigurationError, shown_url
+from dalle3.keys import PASTE_AGAIN, is_sendable
+from dalle3.models import DEFAULT_MODEL, MODELS, resolve
 from dalle3.http.deployments import Deployment, DeploymentsError, as_mapping
 from dalle3.http.deployments import parse as parse_deployments
-from dalle3.models import DEFAULT_MODEL, MODELS, resolve, use_deployments
+from dalle3.models import use_deployments
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _SPACE_ID = re.compile(r"[\w.-]{1,96}/[\w.-]{1,96}")
@@ -116,6 +118,13 @@ def check_base_url(url: str) -> str:
     if parts.fragment or "#" in url or any(c.isspace() or ord(c) < 32 for c in url):
         raise ConfigurationError("OPENAI_BASE_URL must not contain a fragment (#…) or spaces: the app adds "
                                  "/images/generations to it (a query such as ?api-version=… is kept on every request).")
+    if "@" in parts.netloc:
+        # requests would turn user:password@ into Basic auth that *replaces* the Bearer key: the API key
+        # would never be sent and every visitor's own key would go unchecked, billed to the proxy's account.
+        raise ConfigurationError("OPENAI_BASE_URL must not contain a user name or password (user:password@): "
+                                 "the API key goes in OPENAI_API_KEY and is sent as a Bearer token, which "
+                                 "credentials in the address would replace. For a proxy that needs a login, set "
+                                 "HTTPS_PROXY=http://user:password@proxy-host:port instead.")
     return url
 
 
@@ -164,8 +173,12 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     if resolve(model) is None:
         named = ", ".join([*MODELS, *(d.name for d in deployments)])
         raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model or deployment ({named}).")
+    api_key = env.get("OPENAI_API_KEY", "").strip() or None
+    if api_key is not None and not is_sendable(api_key):
+        raise ConfigurationError("OPENAI_API_KEY contains a character an OpenAI key never has (a space, a line "
+                                 f"break or an invisible character). {PASTE_AGAIN}")
     return Settings(
-        api_key=env.get("OPENAI_API_KEY", "").strip() or None,
+        api_key=api_key,
         base_url=base_url.rstrip("/"),
         offline=_flag(env, "DALLE3_OFFLINE"),
         timeout_s=timeout,

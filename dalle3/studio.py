@@ -30,7 +30,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Hashable, Iterator
+from typing import Any, Callable, Hashable, Iterator, Sequence
 
 from dalle3 import errors, simulator
 from dalle3.models import lifecycle, pricing
@@ -39,8 +39,9 @@ from dalle3.cache import LRUCache
 from dalle3.http.client import ApiImage, ImagesClient
 from dalle3.files.containers import EXTENSIONS
 from dalle3.edits.inputs import EditInputs
+from dalle3.errors import AuthenticationError, DalleError
+from dalle3.keys import own_key_problem
 from dalle3.http.deployments import as_mapping
-from dalle3.errors import DalleError
 from dalle3.models import choice as model_choice
 from dalle3.http.discovery import Discovery
 from dalle3.errors import ModelUnavailableError
@@ -136,9 +137,30 @@ class Studio:
         """Edit ``inputs`` (prepared by :func:`dalle3.edits.inputs.prepare_edit`) as ``request`` says."""
         return self._run(for_edit(request), inputs, own_key, 0, None)
 
-    def find_references(self, parameters: dict[str, Any] | None) -> FoundReferences:
-        """The reference images an edited PNG's parameters name, found in the outputs folder by hash."""
-        return self.references.restore(parameters)
+    def admit(self, request: GenerationRequest, reference_sizes: Sequence[tuple[int, int]],
+              own_key: str | None = None, input_fidelity: str | None = None) -> None:
+        """Refuse an edit nobody may pay for before any of its pixels is decoded.
+
+        ``reference_sizes`` come from the files' headers. A visitor's own key must be one that
+        can be sent; on the server key the spend cap must allow the worst case (the same figure
+        the call reserves, from the sizes as the API counts them). :meth:`edit` decides again
+        at the call: this only makes sure no work is done for a call that cannot happen.
+        """
+        own_key = (own_key or "").strip() or None
+        if own_key is not None and (problem := own_key_problem(own_key)):
+            raise AuthenticationError(problem)
+        if self.backend_for(own_key) != OPENAI or own_key is not None:
+            return
+        request = for_edit(request)
+        tokens = sum(pricing.input_image_tokens(w, h, input_fidelity) for w, h in reference_sizes)
+        self.ledger.check(pricing.worst_case(profile_for(request.model), request.quality, request.size,
+                                             request.prompt, request.n, tokens))
+
+    def find_references(self, parameters: dict[str, Any] | None,
+                        within: Sequence[Path] | None = None) -> FoundReferences:
+        """The reference images an edited PNG's parameters name, found by hash in the outputs folder
+        (``within``: only among those files, e.g. what one visitor made or added)."""
+        return self.references.restore(parameters, within)
 
     def _run(self, request: GenerationRequest, inputs: EditInputs | None, own_key: str | None, previews: int,
              on_preview: Callable[[Preview], None] | None) -> GenerationResult:

@@ -21,6 +21,7 @@ from dalle3.models import lifecycle
 from dalle3.http.discovery import Discovery
 from dalle3.errors import ValidationError
 from dalle3.edits.references import from_data_url
+from ui.file_answer import image_answer
 from dalle3.models import EXTRA_NAMES
 from dalle3.views.api_docs import KEY_HEADER
 from dalle3.models.edit_rules import MAX_REFERENCES
@@ -103,7 +104,7 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
     """
     settings = studio.settings
 
-    def answer(arguments: dict[str, str], *values: Any) -> tuple[str, str, dict[str, Any]]:
+    def answer(arguments: dict[str, str], *values: Any) -> tuple[dict[str, Any], str, dict[str, Any]]:
         *raw, request = values
         try:
             given = dict(zip(arguments, raw))
@@ -122,7 +123,9 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
             outcome = run_generation(studio, given, extras, key or None, identifier, edit)
             if isinstance(outcome, DalleError):
                 raise outcome
-            return str(outcome.path), status.success(outcome, bool(settings.output_dir)), status.facts(outcome)
+            output = image_outputs["edit" if "images" in arguments else "generate"]
+            return (image_answer(outcome.path, request, output), status.success(outcome, bool(settings.output_dir)),
+                    status.facts(outcome))
         except DalleError as exc:
             raise gr.Error(exc.user_message, title=exc.title, print_exception=False) from None
         finally:
@@ -139,12 +142,15 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
                      RETURNS.format(", references (content hashes), mask, markup, input_fidelity"))
     edit.__name__ = "edit"
 
+    image_outputs: dict[str, gr.components.Component] = {}
     for name, fn, arguments in (("generate", generate, generate_args), ("edit", edit, edit_args)):
         with gr.Column(visible=False):
             inputs = _inputs(list(arguments))
             outputs = [gr.Image(type="filepath", format="png", label="image"), gr.Markdown(label="status"),
                        gr.JSON(label="facts")]
             trigger = gr.Button(visible=False)
-        # preprocess=False: the raw values reach dalle3, which refuses a bool, NaN or 5.5 seed with a sentence
+        image_outputs[name] = outputs[0]
+        # preprocess=False: the raw values reach dalle3, which refuses a bool, NaN or 5.5 seed with a sentence;
+        # postprocess=False: the image is answered as ui.file_answer builds it (a URL, no server path)
         trigger.click(fn, [inputs[n] for n in arguments], outputs, api_name=name, preprocess=False,
-                      concurrency_id="generate", concurrency_limit=settings.concurrency)
+                      postprocess=False, concurrency_id="generate", concurrency_limit=settings.concurrency)

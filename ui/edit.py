@@ -18,10 +18,12 @@ from PIL import Image
 
 from dalle3 import DalleError, Studio
 from dalle3.views import studio_view, status
-from dalle3.models.edit_rules import MAX_REFERENCES, rules_for
+from dalle3.models.edit_rules import rules_for
 from dalle3.edits.inputs import mask_from_painting, markup_from_layer
 from dalle3.files.images import image_size
+from dalle3.library import library_access
 from dalle3.files.metadata import read_parameters
+from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3.models import resolve
 from dalle3.edits.references import LONG_EDGE
 from dalle3.views.session import SessionState
@@ -165,8 +167,15 @@ def with_reference(paths: list[str] | None, new: str | None) -> list[str]:
     return current[:MAX_REFERENCES]
 
 
-def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
-    """References in and out, the editor on the first, the model's edit rules, the click's cost, restore."""
+def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0.1") -> None:
+    """References in and out, the editor on the first, the model's edit rules, the click's cost, restore.
+
+    Restoring an edit's references follows the library's privacy rule (``library_access``):
+    where the library may be shown the whole outputs folder is searched; elsewhere only the
+    images this browser session made (its history) or added (its references), so no visitor
+    finds another's image, or learns that a hash is among them.
+    """
+    whole_folder = library_access(studio.settings, host).enabled
 
     def on_model(model_id: Any, n: Any) -> dict:
         profile, rules = _rules(model_id)
@@ -246,8 +255,8 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
 
     c.history.select(on_history, [c.session], [e.picked, c.n, c.result, c.grid], **PRIVATE)
 
-    def on_drop(path: str | None) -> dict:
-        """An edited image brings its references back where the outputs folder still has them."""
+    def on_drop(path: str | None, state: SessionState | None, paths: Any) -> dict:
+        """An edited image brings its references back where they may be searched for and are still kept."""
         try:
             parameters = read_parameters(path) if path and image_size(path) else None
         except DalleError:
@@ -257,9 +266,12 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
             return {e.edit_status: gr.update()}
         updates: dict = {c.n: restored.n}
         if restored.references:
-            found = studio.find_references(parameters)
+            own = [Path(entry.path) for entry in (state.history if isinstance(state, SessionState) else ())]
+            found = studio.find_references(parameters, None if whole_folder else
+                                           [*own, *(Path(p) for p in _paths(paths))])
             updates.update({e.references: [str(p) for p in found.found] or None, e.accordion: gr.update(open=True),
                             e.edit_status: status.inert(found.message())})
         return updates
 
-    c.upload.upload(on_drop, [c.upload], [c.n, e.references, e.accordion, e.edit_status], **PRIVATE)
+    c.upload.upload(on_drop, [c.upload, c.session, e.references], [c.n, e.references, e.accordion, e.edit_status],
+                    **PRIVATE)

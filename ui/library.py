@@ -9,13 +9,14 @@ which fills the Studio tab and switches to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
 from dalle3 import DalleError
 from dalle3.views import studio_view, status
 from dalle3.library import Library
-from dalle3.library.view import ANY, progress_text, select, show
+from dalle3.library.view import ANY, next_page, progress_text, select, show
 from dalle3.views.session import SessionState
 from dalle3.settings import Settings
 from ui.edit import EditControls, with_reference
@@ -88,7 +89,7 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
 
     def on_filter(words: str, model: str, size: str, since: str, until: str, number: float) -> Updates:
         try:
-            shown = show(library, words, model, size, since, until, int(number or 1))
+            shown = show(library, words, model, size, since, until, number)
         except DalleError as exc:
             return {lc.summary: status.failure(exc)}
         return {lc.grid: shown.gallery, lc.ids: shown.ids, lc.summary: shown.summary, lc.page: shown.page}
@@ -96,15 +97,17 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
     outputs = [lc.grid, lc.ids, lc.summary, lc.page]
     for trigger in (lc.words.submit, lc.model.input, lc.size.input, lc.since.submit, lc.until.submit,
                     lc.page.submit):
-        trigger(on_filter, filters, outputs, show_progress="hidden", **PRIVATE)
-    def on_previous(words: str, model: str, size: str, since: str, until: str, number: float) -> Updates:
-        return on_filter(words, model, size, since, until, max(1, int(number or 1) - 1))
+        trigger(on_filter, filters, outputs, show_progress="hidden", preprocess=False, **PRIVATE)
+    # preprocess=False: raw values reach dalle3's parsers, which answer a page of "1e30" or a date of
+    # year 1 with a sentence (Gradio's own Number check would end a crafted string in a traceback)
+    def on_previous(words: Any, model: Any, size: Any, since: Any, until: Any, number: Any) -> Updates:
+        return on_filter(words, model, size, since, until, next_page(number, -1))
 
-    def on_next(words: str, model: str, size: str, since: str, until: str, number: float) -> Updates:
-        return on_filter(words, model, size, since, until, int(number or 1) + 1)
+    def on_next(words: Any, model: Any, size: Any, since: Any, until: Any, number: Any) -> Updates:
+        return on_filter(words, model, size, since, until, next_page(number, 1))
 
-    lc.previous.click(on_previous, filters, outputs, **PRIVATE)
-    lc.next.click(on_next, filters, outputs, **PRIVATE)
+    lc.previous.click(on_previous, filters, outputs, preprocess=False, **PRIVATE)
+    lc.next.click(on_next, filters, outputs, preprocess=False, **PRIVATE)
 
     def on_tick() -> Updates:
         text = progress_text(library.progress)

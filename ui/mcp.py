@@ -46,7 +46,7 @@ def _flatten(data: Any) -> list[Any]:
 def _batch_files(facts: dict[str, Any], folder: Path | None) -> list[Path]:
     """The saved images a result's facts name, when each is a plain saved name inside ``folder``."""
     names = facts.get("files")
-    if folder is None or not isinstance(names, list) or len(names) < 2:
+    if folder is None or not isinstance(names, list) or not names:
         return []
     root = folder.resolve()
     paths = [(root / n).resolve() for n in names if isinstance(n, str) and _SAVED_NAME.match(n)]
@@ -105,9 +105,11 @@ def adapt_mcp(demo: gr.Blocks) -> None:
         batch = _batch_files(facts, folder)
         content: list[Any] = [image(p) for p in batch]
         for item in items:
-            if isinstance(item, dict) and isinstance(item.get("path"), str) and Path(item["path"]).is_file():
-                if not batch:  # the first image of a batch is already there, from the outputs folder
-                    content.append(image(Path(item["path"])))
+            if isinstance(item, dict) and (item.get("meta") or {}).get("_type") == "gradio.FileData":
+                path = item.get("path")  # an answer for MCP names only a URL (ui.file_answer): no path
+                if not batch and isinstance(path, str) and Path(path).is_file():
+                    content.append(image(Path(path)))
+                # the image is there, from the outputs folder; a file object is never sent as text
             elif isinstance(item, dict):
                 content.append(types.TextContent(type="text", text=json.dumps(item, ensure_ascii=False)))
             # the Markdown status is for the page; the JSON carries the same facts

@@ -15,6 +15,7 @@ from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
 from ui.library import layout_library, wire_library
+from ui.logs import quiet_disconnects
 from ui.mcp import remember_studio
 from ui.sessions import SESSION_CAPACITY
 from ui.wiring import wire_code, wire_generate, wire_keys, wire_models, wire_restore
@@ -41,6 +42,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     """The page for ``studio`` served on ``host`` (loopback or not decides the safety identifier)."""
     settings = studio.settings
     install_pillow_limit()
+    quiet_disconnects()
     discovery = studio.discovery  # one listing cache for the page, the API and the studio
     if settings.api_key and not settings.offline:  # in the background: never delays the first page
         threading.Thread(target=discovery.listing, args=(settings.api_key,), daemon=True).start()
@@ -59,7 +61,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         edit = layout_edit(controls, view)
         wire_models(controls)
         wire_generate(controls, studio, host, edit)
-        wire_edit(controls, edit, studio)
+        wire_edit(controls, edit, studio, host)
         wire_restore(controls)
         wire_keys(demo, controls, studio, discovery)
         wire_code(controls, settings)

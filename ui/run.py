@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from dalle3 import DalleError, Studio, validate
 from dalle3.edits.inputs import prepare_edit
@@ -49,11 +49,16 @@ class EditSources:
     def _read(source: Source | None, what: str) -> bytes | None:
         return read_file(source, what) if isinstance(source, Path) else source
 
-    def prepare(self, model: str):
-        """The prepared :class:`~dalle3.edits.inputs.EditInputs`; raises ValidationError with a plain message."""
+    def prepare(self, model: str, before_decoding: Callable[[tuple[tuple[int, int], ...]], None] | None = None):
+        """The prepared :class:`~dalle3.edits.inputs.EditInputs`; raises ValidationError with a plain message.
+
+        ``before_decoding`` gets the references' sizes from their headers, before any pixel is
+        decoded (see :func:`dalle3.edits.inputs.prepare_edit`).
+        """
         images = [self._read(s, "reference image") for s in self.images]
         return prepare_edit(profile_for(model), images, mask=self._read(self.mask, "mask"),  # type: ignore[arg-type]
-                            markup=self._read(self.markup, "markup"), input_fidelity=self.input_fidelity)
+                            markup=self._read(self.markup, "markup"), input_fidelity=self.input_fidelity,
+                            before_decoding=before_decoding)
 
 
 def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any], own_key: str | None,
@@ -71,7 +76,10 @@ def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any
                            output_compression=values.get("output_compression"),
                            safety_identifier=safety_identifier, n=values.get("n", 1))
         if edit:
-            yield studio.edit(request, edit.prepare(request.model), own_key)
+            def admit(sizes: tuple[tuple[int, int], ...]) -> None:  # who pays, and may they: before decoding
+                studio.admit(request, sizes, own_key, edit.input_fidelity)
+
+            yield studio.edit(request, edit.prepare(request.model, admit), own_key)
         elif previews and studio.streams(request, own_key):
             yield from live(studio, request, own_key, previews)
         else:

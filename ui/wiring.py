@@ -15,7 +15,7 @@ from dalle3.errors import ModelUnavailableError
 from dalle3.files.images import image_size
 from dalle3.files.metadata import read_parameters
 from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
-from dalle3.params import SEED_MAX
+from dalle3.params import SEED_MAX, whole_number
 from dalle3.views.session import SessionState, next_seed
 from dalle3.settings import Settings
 from dalle3.views.edit_snippets import code_for
@@ -153,7 +153,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
         if profile and profile.output_formats:  # compression only where the format takes it
             out = studio_view.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
             values.update(output_format=out.output_format, output_compression=out.compression)
-        wanted = int(data[c.previews]) if str(data[c.previews]).isdigit() else 0
+        wanted = whole_number(data[c.previews]) or 0
         yield {c.status: f"{'Editing with' if edit else 'Waiting for'} {status.inert(str(model_id))}…"}
         previous = state.history[0].path if state.history else None
         identifier = safety.identifier_for(studio.settings, host, request.session_hash)

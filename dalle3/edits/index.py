@@ -21,6 +21,7 @@ from pathlib import Path
 from itertools import islice
 from typing import Any, Iterable, Mapping
 
+from dalle3.files.containers import IMAGE_SUFFIXES
 from dalle3.files.images import MAX_FILE_BYTES
 from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3.files.storage import image_files
@@ -36,6 +37,7 @@ class FoundReferences:
 
     found: tuple[Path, ...]
     missing: tuple[str, ...]
+    where: str = "in the outputs folder"  # what was searched, as the status line says it
 
     def message(self) -> str:
         """A sentence for the status line."""
@@ -43,9 +45,9 @@ class FoundReferences:
         if not total:
             return ""
         if not self.missing:
-            return f"All {total} reference image{'s' if total != 1 else ''} found in the outputs folder."
+            return f"All {total} reference image{'s' if total != 1 else ''} found {self.where}."
         short = ", ".join(h[:12] for h in self.missing)
-        return (f"{len(self.found)} of {total} reference images found in the outputs folder; missing "
+        return (f"{len(self.found)} of {total} reference images found {self.where}; missing "
                 f"(by content hash): {short}. Add those images again to repeat the edit.")
 
 
@@ -92,20 +94,35 @@ class ReferenceIndex:
             return []
         return (Path(path) for _, path, _, _ in islice(image_files(self.folder), MAX_FILES))
 
-    def find(self, hashes: Iterable[str]) -> FoundReferences:
-        """Look the hashes up; stops walking as soon as every one is found."""
+    def find(self, hashes: Iterable[str], within: Iterable[Path] | None = None) -> FoundReferences:
+        """Look the hashes up; stops walking as soon as every one is found.
+
+        ``within``: only these files are looked at (what one visitor made or added), not the
+        whole folder; None: every image under the folder.
+        """
         wanted = list(dict.fromkeys(hashes))
         where: dict[str, Path] = {}
+        candidates = self._files() if within is None else _images(within)
         if wanted:
-            for path in self._files():
+            for path in candidates:
                 digest = self._digest(path)
                 if digest in wanted and digest not in where:
                     where[digest] = path
                     if len(where) == len(wanted):
                         break
         found = tuple(where[h] for h in wanted if h in where)
-        return FoundReferences(found, tuple(h for h in wanted if h not in where))
+        return FoundReferences(found, tuple(h for h in wanted if h not in where),
+                               *(() if within is None else (SESSION_SCOPE,)))
 
-    def restore(self, parameters: Mapping[str, Any] | None) -> FoundReferences:
-        """The references a PNG's parameters name, found or missing."""
-        return self.find(wanted_hashes(parameters))
+    def restore(self, parameters: Mapping[str, Any] | None, within: Iterable[Path] | None = None) -> FoundReferences:
+        """The references a PNG's parameters name, found or missing (``within``: as :meth:`find`)."""
+        return self.find(wanted_hashes(parameters), within)
+
+
+SESSION_SCOPE = "among the images made or added in this browser session"
+
+
+def _images(paths: Iterable[Path]) -> Iterable[Path]:
+    """The image files among ``paths`` (at most :data:`MAX_FILES`), each once."""
+    unique = dict.fromkeys(p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES)
+    return (p for _, p in zip(range(MAX_FILES), unique))

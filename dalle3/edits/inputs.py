@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Sequence, cast
+from typing import Any, Callable, Sequence
 
 from PIL import Image, ImageChops
 
-from dalle3.models.edit_rules import MAX_REFERENCES, rules_for
+from dalle3.files.decode_budget import MAX_PIXELS_PER_CALL
+from dalle3.models.edit_rules import rules_for
 from dalle3.errors import ValidationError
 from dalle3.models import ModelProfile
-from dalle3.edits.references import Reference, decode_oriented, open_checked, prepare_all, sha256
+from dalle3.edits.references import LONG_EDGE, Reference, decode_oriented, decoded_pixels, open_checked, prepare_all, sha256
+from typing import cast
+from dalle3.models.edit_rules import MAX_REFERENCES
 
 MASK_MAX_BYTES = 4 * 1024 * 1024  # the SDK: "a valid PNG file, less than 4MB"
 _ASPECT_TOLERANCE = 0.01
@@ -90,14 +93,15 @@ def markup_from_layer(layer: Image.Image) -> bytes:
     return _png(layer.convert("RGBA"))
 
 
-def _match(image: Image.Image, first: Reference, what: str) -> Image.Image:
-    """``image`` at the first reference's uploaded size, or a refusal when its shape differs."""
+def _match(image: Image.Image, first: Reference, what: str, shown: tuple[int, int]) -> Image.Image:
+    """``image`` at the first reference's uploaded size, or a refusal (naming ``shown``, its size as
+    uploaded) when its shape differs."""
     if image.size == first.size:
         return image
     (w, h), (fw, fh) = image.size, first.size
     if abs(w / h - fw / fh) > _ASPECT_TOLERANCE * (fw / fh):
         raise ValidationError(
-            f"The {what} is {w}x{h} but the first image is {first.source_size[0]}x{first.source_size[1]}: "
+            f"The {what} is {shown[0]}x{shown[1]} but the first image is {first.source_size[0]}x{first.source_size[1]}: "
             f"they must have the same shape. Draw the {what} on the first image, or export it at its size.")
     return image.resize(first.size, Image.Resampling.BILINEAR)
 
@@ -106,10 +110,10 @@ def prepare_mask(data: bytes, first: Reference) -> Reference:
     """The uploaded (or painted) mask as the API wants it: RGBA PNG, first image's size, some of it clear."""
     opened = open_checked(data, "The mask")
     has_alpha = opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info
-    image = decode_oriented(data, "The mask")
+    image = decode_oriented(data, "The mask", LONG_EDGE)
     if not has_alpha or image.mode != "RGBA":
         image = Image.open(io.BytesIO(mask_from_painting(image)))
-    alpha = _match(image, first, "mask").getchannel("A").point(lambda v: 255 if v >= 128 else 0)
+    alpha = _match(image, first, "mask", opened.size).getchannel("A").point(lambda v: 255 if v >= 128 else 0)
     if alpha.getextrema()[0] != 0:
         raise ValidationError("The mask marks nothing to change: paint (or make transparent) the area to edit.")
     if alpha.getextrema()[1] == 0:
@@ -127,7 +131,7 @@ def prepare_markup(data: bytes, first: Reference) -> Reference:
     opened = open_checked(data, "The markup")
     if not (opened.mode in ("RGBA", "LA", "PA") or "transparency" in opened.info):
         raise ValidationError("The markup must be a transparent PNG with strokes on it (it has no transparency).")
-    image = _match(decode_oriented(data, "The markup").convert("RGBA"), first, "markup")
+    image = _match(decode_oriented(data, "The markup", LONG_EDGE).convert("RGBA"), first, "markup", opened.size)
     low, high = image.getchannel("A").getextrema()
     if high == 0:
         raise ValidationError("The markup is empty: draw arrows, circles or words on it first.")
@@ -136,9 +140,39 @@ def prepare_markup(data: bytes, first: Reference) -> Reference:
     return Reference(sha256(bytes(data)), _png(image), "image/png", first.size, opened.size, "markup.png")
 
 
+def measure(images: Sequence[bytes], mask: bytes | None = None,
+            markup: bytes | None = None) -> tuple[tuple[int, int], ...]:
+    """The references' sizes, read from the headers; refused when the set would decode too many pixels.
+
+    Nothing is decoded: each header is read (a pixel bomb is refused there), and the pixels
+    preparing would decode (:func:`dalle3.edits.references.decoded_pixels`; a mask or markup is always
+    decoded) are summed against :data:`dalle3.files.decode_budget.MAX_PIXELS_PER_CALL`.
+    """
+    sizes, total = [], 0
+    for i, data in enumerate(images, 1):
+        sizes.append(open_checked(data, f"Reference image {i}").size)
+        total += decoded_pixels(data, f"Reference image {i}")
+    for extra, what in ((mask, "The mask"), (markup, "The markup")):
+        if extra is not None:
+            width, height = open_checked(extra, what).size
+            total += width * height
+    if total > MAX_PIXELS_PER_CALL:
+        raise ValidationError(
+            f"These images would take {total / 1e6:.0f} million pixels to open; one edit may open at most "
+            f"{MAX_PIXELS_PER_CALL // 1_000_000} million. Scale the large ones down (2048 pixels on the long "
+            "side is all the API looks at), or use fewer.")
+    return tuple(sizes)
+
+
 def prepare_edit(profile: ModelProfile, images: Sequence[bytes], mask: bytes | None = None,
-                 markup: bytes | None = None, input_fidelity: str | None = None) -> EditInputs:
-    """Check the set against ``profile``'s rules, then prepare every file; raises ValidationError."""
+                 markup: bytes | None = None, input_fidelity: str | None = None,
+                 before_decoding: Callable[[tuple[tuple[int, int], ...]], None] | None = None) -> EditInputs:
+    """Check the set against ``profile``'s rules, measure it, then prepare every file; raises ValidationError.
+
+    ``before_decoding`` is called with the references' sizes (from their headers) once the
+    rules and the pixel bound hold and before any pixel is decoded: the place to refuse a
+    call nobody may pay for (it raises to stop).
+    """
     rules = rules_for(profile)
     if not rules.edits:
         raise ValidationError(f"{profile.id} cannot edit images. Choose a GPT Image model, such as gpt-image-2.")
@@ -158,7 +192,11 @@ def prepare_edit(profile: ModelProfile, images: Sequence[bytes], mask: bytes | N
         allowed = ", ".join(rules.input_fidelity)
         raise ValidationError(f"Input fidelity {fidelity!r} is not available for {profile.id}"
                               + (f"; choose {allowed}." if allowed else "; leave it empty."))
-    refs = prepare_all([bytes(i) for i in images])
+    images = [bytes(i) for i in images]
+    sizes = measure(images, None if mask is None else bytes(mask), None if markup is None else bytes(markup))
+    if before_decoding is not None:
+        before_decoding(sizes)
+    refs = prepare_all(images)
     return EditInputs(
         images=refs,
         mask=prepare_mask(bytes(mask), refs[0]) if mask is not None else None,

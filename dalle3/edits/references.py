@@ -30,11 +30,12 @@ import math
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from dalle3.files.decode_budget import DECODING
 from dalle3.errors import ValidationError
 from dalle3.files.containers import MIME_TYPES, PIL_FORMATS
 from dalle3.files.images import MAX_FILE_BYTES, MAX_PIXELS, too_many_pixels
@@ -189,25 +190,59 @@ def encode(image: Image.Image, prefer_jpeg: bool) -> tuple[bytes, str]:
     return buffer.getvalue(), "image/png"
 
 
-def decode_oriented(data: bytes, what: str, long_edge: int | None = None) -> Image.Image:
-    """The pixels, EXIF orientation applied, in RGB/RGBA; scaled to ``long_edge`` when given."""
-    image = open_checked(data, what)
-    try:
-        if long_edge and image.format in ("JPEG", "MPO") and max(image.size) > long_edge:
-            # libjpeg decodes at 1/2, 1/4 or 1/8 scale for a fraction of the time. Pillow picks the
-            # strongest reduction that still gives at least the size asked: asking for just over
-            # half the target puts the long edge between long_edge/2 and long_edge.
-            fit = long_edge / max(image.size) / 2
-            image.draft("RGB", (math.floor(image.size[0] * fit) + 1, math.floor(image.size[1] * fit) + 1))
-        image.seek(0)
-        image.load()
-        image = ImageOps.exif_transpose(image) or image
-        image = to_rgb_family(image)
-    except (OSError, ValueError, SyntaxError):
-        raise ValidationError(f"{what} is damaged and cannot be read.") from None
-    if long_edge and max(image.size) > long_edge:
-        image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+def _draft(image: Image.Image, long_edge: int | None) -> Image.Image:
+    """Ask libjpeg to decode a large JPEG at 1/2, 1/4 or 1/8 scale (no pixel is decoded yet).
+
+    Pillow picks the strongest reduction that still gives at least the size asked: asking
+    for just over half the target puts the long edge between long_edge/2 and long_edge.
+    """
+    if long_edge and image.format in ("JPEG", "MPO") and max(image.size) > long_edge:
+        fit = long_edge / max(image.size) / 2
+        image.draft("RGB", (math.floor(image.size[0] * fit) + 1, math.floor(image.size[1] * fit) + 1))
     return image
+
+
+# Modes Pillow scales well as they are: scaling these before converting keeps the full-size copy
+# in the fewest bytes per pixel (a 40-million-pixel grey PNG stays 40 MB instead of becoming 120 MB).
+_SCALE_FIRST = {"L", "LA", "RGB", "RGBA"}
+
+
+def decode_oriented(data: bytes, what: str, long_edge: int | None = None) -> Image.Image:
+    """The pixels, EXIF orientation applied, in RGB/RGBA; scaled to ``long_edge`` when given.
+
+    The decode holds its pixel count in the process's :data:`dalle3.files.decode_budget.DECODING`
+    until only the scaled image is left.
+    """
+    image = _draft(open_checked(data, what), long_edge)
+    with DECODING.hold(image.size[0] * image.size[1]):
+        try:
+            image.seek(0)
+            image.load()
+            if image.mode not in _SCALE_FIRST:
+                image = to_rgb_family(image)
+            if long_edge and max(image.size) > long_edge:
+                image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+            image = ImageOps.exif_transpose(image) or image
+            image = to_rgb_family(image)
+        except (OSError, ValueError, SyntaxError):
+            raise ValidationError(f"{what} is damaged and cannot be read.") from None
+    return image
+
+
+def decoded_pixels(data: bytes, what: str, long_edge: int = LONG_EDGE) -> int:
+    """How many pixels :func:`prepare` would decode for ``data``, from its header: 0 when sent as it is."""
+    image = open_checked(data, what)
+    if not _needs_decoding(image, data, long_edge):
+        return 0
+    width, height = _draft(image, long_edge).size
+    return width * height
+
+
+def _needs_decoding(image: Image.Image, data: bytes, long_edge: int) -> bool:
+    fmt = image.format
+    return not (fmt in _KEEP_MODES and image.mode in _KEEP_MODES[fmt] and _orientation(image) == 1
+                and not _animated(image) and not _sixteen_bit_png(data)
+                and max(image.size) <= long_edge and len(data) <= KEEP_BYTES)
 
 
 def prepare(data: bytes, what: str = "The image", long_edge: int = LONG_EDGE) -> Reference:
@@ -216,10 +251,8 @@ def prepare(data: bytes, what: str = "The image", long_edge: int = LONG_EDGE) ->
     image = open_checked(data, what)
     fmt, size, orientation = image.format, image.size, _orientation(image)
     oriented = size if orientation in (1, 2, 3, 4) else (size[1], size[0])
-    if (fmt in _KEEP_MODES and image.mode in _KEEP_MODES[fmt] and orientation == 1
-            and not _animated(image) and not _sixteen_bit_png(data)
-            and max(size) <= long_edge and len(data) <= KEEP_BYTES):
-        return Reference(digest, bytes(data), API_FORMATS[fmt], size, size)
+    if not _needs_decoding(image, data, long_edge):
+        return Reference(digest, bytes(data), API_FORMATS[str(fmt)], size, size)
     pixels = decode_oriented(data, what, long_edge)
     out, mime = encode(pixels, prefer_jpeg=fmt in ("JPEG", "MPO", "WEBP"))
     return Reference(digest, out, mime, pixels.size, oriented)
@@ -235,11 +268,16 @@ def _prepare_each(files: list[bytes], what: str, long_edge: int) -> tuple[Refere
 
 
 def prepare_all(files: list[bytes], what: str = "Reference image") -> tuple[Reference, ...]:
-    """Every image prepared; all again at :data:`FALLBACK_EDGE` when the sum passes the budget."""
+    """Every image prepared; all again at :data:`FALLBACK_EDGE` when the sum passes the budget.
+
+    The second pass starts from the first pass's images (at most :data:`LONG_EDGE`), not the
+    originals: a large original is decoded once per call, never twice.
+    """
     refs = _prepare_each(files, what, LONG_EDGE)
     if sum(len(r.data) for r in refs) <= REQUEST_BUDGET:
         return refs
-    refs = _prepare_each(files, what, FALLBACK_EDGE)
+    smaller = _prepare_each([r.data for r in refs], what, FALLBACK_EDGE)
+    refs = tuple(replace(s, sha256=r.sha256, source_size=r.source_size) for s, r in zip(smaller, refs))
     total = sum(len(r.data) for r in refs)
     if total > REQUEST_BUDGET:
         raise ValidationError(f"These {len(files)} images come to {total / 2**20:.0f} MB even scaled down; "

@@ -19,6 +19,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
 from dalle3.http.limits import CallLimits
+from dalle3.params import whole_number
 
 CHUNK = 1 << 20
 
@@ -34,8 +35,8 @@ class BodyFailure(Exception):
 
 def chunks(response: requests.Response, limits: CallLimits, deadline: float) -> Iterator[bytes]:
     """The body as it arrives; raises :class:`BodyFailure` (``deadline`` is ``time.monotonic()``)."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limits.max_bytes:
+    declared = whole_number(response.headers.get("content-length", ""))
+    if declared is not None and declared > limits.max_bytes:
         raise BodyFailure("too_big")
     received = 0
     while True:

@@ -27,12 +27,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import requests
+from requests.auth import AuthBase
 
 from dalle3 import errors
 from dalle3.http import body, limits, stream
-from dalle3.http.deployments import auth_headers, endpoint_url
 from dalle3.edits.inputs import EditInputs
+from dalle3.keys import own_key_problem
 from dalle3.files.metadata import image_format
+from dalle3.http.deployments import auth_headers, endpoint_url
 from dalle3.params import GenerationRequest, edit_fields, profile_for, request_body
 from dalle3.http.retry import RetryPolicy
 from dalle3.settings import Settings
@@ -45,6 +47,37 @@ NO_STREAM_NOTE = "This endpoint does not send previews; the image came in one pi
 
 
 MAX_IMAGES_PER_CALL = 10  # the API's largest n; a server sending more is not believed
+
+
+class KeyAuth(AuthBase):
+    """The key in the header the endpoint reads (``Authorization: Bearer``, or Azure's ``api-key``),
+    set as requests' ``auth`` so nothing else can replace it.
+
+    Given as a plain header, the key loses to credentials that requests finds by itself:
+    ``user:password@`` in the URL or a ``~/.netrc`` entry for the host become Basic auth
+    that overwrites the header, and the key is never sent. An explicit ``auth`` wins over both.
+    """
+
+    def __init__(self, key: str, base_url: str) -> None:
+        self._key = key
+        self._base_url = base_url
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        if problem := own_key_problem(self._key):  # http.client would fail on it with a UnicodeEncodeError
+            raise errors.AuthenticationError(problem)
+        r.headers.update(auth_headers(self._base_url, self._key))
+        return r
+
+    def __repr__(self) -> str:
+        return "KeyAuth(<hidden>)"
+
+
+class NoCredentials(AuthBase):
+    """No ``Authorization`` at all: an image link may be on any host, which must not get netrc or URL logins."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers.pop("Authorization", None)
+        return r
 
 
 @dataclass(frozen=True)
@@ -108,7 +141,7 @@ class ImagesClient:
             if streaming:
                 payload.update(stream=True, partial_images=previews)
             return self.session.post(url, json=payload, timeout=(lim.connect_s, lim.read_s), stream=True,
-                                     headers=auth_headers(self.settings.base_url, api_key))
+                                     auth=KeyAuth(api_key, self.settings.base_url))
 
         return self._call(request, post, streaming, previews, on_partial, retry_after_send)
 
@@ -130,7 +163,7 @@ class ImagesClient:
 
         def post(streaming: bool, lim: limits.CallLimits) -> requests.Response:
             return self.session.post(url, data=fields, files=files, timeout=(lim.connect_s, lim.read_s),
-                                     stream=True, headers=auth_headers(self.settings.base_url, api_key))
+                                     stream=True, auth=KeyAuth(api_key, self.settings.base_url))
 
         try:
             return self._call(request, post, False, 0, None, retry_after_send)
@@ -217,7 +250,7 @@ class ImagesClient:
         try:
             response = self.session.get(endpoint_url(self.settings.base_url, "/models"), stream=True,
                                         timeout=(lim.connect_s, lim.read_s),
-                                        headers=auth_headers(self.settings.base_url, api_key))
+                                        auth=KeyAuth(api_key, self.settings.base_url))
         except requests.RequestException as exc:
             raise _network_error(exc, self.settings.base_url, timeout_s, 1, billable=False) from None
         with response:
@@ -273,7 +306,7 @@ class ImagesClient:
         """Fetch an image URL; no Authorization header, since it may be another host."""
         lim = replace(lim, max_bytes=lim.max_image_bytes)
         try:
-            response = requests.get(url, timeout=(lim.connect_s, lim.read_s), stream=True)
+            response = requests.get(url, timeout=(lim.connect_s, lim.read_s), stream=True, auth=NoCredentials())
         except requests.RequestException as exc:
             raise _network_error(exc, self.settings.base_url, lim.read_s, 1) from None
         with response:

@@ -14,25 +14,55 @@ from typing import Any, Sequence
 
 from dalle3.errors import ValidationError
 from dalle3.library import Library, LibraryEntry, LibraryPage, LibraryQuery, ReconcileProgress, Spend, Totals
+from dalle3.models import quoted
+from dalle3.params import whole_number
 from dalle3.models.pricing import format_usd
-from dalle3.views.edit_snippets import code_for
 from dalle3.views.snippets import DEFAULT_PAGE_URL, Snippets
 from dalle3.views.status import inert
+from dalle3.views.edit_snippets import code_for
 
 PER_PAGE = 48
 CAPTION_CHARS = 60
 ANY = ""  # the filter dropdowns' "any" choice
 
 
+MAX_PAGE = 1_000_000  # 48 million images: past the last page shows the last page anyway
+#: The days a filter may name: a day's local midnight must be a timestamp on every platform
+#: (``date(1, 1, 1)`` minus a time zone is "year 0", out of range).
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 2), dt.date(9998, 12, 31)
+
+
 def _day(text: Any, name: str) -> dt.date | None:
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
-    if isinstance(text, (int, float)) and not isinstance(text, bool):  # gr.DateTime gives a timestamp
-        return dt.datetime.fromtimestamp(text).date()
+    problem = ValidationError(f"{name} must be a date from {FIRST_DAY} to {LAST_DAY}, like 2026-11-01; "
+                              f"got {quoted(text)}.")
     try:
-        return dt.date.fromisoformat(str(text).strip()[:10])
-    except ValueError:
-        raise ValidationError(f"{name} must be a date like 2026-11-01; got {str(text)[:40]!r}.") from None
+        if isinstance(text, (int, float)) and not isinstance(text, bool):  # gr.DateTime gives a timestamp
+            day = dt.datetime.fromtimestamp(text).date()
+        else:
+            day = dt.date.fromisoformat(str(text).strip()[:10])
+    except (ValueError, OverflowError, OSError):
+        raise problem from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise problem
+    return day
+
+
+def page_number(value: Any) -> int:
+    """The page to show: blank is 1; a whole number from 1 to :data:`MAX_PAGE`, else a sentence."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1
+    number = whole_number(value)
+    if number is None or not 1 <= number <= MAX_PAGE:
+        raise ValidationError(f"Page must be a whole number from 1 to {MAX_PAGE:,}; got {quoted(value)}.")
+    return number
+
+
+def next_page(value: Any, step: int) -> Any:
+    """The page ``step`` away from ``value`` (never below 1); a value that is no page is passed on to be refused."""
+    number = whole_number(value) if value not in (None, "") else 1
+    return value if number is None else max(1, number + step)
 
 
 def parse_query(words: Any = "", model: Any = ANY, size: Any = ANY, since: Any = None, until: Any = None,
@@ -41,10 +71,7 @@ def parse_query(words: Any = "", model: Any = ANY, size: Any = ANY, since: Any =
     start, end = _day(since, "Since"), _day(until, "Until")
     if start and end and end < start:
         raise ValidationError(f"The date range ends ({end}) before it starts ({start}); swap the dates.")
-    try:
-        number = max(1, int(page or 1))
-    except (TypeError, ValueError):
-        number = 1
+    number = page_number(page)
     return LibraryQuery(words=str(words or "")[:500], model=str(model or "") or None, size=str(size or "") or None,
                         since=start, until=end, page=number, per_page=per_page)
 
