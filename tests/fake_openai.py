@@ -74,6 +74,7 @@ from PIL import Image
 
 from tests import fake_stream
 from tests import fake_edits
+from tests import fake_batches
 from tests.openapi_spec import load_spec, validate_create_image_request
 from tests.sdk_check import generate_params_problem
 
@@ -843,6 +844,7 @@ class FakeOpenAI:
         #: Bodies larger than this (bytes) are answered 413 on /images/edits, as a gateway does; None: no limit.
         self.max_body_bytes: int | None = None
         self._files: dict[str, tuple[bytes, str]] = {}
+        self.batch_api = fake_batches.BatchState()  # /files, /batches: see tests/fake_batches.py
         self._connections: set[socket.socket] = set()
         self._connection_count = 0
         self._active = 0
@@ -1048,6 +1050,8 @@ class FakeOpenAI:
         )
         if path == EDITS_PATH and h.command == "POST":
             self._handle_edit(h, headers, raw, seen)
+            return
+        if fake_batches.handle(self, h, path, raw, headers):
             return
         if path == GENERATIONS_PATH:
             with self._lock:

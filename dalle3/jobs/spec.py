@@ -220,7 +220,7 @@ def build_job(rows: Iterable[Mapping[str, Any]], base: Mapping[str, Any] | None 
             labels = tuple(zip(axes, combo))
             raw = {**(base or {}), **{k: v for k, v in row.items() if v not in (None, "")}, **dict(labels)}
             try:
-                request = _validated(raw)
+                request = request_from(raw)
             except ValidationError as exc:
                 where = f"Row {number}" + (f" ({', '.join(f'{k} {v}' for k, v in labels)})" if labels else "")
                 raise ValidationError(f"{where}: {exc.user_message}") from None
@@ -228,7 +228,8 @@ def build_job(rows: Iterable[Mapping[str, Any]], base: Mapping[str, Any] | None 
     return Job(tuple(made), tuple(axes))
 
 
-def _validated(raw: Mapping[str, Any]) -> GenerationRequest:
+def request_from(raw: Mapping[str, Any]) -> GenerationRequest:
+    """The request a row's settings (or a stored row's parameters) stand for, validated."""
     known = {name: raw.get(name) for name in _FIELDS}
     extras = {name: value for name, value in raw.items() if name not in _FIELDS}
     return validate(known["prompt"], known["seed"] if known["seed"] not in (None, "") else 0, known["quality"],
