@@ -101,8 +101,8 @@ class BatchManager:
         """Send ``job`` as a Batch and keep it; raises DalleError (nothing is kept or reserved then)."""
         own_key = (own_key or "").strip() or None
         if self.studio.backend_for(own_key) == SIMULATOR:
-            raise ValidationError("A Batch needs an OpenAI API key (the offline simulator cannot take one). "
-                                  "Enter your key, or run the job now.")
+            raise ValidationError("A Batch needs an OpenAI API key (the offline simulator cannot take one): set "
+                                  "OPENAI_API_KEY or enter your own key, or run the job now.")
         owner = self.owner(own_key)
         if owner == SERVER_OWNER and not server_allowed:
             raise PermissionDeniedError("Batches on this server's key need a login (DALLE3_AUTH) here. Enter your "
