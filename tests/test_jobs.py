@@ -129,3 +129,26 @@ def test_run_now_on_a_capped_server_key_reserves_per_request(fake_api, tmp_path)
     final, results = runner.run(runner.create(job), job, concurrency=1)
     assert final.done == 2 and final.failed == 1
     assert "spending cap" in [r for r in results if not r.ok][0].error
+
+
+def test_a_compare_job_makes_a_contact_sheet_with_the_jobs_parameters_inside(fake_api, tmp_path):
+    studio = studio_for(fake_api, tmp_path)
+    fake_api.script(Outcome.success(), Outcome.content_policy())
+    job = spec.build_job(spec.prompt_lines("a fox"), {"model": "gpt-image-2"},
+                         spec.parse_axes("quality: low | high\nsize: 1024x1024 | 1536x1024"))
+    runner = JobRunner(studio, JobStore(tmp_path))
+    final, _ = runner.run(runner.create(job), job, concurrency=1)
+    params = read_parameters(final.sheet)
+    assert params["kind"] == "contact_sheet" and params["job_id"] == final.id
+    assert params["axes"] == ["quality", "size"] and len(params["cells"]) == 4
+    cells = {(c["labels"]["quality"], c["labels"]["size"]): c for c in params["cells"]}
+    assert cells[("low", "1536x1024")]["note"] == "failed" and cells[("low", "1536x1024")]["file"] is None
+    assert cells[("high", "1024x1024")]["cost_usd"] > 0
+
+
+def test_a_plain_list_makes_no_contact_sheet(tmp_path):
+    studio = Studio(Settings(offline=True, output_dir=tmp_path))
+    job = spec.build_job(spec.prompt_lines("a fox\nan owl"))
+    runner = JobRunner(studio, JobStore(tmp_path))
+    final, results = runner.run(runner.create(job), job)
+    assert final.sheet is None and all(r.ok for r in results) and final.spent_usd == 0

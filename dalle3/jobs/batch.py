@@ -26,6 +26,7 @@ from typing import Any, Callable
 from dalle3.errors import DalleError, PermissionDeniedError, ValidationError, scrub
 from dalle3.jobs import batch_files
 from dalle3.jobs.batch_http import BatchHttp
+from dalle3.jobs.sheet import sheet_for_job
 from dalle3.jobs.spec import Job, refusal, request_from
 from dalle3.jobs.store import SERVER_OWNER, SIMULATOR_OWNER, JobNotFoundError, JobRecord, JobStore, new_job_id
 from dalle3.library import _loopback
@@ -212,6 +213,8 @@ class BatchManager:
             if custom_id not in seen:
                 self.store.add_result(record.id, {"custom_id": custom_id, "ok": False, "error": left, "paths": [],
                                                   "cost_usd": 0.0, "labels": rows[custom_id].get("labels", [])})
+        if (path := sheet_for_job(self.store, record, self.studio.output_dir)) is not None:
+            record = dataclasses.replace(record, sheet=str(path))
         return self._close(record)
 
     def _result(self, line: batch_files.BatchLine, row: dict[str, Any], tags: dict[str, Any]) -> dict[str, Any]:

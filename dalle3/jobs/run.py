@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from dalle3.errors import DalleError
+from dalle3.jobs.sheet import sheet_for_job
 from dalle3.jobs.spec import Job, JobRow
 from dalle3.jobs.store import JobRecord, JobStore, new_job_id
 from dalle3.studio import Studio
@@ -141,6 +142,8 @@ class JobRunner:
                 self._stops.pop(record.id, None)
         progress = state["progress"]
         final = self._save_progress(record, progress, "stopped" if progress.stopped else "done")
+        if job.axes and (path := sheet_for_job(self.store, final, self.studio.output_dir)) is not None:
+            final = self.store.save(dataclasses.replace(final, sheet=str(path)))
         return final, sorted(results, key=lambda r: r.custom_id)
 
     def _save_progress(self, record: JobRecord, progress: Progress, status: str) -> JobRecord:
