@@ -946,6 +946,7 @@ class FakeOpenAI:
             self._requests.clear()
             self._model_requests.clear()
             self._edit_requests.clear()
+            self.batch_api = fake_batches.BatchState()
 
     @property
     def requests(self) -> list[SeenRequest]:

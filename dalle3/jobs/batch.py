@@ -293,6 +293,10 @@ class BatchManager:
             try:
                 before = self.store.load(job_id)
                 record = self.refresh(job_id)
+            except JobNotFoundError:  # its folder was removed: nothing left to follow
+                with self._lock:
+                    self._next.pop(job_id, None)
+                continue
             except DalleError as exc:
                 log.warning("Checking job %s failed: %s", job_id, exc.user_message)
                 record, before = None, None
