@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from dalle3.errors import DalleError, PermissionDeniedError, ValidationError, scrub
@@ -196,16 +197,12 @@ class BatchManager:
         folder = self.store.folder(record.id)
         seen = {r.get("custom_id") for r in self.store.results(record.id)}
         rows = {r["custom_id"]: r for r in self.store.rows(record.id)}
-        tags = {"job_id": record.id, "batch_id": record.batch_id}
         for file_id, name in ((record.output_file_id, "output.jsonl"), (record.error_file_id, "errors.jsonl")):
             if not file_id:
                 continue
             path = folder / name
             self.http.download(file_id, path, key)
-            for line in batch_files.read_lines(path, self.studio.settings.base_url_shown):
-                if line.custom_id in rows and line.custom_id not in seen:
-                    seen.add(line.custom_id)
-                    self.store.add_result(record.id, self._result(line, rows[line.custom_id], tags))
+            self.save_results(record, path, rows, seen)
             if name == "output.jsonl":
                 path.unlink(missing_ok=True)  # the images are saved; gigabytes of base64 need not stay
         left = self._why_not_run(record)
@@ -216,6 +213,14 @@ class BatchManager:
         if (path := sheet_for_job(self.store, record, self.studio.output_dir)) is not None:
             record = dataclasses.replace(record, sheet=str(path))
         return self._close(record)
+
+    def save_results(self, record: JobRecord, path: Path, rows: dict[str, dict[str, Any]], seen: set[Any]) -> None:
+        """Save every row of a downloaded output or error file, a line at a time (``seen`` rows are skipped)."""
+        tags = {"job_id": record.id, "batch_id": record.batch_id}
+        for line in batch_files.read_lines(path, self.studio.settings.base_url_shown):
+            if line.custom_id in rows and line.custom_id not in seen:
+                seen.add(line.custom_id)
+                self.store.add_result(record.id, self._result(line, rows[line.custom_id], tags))
 
     def _result(self, line: batch_files.BatchLine, row: dict[str, Any], tags: dict[str, Any]) -> dict[str, Any]:
         result = {"custom_id": line.custom_id, "ok": False, "paths": [], "cost_usd": 0.0, "error": line.error,
