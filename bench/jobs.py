@@ -23,20 +23,13 @@ import math
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
 from PIL import Image
 
 from bench.images import realistic_png
 from bench.stats import Row, Side
-from dalle3 import Settings, Studio
-from dalle3.jobs import spec
-from dalle3.jobs.run import JobRunner
-from dalle3.jobs.store import JobStore
 from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,41 +42,49 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _job(count: int, tag: str) -> spec.Job:
-    prompts = "\n".join(f"a lighthouse {tag} {i}" for i in range(count))
-    return spec.build_job(spec.prompt_lines(prompts), {"model": "gpt-image-2", "quality": "low"})
-
-
-def _ours(fake: FakeOpenAI, out: Path) -> float:
-    studio = Studio(Settings(api_key=KEY, base_url=fake.base_url, output_dir=out, max_retries=0,
-                             concurrency=CONCURRENCY))
-    job = _job(REQUESTS, uuid.uuid4().hex[:8])
+_RUN_CHILD = """
+import base64, sys, tempfile, time, uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import requests
+from dalle3 import Settings, Studio
+from dalle3.jobs import spec
+from dalle3.jobs.run import JobRunner
+from dalle3.jobs.store import JobStore
+side, base, key, count, workers, out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), Path(sys.argv[6])
+tag = uuid.uuid4().hex[:8]
+if side == "ours":
+    studio = Studio(Settings(api_key=key, base_url=base, output_dir=out, max_retries=0, concurrency=workers))
+    job = spec.build_job(spec.prompt_lines("\\n".join(f"a lighthouse {tag} {i}" for i in range(count))),
+                         {"model": "gpt-image-2", "quality": "low"})
     runner = JobRunner(studio, JobStore(out))
     record = runner.create(job)
     began = time.perf_counter()
     final, _ = runner.run(record, job)
-    elapsed = time.perf_counter() - began
-    assert final.done == REQUESTS, final
-    return elapsed
-
-
-def _floor(fake: FakeOpenAI, out: Path) -> float:
+    assert final.done == count, final
+else:
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=CONCURRENCY)
-    session.mount("http://", adapter)
-    tag = uuid.uuid4().hex[:8]
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=workers))
     out.mkdir(parents=True, exist_ok=True)
-
-    def one(i: int) -> None:
-        answer = session.post(f"{fake.base_url}/images/generations", headers={"Authorization": f"Bearer {KEY}"},
+    def one(i):
+        answer = session.post(f"{base}/images/generations", headers={"Authorization": f"Bearer {key}"},
                               json={"model": "gpt-image-2", "prompt": f"floor {tag} {i}", "quality": "low",
                                     "size": "1024x1024", "n": 1, "output_format": "png"}, timeout=60).json()
         (out / f"{tag}-{i}.png").write_bytes(base64.b64decode(answer["data"][0]["b64_json"]))
-
     began = time.perf_counter()
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
-        list(pool.map(one, range(REQUESTS)))
-    return time.perf_counter() - began
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, range(count)))
+print(time.perf_counter() - began)
+"""
+
+
+def _timed(side: str, fake: FakeOpenAI, out: Path) -> float:
+    """One side in its own process (the fake answers from this one, as it does for the app's rows)."""
+    done = subprocess.run([sys.executable, "-c", _RUN_CHILD, side, fake.base_url, KEY, str(REQUESTS),
+                           str(CONCURRENCY), str(out)], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def row_run_now(delay_s: float, runs: int) -> Row:
@@ -93,8 +94,9 @@ def row_run_now(delay_s: float, runs: int) -> Row:
         fake.default_delay_s = delay_s
         fake.default_image = realistic_png(1024, 1024)
         for i in range(runs):
-            for fn, side in ((_ours, ours), (_floor, floor)) if i % 2 == 0 else ((_floor, floor), (_ours, ours)):
-                side.append(fn(fake, Path(tmp) / uuid.uuid4().hex) / ideal)
+            order = (("ours", ours), ("floor", floor)) if i % 2 == 0 else (("floor", floor), ("ours", ours))
+            for side, samples in order:
+                samples.append(_timed(side, fake, Path(tmp) / uuid.uuid4().hex) / ideal)
             log(f"jobs J1: ours {ours[-1]:.3f}, floor {floor[-1]:.3f} of the ideal {ideal:.1f} s")
     return Row(f"J1. A run-now job of {REQUESTS} requests at concurrency {CONCURRENCY}, API time {delay_s:g} s: "
                f"wall time ÷ ideal ceil({REQUESTS}/{CONCURRENCY}) × {delay_s:g} s ({runs} each)", "×",

@@ -75,7 +75,7 @@ def layout_jobs(default_model: str) -> JobsControls:
                                   info="{a|b} tries each alternative; {name} each value of a list below")
             lists = gr.Textbox(label="Lists", lines=2, elem_id="job_lists", placeholder="animal: fox | owl")
             upload = gr.File(label="Or a file: .txt (one prompt per line), .csv or .jsonl (settings per row)",
-                             file_types=[".txt", ".csv", ".jsonl"], elem_id="job_file")
+                             file_types=[".txt", ".csv", ".jsonl"], elem_id="job_file", height=120)
         with gr.Column(scale=4):
             model = gr.Dropdown(page.model_choices(), value=default_model, label="Model", elem_id="job_model")
             axes = gr.Textbox(label="Compare axes", lines=2, elem_id="job_axes",
@@ -129,17 +129,18 @@ def wire_jobs(jc: JobsControls, own_key: gr.State, studio: Studio, host: str) ->
     jobs = jobs_for(studio)
     jobs.start()
     allowed = server_key_allowed(studio.settings, host)
-    form = [jc.prompts, jc.template, jc.lists, jc.axes, jc.settings, jc.model, jc.upload, own_key]
+    fields = [jc.prompts, jc.template, jc.lists, jc.axes, jc.settings, jc.model]
+    form = {*fields, jc.upload, own_key}  # a set: handlers get {component: value}
 
-    def make(values: tuple, session: str | None) -> tuple[spec.Job, str | None]:
-        *fields, upload, key = values
-        key = (key or "").strip() or None
+    def make(data: dict, session: str | None) -> tuple[spec.Job, str | None]:
+        key = (data[own_key] or "").strip() or None
         identifier = safety.identifier_for(studio.settings, host, session)
-        return job_from(dict(zip(FIELDS, fields)), _file_rows(upload), identifier), key
+        given = {name: data[component] for name, component in zip(FIELDS, fields)}
+        return job_from(given, _file_rows(data[jc.upload]), identifier), key
 
-    def on_check(*values: Any, request: gr.Request) -> Updates:
+    def on_check(data: dict, request: gr.Request) -> Updates:
         try:
-            job, key = make(values, request.session_hash)
+            job, key = make(data, request.session_hash)
         except DalleError as exc:
             return {jc.summary: status.failure(exc)}
         refused = spec.refusal(job, batch=False, remaining_usd=_remaining(jobs, key))
@@ -147,9 +148,9 @@ def wire_jobs(jc: JobsControls, own_key: gr.State, studio: Studio, host: str) ->
 
     jc.check.click(on_check, form, [jc.summary], **PRIVATE)
 
-    def on_run(*values: Any, request: gr.Request) -> Iterator[Updates]:
+    def on_run(data: dict, request: gr.Request) -> Iterator[Updates]:
         try:
-            job, key = make(values, request.session_hash)
+            job, key = make(data, request.session_hash)
             if refused := spec.refusal(job, batch=False, remaining_usd=_remaining(jobs, key)):
                 raise ValidationError(refused)
         except DalleError as exc:
@@ -166,9 +167,9 @@ def wire_jobs(jc: JobsControls, own_key: gr.State, studio: Studio, host: str) ->
                   if job_id and jobs.runner.stop(job_id) else {jc.summary: "No job is running."},
                   [jc.running], [jc.summary], **PRIVATE)
 
-    def on_submit(*values: Any, request: gr.Request) -> Updates:
+    def on_submit(data: dict, request: gr.Request) -> Updates:
         try:
-            job, key = make(values, request.session_hash)
+            job, key = make(data, request.session_hash)
             record = jobs.batches.submit(job, key, server_allowed=allowed)
         except DalleError as exc:
             return {jc.summary: status.failure(exc)}
@@ -200,7 +201,8 @@ def _follow(jobs: Jobs, jc: JobsControls, record: Any, job: spec.Job, key: str |
         shown = ([str(p) for p in result.paths] + shown)[:GALLERY_MAX]
         yield {jc.progress: progress_markdown(progress), jc.gallery: shown}
     final = finished.get("record") or record
-    yield {jc.summary: f"Job `{final.id}`: {final.status}.", jc.sheet: final.sheet,
+    yield {jc.summary: f"{spec.summary(job)}\n\nJob `{final.id}`: {final.status} · {final.done} done · "
+                       f"{final.failed} failed · ${final.spent_usd:.3f} spent", jc.sheet: final.sheet,
            jc.failures: failures_markdown(jobs, final), jc.running: None,
            jc.table: jobs_table(jobs.batches.visible_jobs(key, allowed))}
 

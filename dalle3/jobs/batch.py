@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dalle3.errors import DalleError, PermissionDeniedError, ValidationError, scrub
-from dalle3.jobs import batch_files
+from dalle3.jobs import batch_files, spec
 from dalle3.jobs.batch_http import BatchHttp
 from dalle3.jobs.sheet import sheet_for_job
 from dalle3.jobs.spec import Job, refusal, request_from
@@ -117,8 +117,7 @@ class BatchManager:
             self.studio.ledger.reserve(reserved)
         record = JobRecord(id=new_job_id(), kind="batch", owner=owner, created=time.time(), count=job.count,
                            status="submitting", estimate_usd=estimate.batch_usd, reserved_usd=reserved, axes=job.axes)
-        rows = ({"custom_id": r.custom_id, "parameters": r.request.parameters(), "labels": [list(l) for l in r.labels]}
-                for r in job.rows)
+        rows = (spec.stored_row(r) for r in job.rows)
         record = self.store.create(record, rows)
         key = own_key or self.studio.settings.api_key or ""
         try:

@@ -19,6 +19,7 @@ from typing import Callable
 
 from dalle3.errors import DalleError
 from dalle3.jobs.sheet import sheet_for_job
+from dalle3.jobs import spec
 from dalle3.jobs.spec import Job, JobRow
 from dalle3.jobs.store import JobRecord, JobStore, new_job_id
 from dalle3.studio import Studio
@@ -46,7 +47,7 @@ class RowResult:
     def stored(self) -> dict:
         return {"custom_id": self.custom_id, "ok": self.ok, "paths": [str(p) for p in self.paths],
                 "error": self.error, "cost_usd": round(self.cost_usd, 6), "cost_exact": self.cost_exact,
-                "seconds": round(self.seconds, 3), "stopped": self.stopped, "labels": [list(l) for l in self.labels]}
+                "seconds": round(self.seconds, 3), "stopped": self.stopped, "labels": [list(pair) for pair in self.labels]}
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,7 @@ class JobRunner:
         owner = self.store.owner_for(own_key, self.studio.backend_for(own_key) == "simulator")
         record = JobRecord(id=new_job_id(), kind="now", owner=owner, created=time.time(), count=job.count,
                            status="running", estimate_usd=job.estimate().now_usd, axes=job.axes)
-        rows = ({"custom_id": r.custom_id, "parameters": r.request.parameters(), "labels": [list(l) for l in r.labels]}
-                for r in job.rows)
+        rows = (spec.stored_row(r) for r in job.rows)
         record = self.store.create(record, rows)
         with self._lock:
             self._stops[record.id] = threading.Event()

@@ -41,6 +41,12 @@ class JobRow:
     labels: tuple[tuple[str, str], ...] = ()
 
 
+def stored_row(row: JobRow) -> dict[str, Any]:
+    """A row as a job keeps it (``rows.jsonl``): its id, its parameters (never a key or identifier), its labels."""
+    return {"custom_id": row.custom_id, "parameters": row.request.parameters(),
+            "labels": [list(pair) for pair in row.labels]}
+
+
 @dataclass(frozen=True)
 class Estimate:
     """What a job should cost before it runs (USD): now, as a Batch, and the most a Batch may bill."""
