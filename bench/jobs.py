@@ -7,6 +7,8 @@
   (sampled alternately with ours).
 * J2. Peak RSS of a process running a job of 1,000 requests ÷ one of 100
   (fake delay 0, concurrency 8, each in a fresh process). Target ≤ 1.10: flat.
+  Peaks are the process's own high-water mark (``VmHWM``): ``ru_maxrss`` survives ``exec``
+  and would report the parent bench's size.
 * J3. A Batch of 10,000 rows: writing its JSONL (info: seconds), then saving
   every row of a multi-GB output file generated on disk (10,000 lines of
   base64 images, ~300 KB each), in a fresh process: peak RSS above the idle
@@ -105,7 +107,7 @@ def row_run_now(delay_s: float, runs: int) -> Row:
 
 
 _RSS_CHILD = """
-import resource, sys, tempfile
+import sys, tempfile
 from pathlib import Path
 from dalle3 import Settings, Studio
 from dalle3.jobs import spec
@@ -117,7 +119,7 @@ job = spec.build_job(spec.prompt_lines("\\n".join(f"rss {count} {i}" for i in ra
 runner = JobRunner(studio, JobStore(out))
 final, _ = runner.run(runner.create(job), job)
 assert final.done == count, final
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024)
 """
 
 
@@ -142,7 +144,7 @@ def row_rss(runs: int) -> Row:
 
 
 _BATCH_CHILD = """
-import dataclasses, json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from dalle3 import Settings, Studio
 from dalle3.jobs import spec, batch_files
@@ -173,7 +175,7 @@ manager.save_results(record, output, {r["custom_id"]: r for r in store.rows(reco
 saved = time.perf_counter() - began
 done = sum(1 for r in store.results(record.id) if r["ok"])
 assert done == rows_n, done
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 print(json.dumps({"idle": idle, "peak": peak, "built_s": built, "saved_s": saved}))
 """
 
