@@ -152,3 +152,16 @@ def test_a_plain_list_makes_no_contact_sheet(tmp_path):
     runner = JobRunner(studio, JobStore(tmp_path))
     final, results = runner.run(runner.create(job), job)
     assert final.sheet is None and all(r.ok for r in results) and final.spent_usd == 0
+
+
+def test_a_run_now_job_cut_off_by_a_restart_is_shown_as_stopped(tmp_path):
+    from dalle3.jobs.service import Jobs
+
+    studio = Studio(Settings(offline=True, output_dir=tmp_path))
+    job = spec.build_job(spec.prompt_lines("a fox"))
+    record = JobRunner(studio, JobStore(tmp_path)).create(job)  # created, never run: as if the process died
+    jobs = Jobs(Studio(Settings(offline=True, output_dir=tmp_path)))
+    jobs.start()
+    jobs.batches.stop()
+    stale = jobs.store.load(record.id)
+    assert stale.status == "stopped" and "images it saved are kept" in stale.message

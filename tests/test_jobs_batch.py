@@ -194,3 +194,43 @@ def test_no_batch_api_on_the_endpoint_is_a_plain_message(fake_api, tmp_path):
     with pytest.raises(DalleError, match="has no Batch API"):
         manager.submit(compare_job(), server_allowed=True)
     assert manager.store.all()[0].status == "failed"
+
+
+def test_a_stop_half_way_through_the_results_resumes_without_saving_a_row_twice(fake_api, tmp_path, monkeypatch):
+    manager = manager_for(fake_api, tmp_path, max_spend_usd=5.0)
+    record = manager.submit(compare_job(), server_allowed=True)
+    real = manager._result
+    calls = []
+
+    def stops_at_the_third_row(line, row, tags):
+        calls.append(line.custom_id)
+        if len(calls) == 3:
+            raise DalleError("The disk filled up.")  # two rows are saved, then the process stops
+        return real(line, row, tags)
+
+    monkeypatch.setattr(manager, "_result", stops_at_the_third_row)
+    with pytest.raises(DalleError):
+        for _ in range(4):
+            manager.refresh(record.id)
+    broken = manager.store.load(record.id)
+    assert broken.status == "completed" and not broken.settled
+    assert len(list(manager.store.results(record.id))) == 2
+    final = manager.refresh(record.id)
+    assert final.settled and (final.done, final.failed) == (4, 0)
+    assert sorted(r["custom_id"] for r in manager.store.results(record.id)) == [f"row-0000{i}" for i in range(1, 5)]
+    images = [p for p in tmp_path.glob("*/*.png") if not p.name.startswith("contact-sheet")]
+    assert len(images) == 4 and final.sheet is not None
+    assert manager.studio.ledger.remaining == pytest.approx(5.0 - final.spent_usd)
+
+
+def test_a_job_stopped_while_submitting_is_failed_at_the_next_start_and_its_reservation_freed(fake_api, tmp_path,
+                                                                                             monkeypatch):
+    manager = manager_for(fake_api, tmp_path, max_spend_usd=5.0)
+    monkeypatch.setattr(manager.http, "create", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        manager.submit(compare_job(), server_allowed=True)
+    restarted = BatchManager(Studio(manager.studio.settings), JobStore(tmp_path))
+    _resume_without_thread(restarted)
+    record = restarted.store.all()[0]
+    assert record.status == "failed" and "while this Batch was being submitted" in record.message
+    assert restarted.studio.ledger.remaining == pytest.approx(5.0)

@@ -50,6 +50,11 @@ def server_key_allowed(settings: Settings, host: str) -> bool:
     return bool(settings.auth) or (not settings.on_space and _loopback(host))
 
 
+def _open(record: JobRecord) -> bool:
+    """A Batch still to follow: pending, or ended with its results not yet saved and its bill not settled."""
+    return record.kind == "batch" and record.batch_id is not None and not record.settled
+
+
 def visible(record: JobRecord, owner: str, server_allowed: bool) -> bool:
     """A job is its owner's; server and simulator jobs are shown where the server key may be spent."""
     return record.owner == owner or (server_allowed and record.owner in (SERVER_OWNER, SIMULATOR_OWNER))
@@ -139,7 +144,7 @@ class BatchManager:
     def refresh(self, job_id: str, own_key: str | None = None) -> JobRecord:
         """Ask the API where a pending Batch stands; finish it when it has ended."""
         record = self.store.load(job_id)
-        if record.kind != "batch" or not record.pending or record.batch_id is None:
+        if not _open(record):
             return record
         key = self._key_for(record, own_key)
         if not key:
@@ -150,8 +155,8 @@ class BatchManager:
                 return record
             self._busy.add(job_id)
         try:
-            batch = self.http.retrieve(record.batch_id, key)
-            record = self.store.save(self._apply(record, batch))
+            if record.status not in TERMINAL:  # an ended Batch whose files could not be saved yet is not asked again
+                record = self.store.save(self._apply(record, self.http.retrieve(record.batch_id or "", key)))
             if record.status in TERMINAL:
                 record = self._finish(record, key)
             return record
@@ -304,7 +309,7 @@ class BatchManager:
             except DalleError as exc:
                 log.warning("Checking job %s failed: %s", job_id, exc.user_message)
                 record, before = None, None
-            if record is None or record.pending:
+            if record is None or _open(record):
                 changed = record is not None and before is not None and record.status != before.status
                 nxt = POLL_FIRST_S if changed else min(POLL_MAX_S, pause * POLL_GROWTH)
                 with self._lock:

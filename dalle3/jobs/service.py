@@ -43,6 +43,11 @@ class Jobs:
             if self._started:
                 return
             self._started = True
+        for record in self.store.all():  # a run-now job cannot outlive its process: what it saved is kept
+            if record.kind == "now" and record.status == "running":
+                self.store.save(dataclasses.replace(record, status="stopped", message=(
+                    "The app stopped while this job ran; the images it saved are kept. Run the job again for "
+                    "the rest.")))
         self.batches.start()
 
     def run_in_background(self, job: spec.Job, own_key: str | None) -> JobRecord:
