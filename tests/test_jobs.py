@@ -162,6 +162,6 @@ def test_a_run_now_job_cut_off_by_a_restart_is_shown_as_stopped(tmp_path):
     record = JobRunner(studio, JobStore(tmp_path)).create(job)  # created, never run: as if the process died
     jobs = Jobs(Studio(Settings(offline=True, output_dir=tmp_path)))
     jobs.start()
-    jobs.batches.stop()
+    jobs.poller.stop()
     stale = jobs.store.load(record.id)
     assert stale.status == "stopped" and "images it saved are kept" in stale.message

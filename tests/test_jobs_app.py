@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -42,6 +43,7 @@ def test_a_batch_submitted_over_http_reports_its_rows_when_it_ends(client, fake,
     assert "/" in row["files"][0] and not row["files"][0].startswith("/")  # no server path
     saved = served.studio.output_dir / row["files"][0]
     assert read_parameters(saved)["job_id"] == job["id"]
+    assert str(served.studio.output_dir) not in json.dumps(ended) and ended["sheet"].count("/") == 1
     listed = client.predict(job_id="", api_name="/batch_status")
     assert job["id"] in [j["id"] for j in listed["jobs"]]
 

@@ -10,6 +10,7 @@ from openai.types import Batch, FileObject
 from dalle3.errors import DalleError, PermissionDeniedError, ValidationError
 from dalle3.jobs import batch_files, spec
 from dalle3.jobs.batch import BatchManager, server_key_allowed
+from dalle3.jobs.poll import BatchPoller
 from dalle3.jobs.store import JobNotFoundError, JobStore
 from dalle3.ledger import LEDGER_NAME, read_ledger
 from dalle3.metadata import read_parameters
@@ -146,22 +147,20 @@ def test_a_restart_resumes_polling_and_holds_the_reservation_again(fake_api, tmp
     record = first.submit(compare_job(), server_allowed=True)
     first.refresh(record.id)
     clock = [0.0]
-    second = BatchManager(Studio(first.studio.settings), JobStore(tmp_path), clock=lambda: clock[0])
+    second = BatchManager(Studio(first.studio.settings), JobStore(tmp_path))
+    poller = BatchPoller(second, clock=lambda: clock[0])
     assert [(r.id, r.pending) for r in second.store.all()] == [(record.id, True)]
     second_reserved = second.studio.ledger.remaining
-    _resume_without_thread(second)
+    poller.resume()  # what start() does before its thread polls
     assert second.studio.ledger.remaining == pytest.approx(second_reserved - record.reserved_usd)
+    assert [r.status for r in poller.poll_due()] == ["finalizing"]  # due at once after a restart
+    assert poller.poll_due() == []  # then not before its pause is over
     for _ in range(5):
         clock[0] += 1000
-        second.poll_due()
+        poller.poll_due()
     final = second.store.load(record.id)
     assert final.status == "completed" and final.done == 4 and final.settled
     assert second.studio.ledger.remaining == pytest.approx(5.0 - final.spent_usd)
-
-
-def _resume_without_thread(manager: BatchManager) -> None:
-    manager._stopping.set()  # start() re-holds and schedules; its loop ends at once
-    manager.start().join(timeout=5)
 
 
 def test_server_key_batches_need_a_login_or_loopback_and_own_key_jobs_are_private(fake_api, tmp_path):
@@ -230,7 +229,7 @@ def test_a_job_stopped_while_submitting_is_failed_at_the_next_start_and_its_rese
     with pytest.raises(KeyboardInterrupt):
         manager.submit(compare_job(), server_allowed=True)
     restarted = BatchManager(Studio(manager.studio.settings), JobStore(tmp_path))
-    _resume_without_thread(restarted)
+    assert restarted.resume() == []
     record = restarted.store.all()[0]
     assert record.status == "failed" and "while this Batch was being submitted" in record.message
     assert restarted.studio.ledger.remaining == pytest.approx(5.0)

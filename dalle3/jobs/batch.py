@@ -3,12 +3,12 @@
 Submitting writes the job's requests as JSONL (a ``custom_id`` per row),
 uploads it (``POST /files``, ``purpose=batch``) and creates the Batch
 (``POST /batches``). The job, its batch id and its rows are kept in the outputs
-folder (:mod:`dalle3.jobs.store`); a background thread polls every pending
-Batch with a growing pause, and at the end downloads the output and error
+folder (:mod:`dalle3.jobs.store`); each pending Batch is checked with a
+growing pause, and at the end downloads the output and error
 files as streams, saves each row's images with that row's parameters, and
 settles the spend cap from each row's ``usage`` at Batch prices.
 
-Keys: a Batch on the server key reserves its worst case at Batch prices when it
+:class:`dalle3.jobs.poll.BatchPoller` does the polling. Keys: a Batch on the server key reserves its worst case at Batch prices when it
 is submitted (held again after a restart) and is allowed only where the person
 may spend that key (a login, or the page served on loopback). A visitor's own
 key submits on their behalf: the job is theirs alone, the key is kept in memory
@@ -18,7 +18,6 @@ only, so after a restart their Batch waits until they look at it with the key.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import threading
 import time
 from pathlib import Path
@@ -35,14 +34,9 @@ from dalle3.results import SIMULATOR
 from dalle3.settings import Settings
 from dalle3.studio import Studio
 
-log = logging.getLogger("dalle3.jobs")
-
 BATCH_STATES = ("validating", "in_progress", "finalizing", "completed", "failed", "expired", "cancelling",
                 "cancelled")
 TERMINAL = ("completed", "failed", "expired", "cancelled")
-POLL_FIRST_S = 10.0
-POLL_MAX_S = 300.0
-POLL_GROWTH = 1.5
 
 
 def server_key_allowed(settings: Settings, host: str) -> bool:
@@ -50,7 +44,7 @@ def server_key_allowed(settings: Settings, host: str) -> bool:
     return bool(settings.auth) or (not settings.on_space and _loopback(host))
 
 
-def _open(record: JobRecord) -> bool:
+def is_open(record: JobRecord) -> bool:
     """A Batch still to follow: pending, or ended with its results not yet saved and its bill not settled."""
     return record.kind == "batch" and record.batch_id is not None and not record.settled
 
@@ -63,19 +57,14 @@ def visible(record: JobRecord, owner: str, server_allowed: bool) -> bool:
 class BatchManager:
     """Submits, polls, cancels and finishes Batches; one per process, thread-safe."""
 
-    def __init__(self, studio: Studio, store: JobStore, http: BatchHttp | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, studio: Studio, store: JobStore, http: BatchHttp | None = None) -> None:
         self.studio = studio
         self.store = store
         self.http = http or BatchHttp(studio.client)
-        self._clock = clock
+        self.on_change: Callable[[str], None] = lambda job_id: None  # a poller checks that job soon
         self._keys: dict[str, str] = {}  # job id -> a visitor's own key, in memory only
-        self._next: dict[str, tuple[float, float]] = {}  # job id -> (when to poll, pause after that)
         self._lock = threading.Lock()
         self._busy: set[str] = set()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # ----- who may see and pay
 
@@ -137,14 +126,13 @@ class BatchManager:
             with self._lock:
                 self._keys[record.id] = own_key
         record = self.store.save(self._apply(dataclasses.replace(record, input_file_id=uploaded["id"]), batch))
-        self._schedule(record.id, POLL_FIRST_S)
-        self._wake.set()
+        self.on_change(record.id)
         return record
 
     def refresh(self, job_id: str, own_key: str | None = None) -> JobRecord:
         """Ask the API where a pending Batch stands; finish it when it has ended."""
         record = self.store.load(job_id)
-        if not _open(record):
+        if not is_open(record):
             return record
         key = self._key_for(record, own_key)
         if not key:
@@ -173,8 +161,7 @@ class BatchManager:
         if not key:
             raise ValidationError("Enter the OpenAI API key this Batch was submitted with to cancel it.")
         record = self.store.save(self._apply(record, self.http.cancel(record.batch_id, key)))
-        self._schedule(job_id, POLL_FIRST_S)
-        self._wake.set()
+        self.on_change(job_id)
         return record
 
     def _apply(self, record: JobRecord, batch: dict[str, Any]) -> JobRecord:
@@ -261,73 +248,24 @@ class BatchManager:
             record = dataclasses.replace(record, done=done, failed=failed)
         return self.store.save(dataclasses.replace(record, spent_usd=round(spent, 6), settled=True))
 
-    # ----- in the background
+    # ----- after a restart
 
-    def start(self) -> threading.Thread:
-        """Hold again the reservations of Batches that were pending at the last stop, then poll."""
+    def resume(self) -> list[str]:
+        """Hold again the reservations of Batches open at the last stop; return their ids, to be polled.
+
+        A job stopped between the upload and the Batch's creation has no Batch to follow: it is failed,
+        its reservation released.
+        """
+        open_ids = []
         for record in self.store.all():
             if record.kind != "batch" or record.settled:
                 continue
-            if record.status == "submitting":  # stopped between upload and create: no Batch to follow
+            if record.status == "submitting":
                 self._close(dataclasses.replace(record, status="failed", message=(
                     "The app stopped while this Batch was being submitted; check "
                     "https://platform.openai.com/batches before submitting it again.")), images=0)
                 continue
             if record.owner == SERVER_OWNER and record.reserved_usd:
                 self.studio.ledger.reserve(record.reserved_usd, checked=False)
-            self._schedule(record.id, 0.0)
-        self._thread = threading.Thread(target=self._loop, name="dalle3-batches", daemon=True)
-        self._thread.start()
-        return self._thread
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _schedule(self, job_id: str, delay_s: float) -> None:
-        with self._lock:
-            self._next[job_id] = (self._clock() + delay_s, max(POLL_FIRST_S, delay_s))
-
-    def poll_due(self) -> list[JobRecord]:
-        """Check every pending Batch whose pause is over (a failed check waits longer next time)."""
-        now = self._clock()
-        with self._lock:
-            due = [job_id for job_id, (when, _) in self._next.items() if when <= now]
-        checked = []
-        for job_id in due:
-            with self._lock:
-                pause = self._next.get(job_id, (0.0, POLL_FIRST_S))[1]
-            try:
-                before = self.store.load(job_id)
-                record = self.refresh(job_id)
-            except JobNotFoundError:  # its folder was removed: nothing left to follow
-                with self._lock:
-                    self._next.pop(job_id, None)
-                continue
-            except DalleError as exc:
-                log.warning("Checking job %s failed: %s", job_id, exc.user_message)
-                record, before = None, None
-            if record is None or _open(record):
-                changed = record is not None and before is not None and record.status != before.status
-                nxt = POLL_FIRST_S if changed else min(POLL_MAX_S, pause * POLL_GROWTH)
-                with self._lock:
-                    self._next[job_id] = (self._clock() + nxt, nxt)
-            else:
-                with self._lock:
-                    self._next.pop(job_id, None)
-            if record is not None:
-                checked.append(record)
-        return checked
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.poll_due()
-            except Exception:  # noqa: BLE001 - the poller must outlive one bad job
-                log.exception("The Batch poller hit an unexpected error; it keeps going.")
-            with self._lock:
-                soonest = min((when for when, _ in self._next.values()), default=self._clock() + POLL_MAX_S)
-            self._wake.wait(max(0.05, min(POLL_MAX_S, soonest - self._clock())))
-            self._wake.clear()
+            open_ids.append(record.id)
+        return open_ids

@@ -16,8 +16,9 @@ from typing import Any, Mapping
 from dalle3.errors import ValidationError
 from dalle3.jobs import spec
 from dalle3.jobs.batch import BatchManager
+from dalle3.jobs.poll import BatchPoller
 from dalle3.jobs.run import JobRunner, Progress
-from dalle3.jobs.store import JobRecord, JobStore
+from dalle3.jobs.store import JobRecord, JobStore, shown_name
 from dalle3.pricing import format_usd
 from dalle3.status import inert
 from dalle3.studio import Studio
@@ -35,6 +36,7 @@ class Jobs:
         self.store = JobStore(studio.output_dir)
         self.runner = JobRunner(studio, self.store)
         self.batches = BatchManager(studio, self.store)
+        self.poller = BatchPoller(self.batches)
         self._started = False
 
     def start(self) -> None:
@@ -48,7 +50,7 @@ class Jobs:
                 self.store.save(dataclasses.replace(record, status="stopped", message=(
                     "The app stopped while this job ran; the images it saved are kept. Run the job again for "
                     "the rest.")))
-        self.batches.start()
+        self.poller.start()
 
     def run_in_background(self, job: spec.Job, own_key: str | None) -> JobRecord:
         """Start a run-now job on a thread and return its record at once (the HTTP API and MCP)."""
@@ -69,14 +71,9 @@ class Jobs:
                 rows.append({"custom_id": result.get("custom_id"), "ok": bool(result.get("ok")),
                              "error": result.get("error"), "cost_usd": result.get("cost_usd", 0.0),
                              "labels": dict(map(tuple, result.get("labels") or [])),
-                             "files": [self.shown_name(p) for p in result.get("paths") or []]})
+                             "files": [shown_name(p) for p in result.get("paths") or []]})
             data["results"] = sorted(rows, key=lambda r: str(r["custom_id"]))
         return data
-
-    def shown_name(self, path: str) -> str:
-        """``YYYY-MM-DD/name.png``: enough to find an image in the outputs folder, no server path."""
-        parts = str(path).replace("\\", "/").rsplit("/", 2)
-        return "/".join(parts[-2:])
 
 
 def jobs_for(studio: Studio) -> Jobs:

@@ -82,8 +82,15 @@ class JobRecord:
         data = dataclasses.asdict(self)
         data.pop("owner")
         data["axes"] = list(self.axes)
+        data["sheet"] = shown_name(self.sheet) if self.sheet else None
         data["left"] = self.left
         return data
+
+
+def shown_name(path: str | Path) -> str:
+    """``YYYY-MM-DD/name.png``: enough to find a file in the outputs folder, no server path."""
+    parts = str(path).replace("\\", "/").rsplit("/", 2)
+    return "/".join(parts[-2:])
 
 
 def new_job_id() -> str:
