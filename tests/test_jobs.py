@@ -165,3 +165,18 @@ def test_a_run_now_job_cut_off_by_a_restart_is_shown_as_stopped(tmp_path):
     jobs.poller.stop()
     stale = jobs.store.load(record.id)
     assert stale.status == "stopped" and "images it saved are kept" in stale.message
+
+
+def test_two_jobs_at_once_share_the_concurrency(fake_api, tmp_path):
+    studio = studio_for(fake_api, tmp_path, concurrency=2)
+    fake_api.default_delay_s = 0.2
+    runner = JobRunner(studio, JobStore(tmp_path))
+    jobs = [spec.build_job(spec.prompt_lines("\n".join(f"{name} {i}" for i in range(4))), {"model": "gpt-image-2"})
+            for name in ("fox", "owl")]
+    records = [runner.create(job) for job in jobs]
+    threads = [threading.Thread(target=runner.run, args=(r, j)) for r, j in zip(records, jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert fake_api.generation_count == 8 and fake_api.max_in_flight == 2

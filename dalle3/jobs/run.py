@@ -83,6 +83,8 @@ class JobRunner:
         self.store = store
         self._stops: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        # DALLE3_CONCURRENCY holds across jobs: two people's jobs share it rather than doubling it
+        self._slots = threading.BoundedSemaphore(max(1, studio.settings.concurrency))
 
     def create(self, job: Job, own_key: str | None = None) -> JobRecord:
         """Keep ``job`` as a new run-now job (status "running") and return its record."""
@@ -153,6 +155,12 @@ class JobRunner:
     def _row(self, job_id: str, row: JobRow, own_key: str | None, stop: threading.Event) -> RowResult:
         if stop.is_set():
             return RowResult(row.custom_id, row.labels, stopped=True)
+        with self._slots:
+            if stop.is_set():  # Stop was pressed while this row waited for a slot
+                return RowResult(row.custom_id, row.labels, stopped=True)
+            return self._call(job_id, row, own_key)
+
+    def _call(self, job_id: str, row: JobRow, own_key: str | None) -> RowResult:
         began = time.perf_counter()
         try:
             result = self.studio.generate(row.request, own_key, job={"job_id": job_id, "job_row": row.custom_id})
