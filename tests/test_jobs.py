@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -180,3 +181,20 @@ def test_two_jobs_at_once_share_the_concurrency(fake_api, tmp_path):
     for t in threads:
         t.join(timeout=60)
     assert fake_api.generation_count == 8 and fake_api.max_in_flight == 2
+
+
+def test_the_pages_fields_and_an_uploaded_csv_make_one_job(tmp_path):
+    from dalle3.jobs.service import job_from
+    from ui.jobs import _file_rows
+
+    upload = tmp_path / "rows.csv"
+    upload.write_text("prompt,quality\na harbour,high\n", encoding="utf-8")
+    job = job_from({"prompts": "a fox", "template": "a {red|blue} kite", "settings": "quality: low\nsize: 1536x1024",
+                    "model": "gpt-image-2", "axes": ""}, _file_rows(str(upload)), safety_identifier="abc")
+    assert [r.request.prompt for r in job.rows] == ["a fox", "a red kite", "a blue kite", "a harbour"]
+    assert [r.request.quality for r in job.rows] == ["low", "low", "low", "high"]  # a row's own setting wins
+    assert {r.request.size for r in job.rows} == {"1536x1024"}
+    assert all(r.request.safety_identifier == "abc" for r in job.rows)
+    assert "abc" not in json.dumps(spec.stored_row(job.rows[0]))
+    with pytest.raises(ValidationError, match="'name: value'"):
+        job_from({"prompts": "a fox", "settings": "quality high"})
