@@ -26,6 +26,7 @@ from dalle3 import DalleError, Studio, page, safety, status
 from dalle3.errors import ValidationError
 from dalle3.jobs import spec
 from dalle3.jobs.batch import server_key_allowed
+from dalle3.results import SIMULATOR
 from dalle3.jobs.run import Progress, RowResult
 from dalle3.jobs.service import (Jobs, failures_markdown, job_from, jobs_for, jobs_table, progress_markdown)
 from ui.api import KEY_HEADER
@@ -120,8 +121,9 @@ def _file_rows(upload: Any) -> list[dict[str, Any]]:
 
 
 def _remaining(jobs: Jobs, own_key: str | None) -> float | None:
-    """What the cap leaves when the server key pays; None when the visitor's key (or no cap) does."""
-    return None if own_key else jobs.studio.ledger.remaining
+    """What the cap leaves when the server key pays; None when the visitor's key, the simulator or no cap does."""
+    simulated = jobs.studio.backend_for(own_key) == SIMULATOR
+    return None if own_key or simulated else jobs.studio.ledger.remaining
 
 
 def wire_jobs(jc: JobsControls, own_key: gr.State, studio: Studio, host: str) -> None:
