@@ -101,7 +101,7 @@ def row_run_now(delay_s: float, runs: int, realistic: bool = True) -> Row:
                 samples.append(_timed(side, fake, Path(tmp) / uuid.uuid4().hex) / ideal)
             log(f"jobs J1: ours {ours[-1]:.3f}, floor {floor[-1]:.3f} of the ideal {ideal:.1f} s")
     if not realistic:
-        return Row(f"J1b. … the same with the fake's small images (info: what the image bytes cost on this machine)",
+        return Row("J1b. … the same with the fake's small images (info: what the image bytes cost on this machine)",
                    "×", Side(tuple(ours)), Side(tuple(floor)), "a bare 8-thread requests pool, same ÷ ideal", None,
                    absolute=True)
     return Row(f"J1. A run-now job of {REQUESTS} requests at concurrency {CONCURRENCY}, API time {delay_s:g} s, "
