@@ -77,7 +77,8 @@ def parser() -> argparse.ArgumentParser:
         description="Generate one image with OpenAI's DALL·E 3 or a GPT Image model, save it as a PNG with "
                     "its settings embedded, and print the revised prompt, cost and path. Without an API key "
                     "(OPENAI_API_KEY, or .env) the offline simulator draws a stand-in.",
-        epilog="Edit images: python -m dalle3 edit IMAGE... [--mask M] [-n N] PROMPT (see edit --help). A prompt "
+        epilog="Edit images: python -m dalle3 edit IMAGE... [--mask M] [-n N] PROMPT (see edit --help). Many at once: "
+               "python -m dalle3 batch submit ... (see batch --help). A prompt "
                "that is a command's name or starts with '-' goes after generate and --. "
                "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, DALLE3_OUTPUT_DIR, DALLE3_MODEL, DALLE3_OFFLINE, "
                "DALLE3_TIMEOUT_S, DALLE3_MAX_RETRIES, DALLE3_MAX_SPEND_USD. Exit codes: 0 done, "
