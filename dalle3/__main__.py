@@ -24,6 +24,7 @@ from dalle3 import DalleError, Studio, cli, from_env, validate
 from dalle3.library import cli as library_cli, view as library_view
 from dalle3.models.edit_rules import MAX_REFERENCES, rules_for
 from dalle3.errors import ModelUnavailableError
+from dalle3.jobs import cli as jobs_cli
 from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS, OUTPUT_FORMATS
 from dalle3.params import DEFAULT_MODEL, SEED_MAX, profile_for
 
@@ -78,7 +79,8 @@ def parser() -> argparse.ArgumentParser:
         description="Generate one image with OpenAI's DALL·E 3 or a GPT Image model, save it as a PNG with "
                     "its settings embedded, and print the revised prompt, cost and path. Without an API key "
                     "(OPENAI_API_KEY, or .env) the offline simulator draws a stand-in.",
-        epilog="Edit images: python -m dalle3 edit IMAGE... [--mask M] [-n N] PROMPT (see edit --help). A prompt "
+        epilog="Edit images: python -m dalle3 edit IMAGE... [--mask M] [-n N] PROMPT (see edit --help). Many at once: "
+               "python -m dalle3 batch submit ... (see batch --help). A prompt "
                "that is a command's name or starts with '-' goes after generate and --. "
                "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, DALLE3_OUTPUT_DIR, DALLE3_MODEL, DALLE3_OFFLINE, "
                "DALLE3_TIMEOUT_S, DALLE3_MAX_RETRIES, DALLE3_MAX_SPEND_USD. Exit codes: 0 done, "
@@ -186,6 +188,7 @@ COMMANDS: dict[str, Command] = {
     "generate": Command(parser, run),
     "edit": Command(edit_parser, run_edit, intermixed=True),
     "library": Command(library_parser, run_library),
+    "batch": Command(jobs_cli.parser, jobs_cli.run),
 }
 
 

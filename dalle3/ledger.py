@@ -93,28 +93,38 @@ class SpendLedger:
         refuses is refused before that work, and :meth:`hold` still decides at the call.
         """
         with self._lock:
-            self._refuse(worst_case)
+            self._admit(worst_case)
 
-    def _refuse(self, worst_case: float) -> None:
-        """Raise when the server key may not spend ``worst_case`` (lock held)."""
-        if self.problem is not None:
-            self._reload()  # the operator may have fixed or deleted the file since
-        if self.problem is not None and self.cap is not None:
-            raise LedgerUnreadableError(
-                f"The server key is paused: its spending record ({self.path.name}) could not be read, "
-                "so the spending cap cannot be checked. Enter your own OpenAI API key to keep generating; "
-                f"the owner must fix or delete {self.path.name} in the output folder (the server log says why).")
-        if self.cap is not None and self.spent + self._reserved + worst_case > self.cap + 1e-9:
-            raise SpendCapError(
-                f"This server's spending cap ({format_usd(self.cap)}) is reached: "
-                f"{format_usd(self.spent)} spent so far. Enter your own OpenAI API key to keep "
-                "generating, or ask the owner to raise DALLE3_MAX_SPEND_USD.")
+    def reserve(self, worst_case: float, *, checked: bool = True) -> None:
+        """Hold ``worst_case`` until :meth:`settle` (a Batch, which outlives any one call).
+
+        ``checked=False`` re-holds a reservation admitted before a restart, without the cap check.
+        """
+        with self._lock:
+            if checked:
+                self._admit(worst_case)
+            self._reserved += worst_case
+
+    def settle(self, worst_case: float, usd: float, images: int) -> None:
+        """Release a :meth:`reserve` and record what was billed (``usd`` for ``images``)."""
+        with self._lock:
+            self._reserved = max(0.0, self._reserved - worst_case)
+            if usd:
+                self.spent += usd
+                self.images += images
+                self._persist()
+
+    @property
+    def remaining(self) -> float | None:
+        """What is left under the cap now (reservations count as spent); None without a cap."""
+        with self._lock:
+            return None if self.cap is None else self.cap - self.spent - self._reserved
 
     @contextmanager
     def hold(self, worst_case: float, images: int = 1) -> Iterator["_Charge"]:
         """Reserve ``worst_case`` for one call (a batch of ``images``); record ``charge`` when it ends."""
         with self._lock:
-            self._refuse(worst_case)
+            self._admit(worst_case)
             self._reserved += worst_case
         charge = _Charge()
         charge.images = images
@@ -127,6 +137,21 @@ class SpendLedger:
                     self.spent += charge.usd
                     self.images += 0 if charge.abandoned else charge.images
                     self._persist()
+
+    def _admit(self, worst_case: float) -> None:
+        """Raise unless ``worst_case`` more fits under the cap (lock held)."""
+        if self.problem is not None:
+            self._reload()  # the operator may have fixed or deleted the file since
+        if self.problem is not None and self.cap is not None:
+            raise LedgerUnreadableError(
+                f"The server key is paused: its spending record ({self.path.name}) could not be read, "
+                "so the spending cap cannot be checked. Enter your own OpenAI API key to keep generating; "
+                f"the owner must fix or delete {self.path.name} in the output folder (the server log says why).")
+        if self.cap is not None and self.spent + self._reserved + worst_case > self.cap + 1e-9:
+            raise SpendCapError(
+                f"This server's spending cap ({format_usd(self.cap)}) is reached: "
+                f"{format_usd(self.spent)} spent so far. Enter your own OpenAI API key to keep "
+                "generating, or ask the owner to raise DALLE3_MAX_SPEND_USD.")
 
     def _persist(self) -> None:
         """Write the total (lock held); a broken file is left alone for the operator to see."""

@@ -30,7 +30,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Hashable, Iterator, Sequence
+from typing import Any, Callable, Hashable, Iterator, Mapping
+from typing import Sequence
 
 from dalle3 import errors, simulator
 from dalle3.models import lifecycle, pricing
@@ -106,8 +107,11 @@ class Studio:
                 and self.client.streams(request.model))
 
     def generate(self, request: GenerationRequest, own_key: str | None = None, previews: int = 0,
-                 on_preview: Callable[[Preview], None] | None = None) -> GenerationResult:
+                 on_preview: Callable[[Preview], None] | None = None, *,
+                 job: Mapping[str, Any] | None = None) -> GenerationResult:
         """Make (or recall) the ``request.n`` images for ``request``; raises DalleError subclasses.
+
+        ``job`` (``{"job_id": ..., "job_row": ...}``) is stored in each image's parameters.
 
         With ``previews`` 1-3 and ``on_preview``, a model that streams sends that many rough
         images first (one image, ``n`` 1); ``on_preview`` is called (on this thread) with each
@@ -121,7 +125,7 @@ class Studio:
             log.warning("%s", choice.note)
             request = choice.request
         try:
-            return self._run(request, None, own_key, previews, on_preview)
+            return self._run(request, None, own_key, previews, on_preview, job)
         except ModelUnavailableError as exc:
             if request.model_named:
                 raise
@@ -131,7 +135,7 @@ class Studio:
                 raise
             log.warning("%s", choice.note)
             self._moved.put((self.payer(own_key), request.model), choice.request.model)
-            return self._run(choice.request, None, own_key, previews, on_preview)
+            return self._run(choice.request, None, own_key, previews, on_preview, job)
 
     def edit(self, request: GenerationRequest, inputs: EditInputs, own_key: str | None = None) -> GenerationResult:
         """Edit ``inputs`` (prepared by :func:`dalle3.edits.inputs.prepare_edit`) as ``request`` says."""
@@ -163,7 +167,7 @@ class Studio:
         return self.references.restore(parameters, within)
 
     def _run(self, request: GenerationRequest, inputs: EditInputs | None, own_key: str | None, previews: int,
-             on_preview: Callable[[Preview], None] | None) -> GenerationResult:
+             on_preview: Callable[[Preview], None] | None, job: Mapping[str, Any] | None = None) -> GenerationResult:
         own_key = (own_key or "").strip() or None
         backend = self.backend_for(own_key)
         key = (self.payer(own_key), self.settings.base_url if backend == OPENAI else "", request, inputs)
@@ -176,6 +180,7 @@ class Studio:
             image, cost = self._make(request, inputs, backend, own_key, previews, on_preview)
             parameters = self._parameters_for(request, image, backend, inputs,
                                              Price(cost.usd / len(image.pngs), cost.estimate))
+            parameters.update(job or {})
             saved = tuple(self._save(png, request, parameters, index) for index, png in enumerate(image.pngs))
             result = GenerationResult(
                 request=request, path=saved[0].path, size=saved[0].size, file_bytes=saved[0].file_bytes,
@@ -184,6 +189,10 @@ class Studio:
                 created=time.time(), previews=image.partials, note=image.note, images=saved, inputs=inputs)
             self.cache.put(key, result)
             return result
+
+    def save(self, image: bytes, request: GenerationRequest, parameters: dict[str, Any], index: int = 0) -> SavedImage:
+        """Save one image of ``request`` with ``parameters`` embedded, and tell the library (a Batch's rows)."""
+        return self._save(image, request, parameters, index)
 
     def _save(self, image: bytes, request: GenerationRequest, parameters: dict[str, Any], index: int) -> SavedImage:
         if request.n > 1:
@@ -280,6 +289,11 @@ class Studio:
             with self._guard:
                 if self._inflight.get(key) is lock and not lock.locked():
                     del self._inflight[key]
+
+    @staticmethod
+    def parameters_for(request: GenerationRequest, image: ApiImage, backend: str, cost: Price) -> dict[str, Any]:
+        """What each image of ``image`` stores: the request, the revised prompt, its share of ``cost``."""
+        return Studio._parameters_for(request, image, backend, None, cost)
 
     @staticmethod
     def _parameters_for(request: GenerationRequest, image: ApiImage, backend: str,

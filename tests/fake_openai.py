@@ -74,6 +74,7 @@ from PIL import Image
 
 from tests import fake_stream
 from tests import fake_edits
+from tests import fake_batches
 from tests.openapi_spec import load_spec, validate_create_image_request
 from tests.sdk_check import generate_params_problem
 
@@ -851,6 +852,7 @@ class FakeOpenAI:
         #: Bodies larger than this (bytes) are answered 413 on /images/edits, as a gateway does; None: no limit.
         self.max_body_bytes: int | None = None
         self._files: dict[str, tuple[bytes, str]] = {}
+        self.batch_api = fake_batches.BatchState()  # /files, /batches: see tests/fake_batches.py
         self._connections: set[socket.socket] = set()
         self._connection_count = 0
         self._active = 0
@@ -957,6 +959,7 @@ class FakeOpenAI:
             self._requests.clear()
             self._model_requests.clear()
             self._edit_requests.clear()
+            self.batch_api = fake_batches.BatchState()
 
     @property
     def requests(self) -> list[SeenRequest]:
@@ -1070,6 +1073,8 @@ class FakeOpenAI:
         )
         if path == EDITS_PATH and h.command == "POST":
             self._handle_edit(h, headers, raw, seen)
+            return
+        if fake_batches.handle(self, h, path, raw, headers):
             return
         if path == GENERATIONS_PATH:
             with self._lock:

@@ -83,7 +83,8 @@ def _readable(tp: Any) -> None:
     origin = get_origin(tp)
     if tp in (str, int, float, bool, type(None), object) or origin is Literal:
         return
-    if origin in (Union, types.UnionType) or origin in (list, collections.abc.Sequence, collections.abc.Iterable):
+    if origin in (Union, types.UnionType) or origin in (list, collections.abc.Sequence, collections.abc.Iterable,
+                                                         dict, collections.abc.Mapping):
         for arg in get_args(tp):
             _readable(arg)
         return
@@ -129,6 +130,9 @@ def _fits(tp: Any, value: Any) -> bool:
     if origin in (list, collections.abc.Sequence, collections.abc.Iterable):
         (item,) = get_args(tp) or (object,)
         return isinstance(value, list) and all(_fits(item, v) for v in value)
+    if origin in (dict, collections.abc.Mapping):  # e.g. a Batch's metadata: Dict[str, str]
+        key, item = get_args(tp) or (object, object)
+        return isinstance(value, dict) and all(_fits(key, k) and _fits(item, v) for k, v in value.items())
     if typing_extensions.is_typeddict(tp):
         return isinstance(value, dict) and _object_problem(tp, value, "") is None
     raise TypeError(f"unreadable SDK type {tp!r}")  # _readable has refused these already
@@ -183,3 +187,13 @@ def generate_params_problem(body: Any) -> Problem | None:
         if problem := _value_problem(name, FIELDS[name], value):
             return problem
     return None
+
+
+def params_problem(typed_dict: type, body: Any) -> Problem | None:
+    """None when ``body`` is what the SDK's ``typed_dict`` (e.g. ``BatchCreateParams``) allows, else the first
+    problem; a type this module cannot read raises TypeError, so the check never passes by not looking."""
+    for hint in _hints(typed_dict).values():
+        _readable(hint)
+    if not isinstance(body, dict):
+        return Problem(None, "invalid_type", f"The body must be a JSON object, not {_json_name(body)}.")
+    return _object_problem(typed_dict, body, "")

@@ -56,10 +56,11 @@ def generate_tool(mcp_url: str) -> dict[str, Any]:
     return matching[0]
 
 
-def test_only_the_generate_and_edit_endpoints_are_tools(mcp_url):
+def test_only_the_generate_edit_and_job_endpoints_are_tools(mcp_url):
     with urllib.request.urlopen(f"{mcp_url}/schema", timeout=30) as response:
         tools = json.load(response)
-    assert [t["meta"]["endpoint_name"] for t in tools] == ["generate", "edit"]
+    assert [t["meta"]["endpoint_name"] for t in tools] == ["generate", "edit", "batch", "batch_status",
+                                                           "batch_cancel"]
 
 
 def test_generate_tool_describes_itself(mcp_url):
@@ -157,7 +158,7 @@ def test_DALLE3_MCP_alone_turns_the_server_on_for_plain_python_app_py(tmp_path):
     with app_process(tmp_path / "on", {**env, "DALLE3_MCP": "1"}) as app:
         with urllib.request.urlopen(f"{app.url}gradio_api/mcp/schema", timeout=30) as response:
             tools = json.load(response)
-    assert [t["meta"]["endpoint_name"] for t in tools] == ["generate", "edit"]
+    assert {"generate", "edit"} <= {t["meta"]["endpoint_name"] for t in tools}
     with app_process(tmp_path / "off", {**env, "DALLE3_MCP": "0"}) as app:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{app.url}gradio_api/mcp/schema", timeout=30)
@@ -171,3 +172,20 @@ def test_a_bad_DALLE3_MCP_stops_start_up_naming_the_variable():
     assert from_env({"DALLE3_MCP": "1"}).mcp and not from_env({}).mcp
     with pytest.raises(ConfigurationError, match="DALLE3_MCP='maybe'"):
         from_env({"DALLE3_MCP": "maybe"})
+
+
+def test_an_agent_runs_a_job_and_asks_how_it_went(mcp_url):
+    failed, content = call_tool(mcp_url, "batch", {"template": "a {red|blue} kite", "model": "gpt-image-2",
+                                                   "mode": "now"})
+    assert not failed, content
+    job = json.loads(content[0].text)
+    assert job["count"] == 2 and job["kind"] == "now"
+    for _ in range(50):
+        failed, content = call_tool(mcp_url, "batch_status", {"job_id": job["id"]})
+        report = json.loads(content[0].text)
+        if report["status"] != "running":
+            break
+    assert report["status"] == "done" and [r["ok"] for r in report["results"]] == [True, True]
+    assert tempfile.gettempdir() not in content[0].text
+    failed, content = call_tool(mcp_url, "batch", {"prompts": "a fox"})
+    assert failed and "needs an OpenAI API key" in " ".join(getattr(c, "text", "") for c in content)

@@ -14,6 +14,7 @@ from ui.api import wire_api
 from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
+from ui.jobs import API_INPUTS as JOBS_API_INPUTS, layout_jobs, wire_jobs, wire_jobs_api
 from ui.library import layout_library, wire_library
 from ui.logs import quiet_disconnects
 from ui.mcp import remember_studio
@@ -50,14 +51,14 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     library = studio.library
     with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
         header(settings)
-        if library is None:  # no tab strip for one tab
-            controls = layout(settings, view)
-        else:
-            with gr.Tabs() as tabs:
-                with gr.Tab("Studio", id="studio"):
-                    controls = layout(settings, view)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Studio", id="studio"):
+                controls = layout(settings, view)
+            if library is not None:
                 with gr.Tab("Library", id="library"):
                     shelf = layout_library(library)
+            with gr.Tab("Jobs", id="jobs"):
+                jobs = layout_jobs(view.profile.id)
         edit = layout_edit(controls, view)
         wire_models(controls)
         wire_generate(controls, studio, host, edit)
@@ -68,6 +69,8 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         if library is not None:
             wire_library(shelf, controls, edit, library, settings, tabs)
         wire_api(studio, discovery, host, demo)
+        wire_jobs(jobs, controls.own_key, studio, host)
+        wire_jobs_api(studio, host, demo)
     remember_studio(demo, studio)
     return demo
 
@@ -82,4 +85,5 @@ def launch_options(studio: Studio) -> dict[str, Any]:
     return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
                 max_file_size=MAX_UPLOAD, state_session_capacity=SESSION_CAPACITY,
                 app_kwargs={"middleware": [guard_middleware(studio.settings, {
-                    "generate": tuple(api_docs.api_arguments()), "edit": tuple(api_docs.edit_arguments())})]})
+                    "generate": tuple(api_docs.api_arguments()), "edit": tuple(api_docs.edit_arguments()),
+                    **JOBS_API_INPUTS})]})

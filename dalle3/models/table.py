@@ -274,3 +274,11 @@ FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("gpt-image-1", "gpt-image-1.5"),
     ("dall-e-3", "dall-e-3"),
 )
+
+# The Batch API bills every model's requests (tokens and per-image prices alike) at half the
+# synchronous price, and answers within its completion window, 24 hours.
+BATCH_PRICE_FACTOR = 0.5
+BATCH_PRICE_SOURCE = Source("https://help.openai.com/en/articles/9197833-batch-api-faq: 'Each model will be "
+                            "offered at 50% cost discount vs. the synchronous APIs'; "
+                            f"{SDK}/batch_create_params.py: completion_window '24h'")
+BATCH_COMPLETION_WINDOW = "24h"
