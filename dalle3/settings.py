@@ -17,7 +17,8 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from dalle3.errors import ConfigurationError, shown_url
-from dalle3.models import DEFAULT_MODEL, MODELS, resolve
+from dalle3.model_table import DEFAULT_CHAT_MODEL
+from dalle3.models import DEFAULT_MODEL, MODEL_ID_PATTERN, MODELS, resolve
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _SPACE_ID = re.compile(r"[\w.-]{1,96}/[\w.-]{1,96}")
@@ -42,6 +43,7 @@ class Settings:
     library: bool | None = None  # DALLE3_LIBRARY: None = on at loopback only (see library_access)
     on_space: bool = False  # running on a Hugging Face Space (SYSTEM=spaces or SPACE_ID set)
     space_id: str | None = None  # SPACE_ID ("owner/name") when it looks like one: what gradio_client calls
+    chat_model: str = DEFAULT_CHAT_MODEL  # DALLE3_CHAT_MODEL: the mainline model a conversation starts on
 
     @property
     def base_url_shown(self) -> str:
@@ -129,6 +131,10 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     space_id = env.get("SPACE_ID", "").strip()
     if resolve(model) is None:
         raise ConfigurationError(f"DALLE3_MODEL={model!r} is not a known model ({', '.join(MODELS)}).")
+    chat_model = env.get("DALLE3_CHAT_MODEL", "").strip() or DEFAULT_CHAT_MODEL
+    if not MODEL_ID_PATTERN.fullmatch(chat_model) or resolve(chat_model) is not None:
+        raise ConfigurationError(f"DALLE3_CHAT_MODEL={chat_model[:64]!r} is not a mainline model id such as "
+                                 f"{DEFAULT_CHAT_MODEL} (lower-case letters, digits, '.', '-'; not an image model).")
     return Settings(
         api_key=env.get("OPENAI_API_KEY", "").strip() or None,
         base_url=base_url.rstrip("/"),
@@ -145,6 +151,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         library=_tristate(env, "DALLE3_LIBRARY"),
         on_space=env.get("SYSTEM", "").strip() == "spaces" or bool(space_id),
         space_id=space_id if _SPACE_ID.fullmatch(space_id) else None,
+        chat_model=chat_model,
     )
 
 
