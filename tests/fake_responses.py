@@ -16,7 +16,7 @@ Fake-specific choices (tests rely on them):
   = the previous response's input + output tokens (all ``cached_tokens``) +
   ``len(text) // 4`` (at least 1) + 1000 per input image, ``output_tokens`` =
   20 + ``len(answer) // 4``. The image tool's ``tool_usage.image_gen`` is the
-  images route's bill (output tokens by quality and size, +100 per partial image).
+  images route's bill (output tokens by quality and size, +100 per partial image when streamed).
 * :attr:`ResponsesState.mode` ``"absent"`` answers 404 (no such route), as an
   endpoint without the Responses API; :attr:`ResponsesState.keep` False keeps
   no response, so chaining gets 400 ``previous_response_not_found`` (``store: false``).
@@ -173,7 +173,7 @@ def _response(fake: FakeOpenAI, body: Mapping[str, Any], outcome: Outcome) -> di
                  "input_tokens_details": {"image_tokens": 0, "text_tokens": 0},
                  "output_tokens_details": {"image_tokens": 0, "text_tokens": 0}}
     if tool is not None and not text.rstrip().endswith("?"):
-        call, image_gen = _image_call(fake, tool, text, outcome)
+        call, image_gen = _image_call(fake, tool, text, outcome, body.get("stream") is True)
         output.append(call)
         reply = f"Here is your image: {text}"
     else:
@@ -197,7 +197,7 @@ def _response(fake: FakeOpenAI, body: Mapping[str, Any], outcome: Outcome) -> di
     return response
 
 
-def _image_call(fake: FakeOpenAI, tool: Mapping[str, Any], text: str, outcome: Outcome
+def _image_call(fake: FakeOpenAI, tool: Mapping[str, Any], text: str, outcome: Outcome, streamed: bool
                 ) -> tuple[dict[str, Any], dict[str, Any]]:
     from tests.fake_openai import Outcome
 
@@ -205,7 +205,7 @@ def _image_call(fake: FakeOpenAI, tool: Mapping[str, Any], text: str, outcome: O
                "prompt": text, "model": tool.get("model") or "gpt-image-2.6-sunburst", "n": 1}
     payload = fake._success_payload(Outcome.success(image=outcome.image), request, force_url=False)
     usage = payload["usage"]
-    partials = int(tool.get("partial_images") or 0)
+    partials = int(tool.get("partial_images") or 0) if streamed else 0  # previews are made only when streamed
     usage["output_tokens"] += fake_stream.PARTIAL_TOKENS * partials
     usage["output_tokens_details"]["image_tokens"] += fake_stream.PARTIAL_TOKENS * partials
     usage["total_tokens"] += fake_stream.PARTIAL_TOKENS * partials

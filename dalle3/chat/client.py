@@ -131,7 +131,7 @@ class ResponsesClient:
         if self.policy.should_retry(attempt, status, error.get("code")):
             self._sleep(self.policy.delay_s(attempt, response.headers))
             return "retry"
-        return _refused(status, error, rid, self.settings.base_url, turn, attempt)
+        raise _refused(status, error, rid, self.settings.base_url, turn, attempt)
 
     def _unsuitable(self, status: int, error: dict[str, Any], turn: request.Turn, rid: str | None
                     ) -> EndpointUnsuitable | None:
