@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from dalle3 import DalleError, Studio, cli, from_env, library_cli, library_view, validate
+from dalle3.chat import cli as chat_cli
 from dalle3.edit_rules import rules_for
 from dalle3.errors import ModelUnavailableError
 from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS, OUTPUT_FORMATS
@@ -174,6 +175,7 @@ COMMANDS: dict[str, Command] = {
     "generate": Command(parser, run),
     "edit": Command(edit_parser, run_edit, intermixed=True),
     "library": Command(library_parser, run_library),
+    "chat": Command(chat_cli.parser, chat_cli.run),
 }
 
 

@@ -169,9 +169,9 @@ class ConversationStore:
             self._write(updated)
         return updated
 
-    def listing(self, owner: str) -> list[Conversation]:
-        """``owner``'s conversations, most recently changed first (at most :data:`LISTED`)."""
-        found = [c for c in self._all() if c.owner == owner]
+    def listing(self, owner: str | None) -> list[Conversation]:
+        """``owner``'s conversations (None: everyone's, for the CLI), most recently changed first."""
+        found = [c for c in self._all() if owner is None or c.owner == owner]
         return sorted(found, key=lambda c: c.updated, reverse=True)[:LISTED]
 
     def _all(self) -> Iterator[Conversation]:
