@@ -11,7 +11,9 @@ from dalle3 import Studio, api_docs, page
 from dalle3.discovery import Discovery
 from dalle3.images import install_pillow_limit
 from dalle3.session import SessionState
+from dalle3.chat.turn import Chat
 from ui.api import wire_api
+from ui.chat import layout_chat, wire_chat
 from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
@@ -49,14 +51,15 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     library = studio.library
     with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
         header(settings)
-        if library is None:  # no tab strip for one tab
-            controls = layout(settings, view)
-        else:
-            with gr.Tabs() as tabs:
-                with gr.Tab("Studio", id="studio"):
-                    controls = layout(settings, view)
+        chat = Chat(studio)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Studio", id="studio"):
+                controls = layout(settings, view)
+            if library is not None:
                 with gr.Tab("Library", id="library"):
                     shelf = layout_library(library)
+            with gr.Tab("Chat", id="chat"):
+                talk = layout_chat(settings)
         edit = layout_edit(controls, view)
         wire_models(controls)
         wire_generate(controls, studio, host, edit)
@@ -66,6 +69,9 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         wire_code(controls, settings)
         if library is not None:
             wire_library(shelf, controls, edit, library, settings, tabs)
+        wire_chat(talk, chat, host=host, shared=library is not None, own_key=controls.own_key, discovery=discovery,
+                  sources={"Studio result": controls.result, **({"Library pick": shelf.image} if library else {})},
+                  demo=demo)
         wire_api(studio, discovery, host, demo)
     remember_outputs(demo, studio.output_dir)
     return demo

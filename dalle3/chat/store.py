@@ -137,6 +137,22 @@ class ConversationStore:
         self.folder = root / FOLDER
         self._lock = threading.Lock()
 
+    def secret(self) -> bytes:
+        """A random secret kept beside the conversations (made once): what visitors' owner hashes are keyed
+        with, so a visitor keeps their conversations across restarts; never shown or sent."""
+        path = self.folder / ".owner-secret"
+        with self._lock:
+            try:
+                data = path.read_bytes()
+                if len(data) == 32:
+                    return data
+            except OSError:
+                pass
+            data = secrets.token_bytes(32)
+            atomic_replace(path, data)
+            os.chmod(path, 0o600)
+            return data
+
     def create(self, *, owner: str, chat_model: str, settings: ToolSettings, title: str) -> Conversation:
         conversation = Conversation(id=secrets.token_urlsafe(12), owner=owner, created=now(),
                                     chat_model=chat_model, settings=settings, title=title[:80])
