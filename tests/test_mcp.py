@@ -50,10 +50,10 @@ def generate_tool(mcp_url: str) -> dict[str, Any]:
     return matching[0]
 
 
-def test_only_the_generate_and_edit_endpoints_are_tools(mcp_url):
+def test_only_the_generate_edit_and_chat_endpoints_are_tools(mcp_url):
     with urllib.request.urlopen(f"{mcp_url}/schema", timeout=30) as response:
         tools = json.load(response)
-    assert [t["meta"]["endpoint_name"] for t in tools] == ["generate", "edit"]
+    assert [t["meta"]["endpoint_name"] for t in tools] == ["generate", "edit", "chat"]
 
 
 def test_generate_tool_describes_itself(mcp_url):

@@ -14,6 +14,7 @@ from dalle3.session import SessionState
 from dalle3.chat.turn import Chat
 from ui.api import wire_api
 from ui.chat import layout_chat, wire_chat
+from ui.chat_api import ARGUMENTS as CHAT_ARGUMENTS, wire_chat_api
 from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
@@ -73,6 +74,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
                   sources={"Studio result": controls.result, **({"Library pick": shelf.image} if library else {})},
                   demo=demo)
         wire_api(studio, discovery, host, demo)
+        wire_chat_api(chat, discovery, host=host, shared=library is not None, demo=demo)
     remember_outputs(demo, studio.output_dir)
     return demo
 
@@ -87,4 +89,5 @@ def launch_options(studio: Studio) -> dict[str, Any]:
     return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
                 max_file_size=MAX_UPLOAD, state_session_capacity=SESSION_CAPACITY,
                 app_kwargs={"middleware": [guard_middleware(studio.settings, {
-                    "generate": tuple(api_docs.api_arguments()), "edit": tuple(api_docs.edit_arguments())})]})
+                    "generate": tuple(api_docs.api_arguments()), "edit": tuple(api_docs.edit_arguments()),
+                    "chat": tuple(CHAT_ARGUMENTS)})]})

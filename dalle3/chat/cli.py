@@ -25,6 +25,7 @@ from dalle3.cli import preview_line
 from dalle3.errors import DalleError, ValidationError
 from dalle3.library_cli import _CONTROL
 from dalle3.models import OUTPUT_FORMATS
+from dalle3.references import read_file
 from dalle3.results import Preview
 from dalle3.settings import from_env
 from dalle3.studio import Studio
@@ -161,7 +162,4 @@ def _progress(preview: Preview) -> None:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"Cannot read {path}: {exc.strerror or type(exc).__name__}.") from None
+    return read_file(path, "image")
