@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import secrets
+import tempfile
 import threading
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -200,10 +201,21 @@ class ConversationStore:
                 yield found
 
     def _write(self, conversation: Conversation) -> None:
+        """Written whole under a temporary name, then renamed over the old file (readers never see half).
+
+        No fsync, as for images: a process crash cannot tear a closed file, and every turn writes here.
+        """
         data = asdict(conversation)
         data["settings"] = conversation.settings.as_dict()
-        atomic_replace(self.folder / f"{conversation.id}.json",
-                       json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+            os.replace(tmp, self.folder / f"{conversation.id}.json")
+        except BaseException:
+            os.unlink(tmp)
+            raise
 
     def _read(self, path: Path) -> Conversation | None:
         try:
