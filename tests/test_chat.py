@@ -289,3 +289,26 @@ def test_offline_the_simulator_answers_every_turn_at_no_cost(tmp_path):
     result = chat.turn(ask(conversation, "a fox"))
     assert result.backend == "simulator" and result.bill.total.usd == 0
     assert "offline simulator" in result.record.answer and result.image_path.is_file()
+
+
+# --------------------------------------------------------------------------- the fake's own checks
+
+
+def test_the_fake_refuses_what_the_sdk_types_or_the_image_rules_refuse(fake_api):
+    import requests
+
+    url, auth = f"{fake_api.base_url}/responses", {"Authorization": f"Bearer {KEY}"}
+    base = {"model": "gpt-5.4-mini", "input": "a fox"}
+    cases = [
+        ({**base, "temperature_x": 1}, "unknown_parameter", "temperature_x"),
+        ({**base, "tools": [{"type": "image_generation", "model": "gpt-image-2", "quality": "xhigh"}]},
+         "invalid_value", "quality"),
+        ({**base, "tools": [{"type": "image_generation", "size": "1000x1000"}]}, "invalid_value", "size"),
+        ({**base, "previous_response_id": "resp_nowhere"}, "previous_response_not_found", "previous_response_id"),
+    ]
+    for body, code, param in cases:
+        answer = requests.post(url, json=body, headers=auth, timeout=10)
+        assert answer.status_code == 400, body
+        assert (answer.json()["error"]["code"], answer.json()["error"]["param"]) == (code, param), answer.text
+    assert requests.post(url, json=base, timeout=10).status_code == 401
+    assert fake_api.pending == 0

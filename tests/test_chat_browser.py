@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import fake_responses
-from tests.apphelpers import app_settings
+from tests.apphelpers import app_settings, running_app
 from tests.browser_support import close_page, launched_chromium, markdown, served_page, text_input, VIEWPORT
 
 pytestmark = pytest.mark.browser
@@ -88,3 +88,32 @@ def test_an_endpoint_without_responses_is_explained_in_the_tab(page, served, fak
         expect(pg.locator("#chat_view")).to_contain_text("This turn failed")
     finally:
         fake_responses.state(fake).mode = "on"
+
+
+@pytest.fixture(scope="module")
+def shelf(fake, tmp_path_factory):
+    """The page with its Library tab (as on loopback by default)."""
+    with running_app(app_settings(fake.base_url, tmp_path_factory.mktemp("chat-shelf")), sleep=lambda s: None,
+                     library=True) as handle:
+        yield handle
+
+
+def test_an_image_in_the_library_reopens_its_conversation_at_its_turn(page, shelf, fake):
+    pg = open_chat(page, shelf.url)
+    send(pg, "a fox in snow")
+    expect(pg.locator("#chat_view img")).to_have_count(1)
+    send(pg, "now at night")
+    expect(pg.locator("#chat_view img")).to_have_count(2)
+    pg.get_by_role("tab", name="Library").click()
+    expect(pg.locator("#lib_grid img")).to_have_count(2, timeout=15_000)
+    text_input(pg, "lib_words").fill("fox")
+    text_input(pg, "lib_words").press("Enter")
+    expect(pg.locator("#lib_grid img")).to_have_count(1)
+    pg.locator("#lib_grid img").first.click()
+    expect(pg.locator("#lib_prompt textarea")).to_have_value("a fox in snow")
+    pg.get_by_role("tab", name="Chat").click()
+    pg.get_by_role("button", name="Reopen the Library pick's conversation").click()
+    expect(pg.locator("#chat_cost")).to_contain_text("reopened at turn 1")
+    expect(pg.locator("#chat_view img")).to_have_count(1)  # the branch up to turn 1
+    send(pg, "a hare instead")
+    expect(pg.locator("#chat_view")).to_contain_text("from turn 1")

@@ -28,6 +28,7 @@ from dalle3.chat.turn import Chat, TurnAsk, TurnResult
 from dalle3.discovery import Discovery
 from dalle3.edits import mask_from_painting
 from dalle3.live import live_call
+from dalle3.metadata import read_parameters
 from dalle3.model_table import CHAT_MODELS
 from dalle3.models import MODELS
 from dalle3.params import profile_for
@@ -55,6 +56,7 @@ class ChatControls:
     cost: gr.Markdown
     settings: dict[str, gr.components.Component]
     editor: gr.ImageEditor
+    start: gr.Accordion
     sources: gr.Row
     current: gr.State
 
@@ -110,14 +112,14 @@ def layout_chat(settings: Any) -> ChatControls:
                                                visible=bool(p.input_fidelity)),
                     action=gr.Radio(list(ACTIONS), value="auto", label="Action"),
                     partial_images=gr.Slider(0, MAX_PREVIEWS, value=1, step=1, label="Previews"))
-            with gr.Accordion("Start from an image (sent with the next turn)", open=False):
+            with gr.Accordion("Start from an image (sent with the next turn)", open=False) as start:
                 editor = gr.ImageEditor(type="pil", format="png", sources=("upload", "clipboard"), transforms=(),
                                         layers=False, label="An image; paint the area that may change (optional)",
                                         brush=gr.Brush(colors=["#ffffff"], default_color="#ffffff"),
                                         elem_id="chat_editor")
-                sources = gr.Row()
+            sources = gr.Row()
     return ChatControls(notice, conversation, new, chatbot, continue_from, branches, text, send, cost, fields,
-                        editor, sources, gr.State(None))
+                        editor, start, sources, gr.State(None))
 
 
 def _tool_settings(cc: ChatControls, data: dict) -> ToolSettings:
@@ -289,8 +291,23 @@ def wire_chat(cc: ChatControls, chat: Chat, *, host: str, shared: bool, own_key:
     image_model.input(lambda data: _settings_updates(cc, _tool_settings(cc, {**data, cc.settings["quality"]: "",
                                                                            cc.settings["size"]: ""})),
                       set(cc.setting_inputs), cc.setting_inputs, **PRIVATE)
+    def on_reopen(path: str | None, token: str | None) -> Updates:
+        """The conversation an image was made in, shown at its turn (if it is this visitor's)."""
+        parameters = read_parameters(path) if path else None
+        ident, turn = (parameters or {}).get("conversation"), (parameters or {}).get("turn")
+        found = chat.store.get(ident, owner(token)) if isinstance(ident, str) else None
+        if found is None or not isinstance(turn, int) or found.turn(turn) is None:
+            return {cc.cost: "That image was not made in a conversation you can open here."}
+        return {**render(found, turn), **_settings_updates(cc, found.settings),
+                cc.continue_from: gr.update(choices=view.turn_choices(found), value=str(turn)),
+                cc.cost: f"Conversation reopened at turn {turn}: the next turn continues from it."}
+
     with cc.sources:
         for label, component in (sources or {}).items():
             button = gr.Button(f"Use the {label}", size="sm")
-            button.click(lambda path: {"background": path, "layers": [], "composite": path} if path else None,
-                         [component], [cc.editor], **PRIVATE)
+            button.click(lambda path: {cc.editor: {"background": path, "layers": [], "composite": path} if path
+                                       else None, cc.start: gr.update(open=True)},
+                         [component], [cc.editor, cc.start], **PRIVATE)
+            reopen = gr.Button(f"Reopen the {label}'s conversation", size="sm")
+            reopen.click(on_reopen, [component, keeper], [*load_outputs[1:6], cc.cost, *cc.setting_inputs],
+                         **PRIVATE)
