@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import io
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import gradio as gr
@@ -167,6 +167,41 @@ def _inputs_of(value: Any) -> tuple[tuple[bytes, ...], bytes | None]:
     return (buffer.getvalue(),), mask_from_painting(painted) if has_paint else None
 
 
+@dataclass(frozen=True)
+class _Wiring:
+    """What every handler of the tab shares: the controls, the engine, whose conversations these are."""
+
+    cc: ChatControls
+    chat: Chat
+    keeper: gr.BrowserState  # the browser's random token (outside the tabs: see wire_chat)
+    shared: bool
+    secret: bytes = field(repr=False)
+    own_key: gr.State | None
+
+    def owner(self, token: str | None) -> str:
+        return SHARED if self.shared else owner_for(False, self.secret, token)
+
+    def render(self, conversation: Conversation | None, upto: int | None = None) -> Updates:
+        cc = self.cc
+        found = self.chat.store.listing(conversation.owner) if conversation else []
+        return {cc.current: conversation.id if conversation else None,
+                cc.conversation: gr.update(choices=view.conversation_choices(found),
+                                           value=conversation.id if conversation else None),
+                cc.chatbot: view.messages(conversation, upto, self.chat.image_path),
+                cc.continue_from: gr.update(choices=view.turn_choices(conversation), value=view.LATEST),
+                cc.branches: view.branches_text(conversation)}
+
+    @property
+    def shown(self) -> list[gr.components.Component]:
+        """What :meth:`render` updates, in order."""
+        cc = self.cc
+        return [cc.current, cc.conversation, cc.chatbot, cc.continue_from, cc.branches]
+
+    @property
+    def key_input(self) -> list[gr.State]:
+        return [self.own_key] if self.own_key is not None else []
+
+
 def wire_chat(cc: ChatControls, chat: Chat, *, host: str, shared: bool, own_key: gr.State | None = None,
               discovery: Discovery | None = None, sources: dict[str, gr.Image] | None = None,
               demo: gr.Blocks) -> None:
@@ -176,23 +211,21 @@ def wire_chat(cc: ChatControls, chat: Chat, *, host: str, shared: bool, own_key:
     # Its secret is public (the browser decrypts with it): derived from, never equal to, the owner secret.
     keeper = gr.BrowserState("", storage_key="dalle3-chat",
                              secret=hmac.new(secret, b"browser-state", hashlib.sha256).hexdigest())
+    w = _Wiring(cc, chat, keeper, shared, secret, own_key)
+    _wire_load(w, discovery, demo)
+    _wire_navigation(w)
+    _wire_send(w, host)
+    _wire_sources(w, sources or {})
 
-    def owner(token: str | None) -> str:
-        return SHARED if shared else owner_for(False, secret, token)
 
-    def render(conversation: Conversation | None, upto: int | None = None) -> Updates:
-        found = chat.store.listing(conversation.owner) if conversation else []
-        return {cc.current: conversation.id if conversation else None,
-                cc.conversation: gr.update(choices=view.conversation_choices(found),
-                                           value=conversation.id if conversation else None),
-                cc.chatbot: view.messages(conversation, upto, chat.image_path),
-                cc.continue_from: gr.update(choices=view.turn_choices(conversation), value=view.LATEST),
-                cc.branches: view.branches_text(conversation)}
+def _wire_load(w: _Wiring, discovery: Discovery | None, demo: gr.Blocks) -> None:
+    """On page load: this browser's token, its newest conversation, the models the endpoint offers."""
+    cc, chat = w.cc, w.chat
 
     def on_load(token: str | None, key: str | None) -> Updates:
         token = token or secrets.token_urlsafe(24)
-        found = chat.store.listing(owner(token))
-        updates = {keeper: token, **render(found[0] if found else None)}
+        found = chat.store.listing(w.owner(token))
+        updates = {w.keeper: token, **w.render(found[0] if found else None)}
         if found:
             updates.update(_settings_updates(cc, found[0].settings))
             updates[cc.settings["chat_model"]] = gr.update(value=found[0].chat_model)
@@ -210,42 +243,54 @@ def wire_chat(cc: ChatControls, chat: Chat, *, host: str, shared: bool, own_key:
             updates[cc.notice] = inert(text) + "\n\n" + NEEDS
         return updates
 
-    load_outputs = [keeper, cc.current, cc.conversation, cc.chatbot, cc.continue_from, cc.branches, cc.notice,
-                    *cc.setting_inputs]
-    key_input = [own_key] if own_key is not None else []
-    demo.load(lambda t, *k: on_load(t, k[0] if k else None), [keeper, *key_input], load_outputs, **PRIVATE)
+    demo.load(lambda t, *k: on_load(t, k[0] if k else None), [w.keeper, *w.key_input],
+              [w.keeper, *w.shown, cc.notice, *cc.setting_inputs], **PRIVATE)
+
+
+def _wire_navigation(w: _Wiring) -> None:
+    """Pick a conversation, a turn to continue from, start a new one, change the image model."""
+    cc, chat = w.cc, w.chat
 
     def on_pick(conversation_id: str | None, token: str | None) -> Updates:
-        found = chat.store.get(conversation_id or "", owner(token))
-        updates = render(found)
-        if found:
-            updates.update(_settings_updates(cc, found.settings))
-        return updates
+        found = chat.store.get(conversation_id or "", w.owner(token))
+        return {**w.render(found), **(_settings_updates(cc, found.settings) if found else {})}
 
-    cc.conversation.input(on_pick, [cc.conversation, keeper], load_outputs[1:6] + cc.setting_inputs, **PRIVATE)
-    cc.continue_from.input(
-        lambda conversation_id, chosen, token: {cc.chatbot: view.messages(
-            chat.store.get(conversation_id or "", owner(token)), int(chosen) if chosen else None, chat.image_path)},
-        [cc.current, cc.continue_from, keeper], [cc.chatbot], **PRIVATE)
+    cc.conversation.input(on_pick, [cc.conversation, w.keeper], [*w.shown, *cc.setting_inputs], **PRIVATE)
+
+    def on_from(conversation_id: str | None, chosen: str | None, token: str | None) -> Updates:
+        found = chat.store.get(conversation_id or "", w.owner(token))
+        return {cc.chatbot: view.messages(found, int(chosen) if chosen else None, chat.image_path)}
+
+    cc.continue_from.input(on_from, [cc.current, cc.continue_from, w.keeper], [cc.chatbot], **PRIVATE)
 
     def on_new(data: dict) -> Updates:
-        conversation = chat.start(owner=owner(data[keeper]), settings=_tool_settings(cc, data),
+        conversation = chat.start(owner=w.owner(data[w.keeper]), settings=_tool_settings(cc, data),
                                   chat_model=data[cc.settings["chat_model"]])
-        return {**render(conversation), cc.cost: ""}
+        return {**w.render(conversation), cc.cost: ""}
 
-    cc.new.click(on_new, {keeper, *cc.setting_inputs}, [*load_outputs[1:6], cc.cost], **PRIVATE)
+    cc.new.click(on_new, {w.keeper, *cc.setting_inputs}, [*w.shown, cc.cost], **PRIVATE)
+
+    def on_image_model(data: dict) -> Updates:  # a new model's own defaults, not the last one's quality and size
+        return _settings_updates(cc, _tool_settings(cc, {**data, cc.settings["quality"]: "",
+                                                         cc.settings["size"]: ""}))
+
+    cc.settings["image_model"].input(on_image_model, set(cc.setting_inputs), cc.setting_inputs, **PRIVATE)
+
+
+def _wire_send(w: _Wiring, host: str) -> None:
+    """The estimate while typing; Send: previews as they come, then the answer and its bill."""
+    cc, chat = w.cc, w.chat
+    every = {w.keeper, cc.current, cc.text, cc.editor, cc.continue_from, *cc.setting_inputs, *w.key_input}
 
     def ask_of(data: dict, conversation_id: str, request: gr.Request | None) -> TurnAsk:
         images, mask = _inputs_of(data[cc.editor])
         chosen = data[cc.continue_from]
-        return TurnAsk(conversation_id=conversation_id, owner=owner(data[keeper]), text=data[cc.text],
+        return TurnAsk(conversation_id=conversation_id, owner=w.owner(data[w.keeper]), text=data[cc.text],
                        settings=_tool_settings(cc, data), chat_model=data[cc.settings["chat_model"]],
                        parent=int(chosen) if chosen else None, images=images, mask=mask,
-                       own_key=data[own_key] if own_key is not None else None,
+                       own_key=data[w.own_key] if w.own_key is not None else None,
                        safety_identifier=safety.identifier_for(chat.studio.settings, host,
                                                                request.session_hash if request else None))
-
-    every = {keeper, cc.current, cc.text, cc.editor, cc.continue_from, *cc.setting_inputs, *key_input}
 
     def on_estimate(data: dict) -> Updates:
         if not (data[cc.text] or "").strip() or not data[cc.current]:
@@ -258,18 +303,20 @@ def wire_chat(cc: ChatControls, chat: Chat, *, host: str, shared: bool, own_key:
     cc.text.input(on_estimate, every, [cc.cost], trigger_mode="always_last", show_progress="hidden", **PRIVATE)
 
     def on_send(data: dict, request: gr.Request) -> Iterator[Updates]:
-        conversation = chat.store.get(data[cc.current] or "", owner(data[keeper]))
-        if conversation is None:
-            conversation = chat.start(owner=owner(data[keeper]), settings=_tool_settings(cc, data),
-                                      chat_model=data[cc.settings["chat_model"]], title=data[cc.text] or "")
+        if not (data[cc.text] or "").strip():  # said before a conversation is made for nothing
+            yield {cc.cost: "Write something first: the turn is empty."}
+            return
+        owner = w.owner(data[w.keeper])
+        conversation = chat.store.get(data[cc.current] or "", owner) or chat.start(
+            owner=owner, settings=_tool_settings(cc, data), chat_model=data[cc.settings["chat_model"]],
+            title=data[cc.text] or "")
         try:
             ask = ask_of(data, conversation.id, request)
             chat.prepare(ask)
         except DalleError as exc:
             yield {cc.cost: inert(exc.user_message)}
             return
-        before = view.messages(conversation, int(data[cc.continue_from]) if data[cc.continue_from] else None,
-                               chat.image_path)
+        before = view.messages(conversation, ask.parent, chat.image_path)
         yield {cc.chatbot: before + view.pending(ask.text), cc.cost: "Sending…", cc.current: conversation.id}
         try:
             for item in live_call(lambda on_preview: chat.turn(ask, on_preview)):
@@ -277,37 +324,36 @@ def wire_chat(cc: ChatControls, chat: Chat, *, host: str, shared: bool, own_key:
                     yield {cc.chatbot: before + view.pending(ask.text, item.path, item.label)}
                     continue
                 result: TurnResult = item
-                yield {**render(result.conversation, result.record.number), cc.text: "", cc.editor: None,
+                yield {**w.render(result.conversation, result.record.number), cc.text: "", cc.editor: None,
                        cc.cost: view.result_text(result)}
         except DalleError as exc:
-            yield {**render(chat.store.get(conversation.id)), cc.cost: inert(exc.user_message)}
+            yield {**w.render(chat.store.get(conversation.id)), cc.cost: inert(exc.user_message)}
 
-    send_outputs = [*load_outputs[1:6], cc.text, cc.editor, cc.cost]
     for trigger in (cc.send.click, cc.text.submit):
-        trigger(on_send, every, send_outputs, concurrency_limit=chat.studio.settings.concurrency,
-                concurrency_id="chat", **PRIVATE)
+        trigger(on_send, every, [*w.shown, cc.text, cc.editor, cc.cost],
+                concurrency_limit=chat.studio.settings.concurrency, concurrency_id="chat", **PRIVATE)
 
-    image_model = cc.settings["image_model"]
-    image_model.input(lambda data: _settings_updates(cc, _tool_settings(cc, {**data, cc.settings["quality"]: "",
-                                                                           cc.settings["size"]: ""})),
-                      set(cc.setting_inputs), cc.setting_inputs, **PRIVATE)
+
+def _wire_sources(w: _Wiring, sources: dict[str, gr.Image]) -> None:
+    """For each image elsewhere on the page: start from it, or reopen the conversation it was made in."""
+    cc, chat = w.cc, w.chat
+
     def on_reopen(path: str | None, token: str | None) -> Updates:
-        """The conversation an image was made in, shown at its turn (if it is this visitor's)."""
         parameters = read_parameters(path) if path else None
         ident, turn = (parameters or {}).get("conversation"), (parameters or {}).get("turn")
-        found = chat.store.get(ident, owner(token)) if isinstance(ident, str) else None
+        found = chat.store.get(ident, w.owner(token)) if isinstance(ident, str) else None
         if found is None or not isinstance(turn, int) or found.turn(turn) is None:
             return {cc.cost: "That image was not made in a conversation you can open here."}
-        return {**render(found, turn), **_settings_updates(cc, found.settings),
+        return {**w.render(found, turn), **_settings_updates(cc, found.settings),
                 cc.continue_from: gr.update(choices=view.turn_choices(found), value=str(turn)),
                 cc.cost: f"Conversation reopened at turn {turn}: the next turn continues from it."}
 
+    def use(path: str | None) -> Updates:
+        return {cc.editor: {"background": path, "layers": [], "composite": path} if path else None,
+                cc.start: gr.update(open=True)}
+
     with cc.sources:
-        for label, component in (sources or {}).items():
-            button = gr.Button(f"Use the {label}", size="sm")
-            button.click(lambda path: {cc.editor: {"background": path, "layers": [], "composite": path} if path
-                                       else None, cc.start: gr.update(open=True)},
-                         [component], [cc.editor, cc.start], **PRIVATE)
-            reopen = gr.Button(f"Reopen the {label}'s conversation", size="sm")
-            reopen.click(on_reopen, [component, keeper], [*load_outputs[1:6], cc.cost, *cc.setting_inputs],
-                         **PRIVATE)
+        for label, component in sources.items():
+            gr.Button(f"Use the {label}", size="sm").click(use, [component], [cc.editor, cc.start], **PRIVATE)
+            gr.Button(f"Reopen the {label}'s conversation", size="sm").click(
+                on_reopen, [component, w.keeper], [*w.shown, cc.cost, *cc.setting_inputs], **PRIVATE)
