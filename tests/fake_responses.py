@@ -37,8 +37,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from tests import fake_stream
 from tests.sdk_check import responses_params_problem
@@ -83,7 +84,12 @@ def image_blocked() -> Outcome:
 
 def handle(fake: FakeOpenAI, h: _Handler, raw: bytes, body: Any, seen: SeenRequest) -> None:
     """Answer one ``POST /v1/responses``."""
-    from tests.fake_openai import Outcome, _bad_request, _check_gpt_image, _error_payload
+    from tests.fake_openai import (
+        Outcome,
+        _bad_request,
+        _check_gpt_image,
+        _error_payload,
+    )
 
     st = state(fake)
     with st.lock:

@@ -73,8 +73,9 @@ def test_a_value_the_studio_refuses_is_refused_with_the_same_sentence_before_any
 
 def test_an_image_and_a_painted_mask_travel_as_input_image_and_the_tools_mask():
     photo = render_image(64, 64, "png")
-    from PIL import Image
     import io
+
+    from PIL import Image
     painting = Image.new("RGB", (64, 64), "black")
     painting.paste((255, 255, 255), (0, 0, 32, 32))
     buffer = io.BytesIO()

@@ -15,6 +15,7 @@ from tests.apphelpers import SERVER_KEY, app_settings, running_app
 from tests.fake_openai import render_image
 from tests.test_mcp import call_tool, mcp_url  # noqa: F401 - the fixture, shared
 
+
 @pytest.fixture(scope="module")
 def served(fake, tmp_path_factory):
     with running_app(app_settings(fake.base_url, tmp_path_factory.mktemp("chat-api")), sleep=lambda s: None) as h:

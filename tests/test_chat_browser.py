@@ -6,7 +6,13 @@ import pytest
 
 from tests import fake_responses
 from tests.apphelpers import app_settings, running_app
-from tests.browser_support import close_page, launched_chromium, markdown, served_page, text_input, VIEWPORT
+from tests.browser_support import (
+    VIEWPORT,
+    close_page,
+    launched_chromium,
+    served_page,
+    text_input,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -46,7 +46,7 @@ def test_interactive_turns_from_stdin_with_a_branch_and_a_failure_said_plainly(t
     lines = "a fox\nsomething odd\n/from 1\na hare instead\n/turns\n/quit\n"
     done = subprocess.run([sys.executable, "-m", "dalle3", "chat", "--image-model", "gpt-image-2",
                            "--previews", "0"], input=lines, cwd=tmp_path, env=env, capture_output=True, text=True,
-                          encoding="utf-8", timeout=60)
+                          encoding="utf-8", timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "dalle3: OpenAI's safety system rejected this prompt" in done.stdout
     assert "[turn 3 from turn 1] Here is your image: a hare instead" in done.stdout

@@ -13,8 +13,9 @@ import hashlib
 import hmac
 import io
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 from PIL import Image
@@ -92,26 +93,26 @@ def layout_chat(settings: Any) -> ChatControls:
                                         info="an earlier turn starts a new branch", elem_id="chat_from")
             branches = gr.Markdown(elem_id="chat_branches")
             with gr.Accordion("Image tool settings (this conversation; changeable per turn)", open=False):
-                fields = dict(
-                    chat_model=gr.Dropdown(list(dict.fromkeys([settings.chat_model, *CHAT_MODELS])),
+                fields = {
+                    "chat_model": gr.Dropdown(list(dict.fromkeys([settings.chat_model, *CHAT_MODELS])),
                                            value=settings.chat_model, allow_custom_value=True,
                                            label="Mainline model", elem_id="chat_model"),
-                    image_model=gr.Dropdown(IMAGE_MODELS, value=DEFAULT_IMAGE_MODEL, label="Image model",
+                    "image_model": gr.Dropdown(IMAGE_MODELS, value=DEFAULT_IMAGE_MODEL, label="Image model",
                                             elem_id="chat_image_model"),
-                    quality=gr.Dropdown(_choices(p.qualities), value=DEFAULT, label="Quality"),
-                    size=gr.Dropdown(_choices(p.sizes), value=DEFAULT, label="Size", allow_custom_value=True),
-                    background=gr.Dropdown(_choices(p.extras.get("background", ())), value=DEFAULT,
+                    "quality": gr.Dropdown(_choices(p.qualities), value=DEFAULT, label="Quality"),
+                    "size": gr.Dropdown(_choices(p.sizes), value=DEFAULT, label="Size", allow_custom_value=True),
+                    "background": gr.Dropdown(_choices(p.extras.get("background", ())), value=DEFAULT,
                                            label="Background"),
-                    moderation=gr.Dropdown(_choices(p.extras.get("moderation", ())), value=DEFAULT,
+                    "moderation": gr.Dropdown(_choices(p.extras.get("moderation", ())), value=DEFAULT,
                                            label="Moderation"),
-                    complexity=gr.Dropdown(_choices(p.extras.get("complexity", ())), value=DEFAULT,
+                    "complexity": gr.Dropdown(_choices(p.extras.get("complexity", ())), value=DEFAULT,
                                            label="Complexity", visible="complexity" in p.extras),
-                    output_format=gr.Dropdown(_choices(p.output_formats), value=DEFAULT, label="Output format"),
-                    output_compression=gr.Slider(0, 100, value=100, step=1, label="Compression (jpeg, webp)"),
-                    input_fidelity=gr.Dropdown(_choices(p.input_fidelity), value=DEFAULT, label="Input fidelity",
+                    "output_format": gr.Dropdown(_choices(p.output_formats), value=DEFAULT, label="Output format"),
+                    "output_compression": gr.Slider(0, 100, value=100, step=1, label="Compression (jpeg, webp)"),
+                    "input_fidelity": gr.Dropdown(_choices(p.input_fidelity), value=DEFAULT, label="Input fidelity",
                                                visible=bool(p.input_fidelity)),
-                    action=gr.Radio(list(ACTIONS), value="auto", label="Action"),
-                    partial_images=gr.Slider(0, MAX_PREVIEWS, value=1, step=1, label="Previews"))
+                    "action": gr.Radio(list(ACTIONS), value="auto", label="Action"),
+                    "partial_images": gr.Slider(0, MAX_PREVIEWS, value=1, step=1, label="Previews")}
             with gr.Accordion("Start from an image (sent with the next turn)", open=False) as start:
                 editor = gr.ImageEditor(type="pil", format="png", sources=("upload", "clipboard"), transforms=(),
                                         layers=False, label="An image; paint the area that may change (optional)",

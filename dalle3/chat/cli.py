@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from dalle3.chat.request import ACTIONS, DEFAULT_IMAGE_MODEL, MAX_PREVIEWS, ToolSettings
 from dalle3.chat.store import SHARED, Conversation, check_id
@@ -57,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--output-format", choices=OUTPUT_FORMATS, help="png, webp or jpeg (default: png)")
     p.add_argument("--output-compression", type=int, metavar="0-100", help="jpeg and webp only")
     p.add_argument("--action", choices=ACTIONS, help="the image tool's action (default: auto)")
-    p.add_argument("--previews", type=int, choices=range(0, MAX_PREVIEWS + 1), metavar="N",
+    p.add_argument("--previews", type=int, choices=range(MAX_PREVIEWS + 1), metavar="N",
                    help="rough images streamed while the image is made, 0-3 (default: 1)")
     p.add_argument("--list", action="store_true", help="list the conversations kept here and exit")
     p.add_argument("--offline", action="store_true", help="use the offline simulator even when a key is set")
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | Non
 
 def _interactive(chat: Chat, ask: TurnAsk, stdin: TextIO, out: TextIO) -> str:
     """Turns from ``stdin`` until /quit or its end; a failed turn is said and the loop goes on."""
-    say: Callable[[str], None] = lambda text: print(text, file=out, flush=True)  # noqa: E731
+    say: Callable[[str], None] = lambda text: print(text, file=out, flush=True)
     say(f"conversation {ask.conversation_id}: type a turn; /from N branches, /turns shows them, /quit stops.")
     for line in stdin:
         text = line.strip()

@@ -14,14 +14,15 @@ and writing its longest answer (``max_output_tokens``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from dalle3 import pricing
 from dalle3.chat.answer import Answer
 from dalle3.chat.models import prices
-from dalle3.model_table import CHAT_MODELS
 from dalle3.chat.request import MAX_OUTPUT_TOKENS, Turn
+from dalle3.model_table import CHAT_MODELS
 from dalle3.params import profile_for
 from dalle3.pricing import Price
 

@@ -9,7 +9,8 @@ reserves too little.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from dalle3.model_table import CHAT_MODELS, DEFAULT_CHAT_MODEL
 from dalle3.model_types import ChatModelPrices, Source

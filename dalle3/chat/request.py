@@ -18,10 +18,10 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
+from dalle3.chat.models import is_mainline
 from dalle3.edits import EditInputs, prepare_edit
 from dalle3.errors import ValidationError
 from dalle3.params import GenerationRequest, profile_for, request_body, validate
-from dalle3.chat.models import is_mainline
 
 ACTIONS = ("auto", "generate", "edit")
 MAX_PREVIEWS = 3
@@ -53,7 +53,7 @@ class ToolSettings:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "ToolSettings":
+    def from_dict(cls, data: Any) -> ToolSettings:
         """Settings read back from a conversation file; unknown keys and wrong types are dropped."""
         if not isinstance(data, dict):
             return cls()

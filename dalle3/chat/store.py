@@ -26,9 +26,10 @@ import re
 import secrets
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from dalle3.chat.request import ToolSettings
 from dalle3.errors import ValidationError

@@ -14,7 +14,8 @@ is retried: the turn is being billed from the first byte.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 from sseclient import SSEClient

@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from dalle3 import metadata, simulator
 from dalle3.chat import costs
@@ -208,4 +209,4 @@ def _simulated(turn: Turn) -> Answer:
                   image=image, revised_prompt=None)
 
 
-__all__ = ["Chat", "TurnAsk", "TurnResult", "OPENAI", "SIMULATOR"]
+__all__ = ["OPENAI", "SIMULATOR", "Chat", "TurnAsk", "TurnResult"]

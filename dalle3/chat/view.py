@@ -8,8 +8,9 @@ here escape it with :func:`dalle3.status.inert`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from dalle3.chat.costs import Bill
 from dalle3.chat.store import Conversation, TurnRecord
