@@ -313,3 +313,10 @@ def test_the_fake_refuses_what_the_sdk_types_or_the_image_rules_refuse(fake_api)
         assert (answer.json()["error"]["code"], answer.json()["error"]["param"]) == (code, param), answer.text
     assert requests.post(url, json=base, timeout=10).status_code == 401
     assert fake_api.pending == 0
+
+
+def test_the_estimate_before_the_first_turn_needs_no_conversation_and_is_marked(tmp_path):
+    chat = Chat(Studio(Settings(api_key=KEY, output_dir=tmp_path)))
+    bill = chat.estimate(TurnAsk(conversation_id="", owner="shared", text="a fox", settings=LOW))
+    assert bill.total.estimate and bill.tool.usd == pytest.approx(0.0082)  # gpt-image-2 low 1024², the table's
+    assert str(bill.total).startswith("≈ $")

@@ -65,3 +65,13 @@ def test_an_agent_continues_a_conversation_over_mcp(mcp_url):  # noqa: F811 - th
     again = json.loads(next(c.text for c in content if c.type == "text"))
     assert (again["conversation"], again["turn"], again["parent"]) == (facts["conversation"], 2, 1)
     assert "offline simulator" in again["answer"]
+
+
+def test_a_call_with_the_wrong_number_of_inputs_is_answered_with_a_sentence(served):
+    import requests
+
+    from ui.chat_api import ARGUMENTS
+
+    answer = requests.post(f"{served.url}gradio_api/call/chat", json={"data": ["a fox", ""]}, timeout=30)
+    assert answer.status_code == 422
+    assert f"takes exactly {len(ARGUMENTS)} inputs in this order: text, conversation" in answer.text

@@ -62,6 +62,8 @@ def send(pg, text: str) -> None:
 
 def test_turns_show_their_images_branch_and_survive_a_reload(page, served, fake):
     pg = open_chat(page, served.url)
+    text_input(pg, "chat_text").press_sequentially("a fox in snow")  # typed: fill() sends no input event
+    expect(pg.locator("#chat_cost")).to_contain_text("This turn: ≈ $")  # the estimate, before the turn
     send(pg, "a fox in snow")
     view = pg.locator("#chat_view")
     expect(view).to_contain_text("Here is your image: a fox in snow")
@@ -123,3 +125,31 @@ def test_an_image_in_the_library_reopens_its_conversation_at_its_turn(page, shel
     expect(pg.locator("#chat_view img")).to_have_count(1)  # the branch up to turn 1
     send(pg, "a hare instead")
     expect(pg.locator("#chat_view")).to_contain_text("from turn 1")
+
+
+@pytest.fixture(scope="module")
+def public(fake, tmp_path_factory):
+    """The page as served beyond loopback (a public Space): no library, conversations per browser."""
+    with running_app(app_settings(fake.base_url, tmp_path_factory.mktemp("chat-public")), sleep=lambda s: None,
+                     host="0.0.0.0") as handle:
+        yield handle
+
+
+def test_on_a_public_page_a_visitor_sees_only_their_own_conversations(browser, public, fake, request):
+    fake.reset()
+    alice_context, bob_context = browser.new_context(viewport=VIEWPORT), browser.new_context(viewport=VIEWPORT)
+    alice, bob = alice_context.new_page(), bob_context.new_page()
+    try:
+        open_chat(alice, public.url)
+        send(alice, "alice's secret lighthouse")
+        expect(alice.locator("#chat_view")).to_contain_text("Here is your image: alice's secret lighthouse")
+        open_chat(bob, public.url)
+        expect(bob.locator("#chat_view")).not_to_contain_text("lighthouse")
+        bob.locator("#chat_conversation input").click()
+        expect(bob.get_by_role("option", name="alice's secret lighthouse", exact=False)).to_have_count(0)
+        alice.reload()
+        alice.get_by_role("tab", name="Chat").click()
+        expect(alice.locator("#chat_view")).to_contain_text("alice's secret lighthouse")  # hers, after a reload
+    finally:
+        close_page(bob_context, bob, request)
+        close_page(alice_context, alice, request)

@@ -294,10 +294,10 @@ def _wire_send(w: _Wiring, host: str) -> None:
                                                                request.session_hash if request else None))
 
     def on_estimate(data: dict) -> Updates:
-        if not (data[cc.text] or "").strip() or not data[cc.current]:
+        if not (data[cc.text] or "").strip():
             return {cc.cost: ""}
         try:
-            return {cc.cost: view.estimate_text(chat.estimate(ask_of(data, data[cc.current], None)))}
+            return {cc.cost: view.estimate_text(chat.estimate(ask_of(data, data[cc.current] or "", None)))}
         except DalleError as exc:
             return {cc.cost: inert(exc.user_message)}
 

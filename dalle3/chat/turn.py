@@ -101,7 +101,14 @@ class Chat:
         return conversation, parent, turn
 
     def estimate(self, ask: TurnAsk) -> Bill:
-        """The turn's cost before it is sent (≈); raises ValidationError like :meth:`turn`."""
+        """The turn's cost before it is sent (≈); raises ValidationError like :meth:`turn`.
+
+        An empty ``conversation_id``: the first turn of a conversation not started yet.
+        """
+        if not ask.conversation_id:
+            first = check_turn(chat_model=ask.chat_model or self.studio.settings.chat_model, text=ask.text,
+                               settings=ask.settings, images=ask.images, mask=ask.mask)
+            return costs.estimate(first, 0)
         _, parent, turn = self.prepare(ask)
         return costs.estimate(turn, parent.context_tokens if parent else 0)
 
