@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dalle3.cache import LRUCache
 from dalle3.chat.request import ToolSettings
 from dalle3.errors import ValidationError
 from dalle3.storage import atomic_replace
@@ -138,6 +139,9 @@ class ConversationStore:
     def __init__(self, root: Path) -> None:
         self.folder = root / FOLDER
         self._lock = threading.Lock()
+        # parsed files by name, kept while their mtime and size are unchanged: a page load lists
+        # conversations, and reading every file again each time grows with the folder
+        self._parsed: LRUCache[tuple[int, int, Conversation]] = LRUCache(LISTED * 20)
 
     def secret(self) -> bytes:
         """A random secret kept beside the conversations (made once): what visitors' owner hashes are keyed
@@ -220,19 +224,30 @@ class ConversationStore:
 
     def _read(self, path: Path) -> Conversation | None:
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
+            stat = path.stat()
+            if stat.st_size > MAX_FILE_BYTES:
                 return None
-            data = json.loads(path.read_bytes())
-            turns = tuple(_turn(t) for t in data["turns"])
-            return Conversation(id=check_id(data["id"]), owner=str(data["owner"]), created=str(data["created"]),
-                                chat_model=str(data["chat_model"]), settings=ToolSettings.from_dict(data["settings"]),
-                                title=str(data.get("title") or ""), turns=turns)
+            known = self._parsed.get(path.name)
+            if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
+                return known[2]
+            found = self._parse(path)
+            self._parsed.put(path.name, (stat.st_mtime_ns, stat.st_size, found))
+            return found
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, RecursionError, ValidationError) as exc:
             log.warning("conversation file %s could not be read (%s); it is left alone", path.name,
                         type(exc).__name__)
             return None
+
+    @staticmethod
+    def _parse(path: Path) -> Conversation:
+        """The conversation in ``path``; raises for anything that is not one of ours."""
+        data = json.loads(path.read_bytes())
+        turns = tuple(_turn(t) for t in data["turns"])
+        return Conversation(id=check_id(data["id"]), owner=str(data["owner"]), created=str(data["created"]),
+                            chat_model=str(data["chat_model"]), settings=ToolSettings.from_dict(data["settings"]),
+                            title=str(data.get("title") or ""), turns=turns)
 
 
 def _turn(data: Any) -> TurnRecord:
