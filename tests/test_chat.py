@@ -320,3 +320,18 @@ def test_the_estimate_before_the_first_turn_needs_no_conversation_and_is_marked(
     bill = chat.estimate(TurnAsk(conversation_id="", owner="shared", text="a fox", settings=LOW))
     assert bill.total.estimate and bill.tool.usd == pytest.approx(0.0082)  # gpt-image-2 low 1024², the table's
     assert str(bill.total).startswith("≈ $")
+
+
+def test_the_library_names_an_images_conversation_turn_and_parent(fake_api, tmp_path):
+    from dalle3.chat.view import lineage
+    from dalle3.status import inert
+
+    chat = make_chat(fake_api, tmp_path, library=True)
+    conversation = chat.start(owner="shared", settings=LOW)
+    first = chat.turn(ask(conversation, "a fox"))
+    second = chat.turn(ask(conversation, "now <b>stormier</b>"))
+    entry = chat.studio.library.search(LibraryQuery(words="stormier")).entries[0]
+    assert lineage(entry.parameters) == (f"Made in conversation {inert(conversation.id)}, turn 2, continuing "
+                                         f"from {inert(first.record.image)} (the Chat tab reopens it there).")
+    assert lineage({"prompt": "a studio image"}) is None
+    assert second.image_path.name == entry.path.name

@@ -119,6 +119,7 @@ def test_an_image_in_the_library_reopens_its_conversation_at_its_turn(page, shel
     expect(pg.locator("#lib_grid img")).to_have_count(1)
     pg.locator("#lib_grid img").first.click()
     expect(pg.locator("#lib_prompt textarea")).to_have_value("a fox in snow")
+    expect(pg.locator("#lib_details")).to_contain_text(", turn 1 (the Chat tab reopens it there)")
     pg.get_by_role("tab", name="Chat").click()
     pg.get_by_role("button", name="Reopen the Library pick's conversation").click()
     expect(pg.locator("#chat_cost")).to_contain_text("reopened at turn 1")

@@ -89,6 +89,18 @@ def conversation_choices(found: list[Conversation]) -> list[tuple[str, str]]:
             for c in found]
 
 
+def lineage(parameters: Any) -> str | None:
+    """For an image made in a conversation (its stored parameters): where it came from, as inert Markdown."""
+    if not isinstance(parameters, dict) or not isinstance(parameters.get("conversation"), str):
+        return None
+    turn = parameters.get("turn")
+    line = f"Made in conversation {inert(parameters['conversation'][:16])}"
+    line += f", turn {turn}" if isinstance(turn, int) and not isinstance(turn, bool) else ""
+    if isinstance(parameters.get("parent_image"), str):
+        line += f", continuing from {inert(parameters['parent_image'][:120])}"
+    return line + " (the Chat tab reopens it there)."
+
+
 def estimate_text(bill: Bill) -> str:
     return (f"This turn: {Price(bill.total.usd, True)} (image tool {Price(bill.tool.usd, True)} + "
             f"model {Price(bill.mainline.usd, True)})")
