@@ -22,7 +22,9 @@ from typing import Callable, NamedTuple
 
 from dalle3 import DalleError, Studio, cli, from_env, validate
 from dalle3.library import cli as library_cli, view as library_view
-from dalle3.models.edit_rules import MAX_REFERENCES, rules_for
+from dalle3.chat import cli as chat_cli
+from dalle3.models.edit_rules import rules_for
+from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3.errors import ModelUnavailableError
 from dalle3.jobs import cli as jobs_cli
 from dalle3.models import ALL_QUALITIES, ALL_SIZES, ALL_STYLES, GPT_IMAGE_2, MODELS, OUTPUT_FORMATS
@@ -189,6 +191,7 @@ COMMANDS: dict[str, Command] = {
     "edit": Command(edit_parser, run_edit, intermixed=True),
     "library": Command(library_parser, run_library),
     "batch": Command(jobs_cli.parser, jobs_cli.run),
+    "chat": Command(chat_cli.parser, chat_cli.run),
 }
 
 

@@ -18,8 +18,9 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from dalle3.errors import ConfigurationError, shown_url
+from dalle3.models.table import DEFAULT_CHAT_MODEL
+from dalle3.models import DEFAULT_MODEL, MODEL_ID_PATTERN, MODELS, resolve
 from dalle3.keys import PASTE_AGAIN, is_sendable
-from dalle3.models import DEFAULT_MODEL, MODELS, resolve
 from dalle3.http.deployments import Deployment, DeploymentsError, as_mapping
 from dalle3.http.deployments import parse as parse_deployments
 from dalle3.models import use_deployments
@@ -51,6 +52,7 @@ class Settings:
     mcp: bool = False  # DALLE3_MCP: also serve the MCP server, as --mcp does (a Space runs plain `python app.py`)
     trusted_proxies: tuple[str, ...] = ()  # DALLE3_TRUSTED_PROXIES: whose X-Forwarded-For names the client
     visitor_upload_mb: int = 256  # DALLE3_VISITOR_UPLOAD_MB: what one visitor may upload per day
+    chat_model: str = DEFAULT_CHAT_MODEL  # DALLE3_CHAT_MODEL: the mainline model a conversation starts on
 
     @property
     def base_url_shown(self) -> str:
@@ -177,6 +179,10 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
     if api_key is not None and not is_sendable(api_key):
         raise ConfigurationError("OPENAI_API_KEY contains a character an OpenAI key never has (a space, a line "
                                  f"break or an invisible character). {PASTE_AGAIN}")
+    chat_model = env.get("DALLE3_CHAT_MODEL", "").strip() or DEFAULT_CHAT_MODEL
+    if not MODEL_ID_PATTERN.fullmatch(chat_model) or resolve(chat_model) is not None:
+        raise ConfigurationError(f"DALLE3_CHAT_MODEL={chat_model[:64]!r} is not a mainline model id such as "
+                                 f"{DEFAULT_CHAT_MODEL} (lower-case letters, digits, '.', '-'; not an image model).")
     return Settings(
         api_key=api_key,
         base_url=base_url.rstrip("/"),
@@ -197,6 +203,7 @@ def from_env(env: Mapping[str, str] | None = None, dotenv: bool = True) -> Setti
         mcp=_flag(env, "DALLE3_MCP"),
         trusted_proxies=parse_proxies(env.get("DALLE3_TRUSTED_PROXIES", ""), on_space),
         visitor_upload_mb=int(_number(env, "DALLE3_VISITOR_UPLOAD_MB", 256, int, 1)),
+        chat_model=chat_model,
     )
 
 

@@ -74,6 +74,7 @@ from PIL import Image
 
 from tests import fake_stream
 from tests import fake_edits
+from tests import fake_responses
 from tests import fake_batches
 from tests.openapi_spec import load_spec, validate_create_image_request
 from tests.sdk_check import generate_params_problem
@@ -1073,6 +1074,9 @@ class FakeOpenAI:
         )
         if path == EDITS_PATH and h.command == "POST":
             self._handle_edit(h, headers, raw, seen)
+            return
+        if path == fake_responses.PATH and h.command == "POST":
+            fake_responses.handle(self, h, raw, body, seen)
             return
         if fake_batches.handle(self, h, path, raw, headers):
             return

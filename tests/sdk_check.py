@@ -23,8 +23,9 @@ from typing import Any, Literal, Mapping, Union, get_args, get_origin
 
 import typing_extensions
 from openai.types import image_generate_params
+from openai.types.responses import response_create_params
 
-__all__ = ["Problem", "FIELDS", "REQUIRED", "generate_params_problem"]
+__all__ = ["Problem", "FIELDS", "REQUIRED", "generate_params_problem", "responses_params_problem"]
 
 #: The two request shapes the SDK sends (``stream`` false/omitted, or true); a body may be either.
 _SHAPES = (image_generate_params.ImageGenerateParamsNonStreaming, image_generate_params.ImageGenerateParamsStreaming)
@@ -55,11 +56,11 @@ def _hints(typed_dict: type) -> dict[str, Any]:
     return typing.get_type_hints(typed_dict, include_extras=True)
 
 
-def _fields() -> tuple[dict[str, tuple[Any, ...]], frozenset[str]]:
+def _fields(shapes: tuple[type, ...] = _SHAPES) -> tuple[dict[str, tuple[Any, ...]], frozenset[str]]:
     """Every key either shape takes (with each shape's type) and the keys both shapes require."""
     fields: dict[str, tuple[Any, ...]] = {}
     required_in: list[set[str]] = []
-    for shape in _SHAPES:
+    for shape in shapes:
         required = set()
         for name, hint in _hints(shape).items():
             tp, is_required = _unwrap(hint)
@@ -130,8 +131,8 @@ def _fits(tp: Any, value: Any) -> bool:
     if origin in (list, collections.abc.Sequence, collections.abc.Iterable):
         (item,) = get_args(tp) or (object,)
         return isinstance(value, list) and all(_fits(item, v) for v in value)
-    if origin in (dict, collections.abc.Mapping):  # e.g. a Batch's metadata: Dict[str, str]
-        key, item = get_args(tp) or (object, object)
+    if origin in (dict, collections.abc.Mapping):  # a JSON object with free keys (metadata, a function's schema)
+        key, item = get_args(tp) or (str, object)
         return isinstance(value, dict) and all(_fits(key, k) and _fits(item, v) for k, v in value.items())
     if typing_extensions.is_typeddict(tp):
         return isinstance(value, dict) and _object_problem(tp, value, "") is None
@@ -150,7 +151,7 @@ def _value_problem(name: str, alternatives: tuple[Any, ...], value: Any) -> Prob
         shown = ", ".join(f"'{v}'" for v in dict.fromkeys(allowed))
         return Problem(name, "invalid_value", f"Invalid value: '{value}'. Supported values are: {shown}.")
     return Problem(name, "invalid_type", f"Invalid type for '{name}': got {_json_name(value)}, which the "
-                   f"openai SDK's {'/'.join(s.__name__ for s in _SHAPES)} do not allow.")
+                   "openai SDK's parameter types do not allow.")
 
 
 def _object_problem(typed_dict: type, body: Mapping[str, Any], prefix: str) -> Problem | None:
@@ -168,23 +169,35 @@ def _object_problem(typed_dict: type, body: Mapping[str, Any], prefix: str) -> P
 
 
 FIELDS, REQUIRED = _fields()
-for _alternatives in FIELDS.values():
+#: ``POST /responses``: the SDK's ``ResponseCreateParams`` (plain and streaming), checked the same way.
+RESPONSE_FIELDS, RESPONSE_REQUIRED = _fields((response_create_params.ResponseCreateParamsNonStreaming,
+                                              response_create_params.ResponseCreateParamsStreaming))
+for _alternatives in (*FIELDS.values(), *RESPONSE_FIELDS.values()):
     for _tp in _alternatives:
         _readable(_tp)
 
 
 def generate_params_problem(body: Any) -> Problem | None:
     """None when ``body`` is what the SDK's image-generation parameter types allow, else the first problem."""
+    return _params_problem(body, FIELDS, REQUIRED)
+
+
+def responses_params_problem(body: Any) -> Problem | None:
+    """None when ``body`` is what the SDK's ``responses.create`` parameter types allow, else the first problem."""
+    return _params_problem(body, RESPONSE_FIELDS, RESPONSE_REQUIRED)
+
+
+def _params_problem(body: Any, fields: Mapping[str, tuple[Any, ...]], required: frozenset[str]) -> Problem | None:
     if not isinstance(body, dict):
         return Problem(None, "invalid_type", f"The body must be a JSON object, not {_json_name(body)}.")
     for name in body:
-        if name not in FIELDS:
+        if name not in fields:
             return Problem(name, "unknown_parameter", f"Unknown parameter: '{name}'.")
-    for name in sorted(REQUIRED):
+    for name in sorted(required):
         if name not in body:
             return Problem(name, "missing_required_parameter", f"Missing required parameter: '{name}'.")
     for name, value in body.items():
-        if problem := _value_problem(name, FIELDS[name], value):
+        if problem := _value_problem(name, fields[name], value):
             return problem
     return None
 

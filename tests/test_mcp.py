@@ -56,11 +56,11 @@ def generate_tool(mcp_url: str) -> dict[str, Any]:
     return matching[0]
 
 
-def test_only_the_generate_edit_and_job_endpoints_are_tools(mcp_url):
+def test_only_the_generate_edit_job_and_chat_endpoints_are_tools(mcp_url):
     with urllib.request.urlopen(f"{mcp_url}/schema", timeout=30) as response:
         tools = json.load(response)
     assert [t["meta"]["endpoint_name"] for t in tools] == ["generate", "edit", "batch", "batch_status",
-                                                           "batch_cancel"]
+                                                           "batch_cancel", "chat"]
 
 
 def test_generate_tool_describes_itself(mcp_url):

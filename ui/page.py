@@ -10,7 +10,10 @@ import gradio as gr
 from dalle3 import Studio
 from dalle3.views import api_docs, studio_view
 from dalle3.files.images import install_pillow_limit
+from dalle3.chat.turn import Chat
 from ui.api import wire_api
+from ui.chat import layout_chat, wire_chat
+from ui.chat_api import ARGUMENTS as CHAT_ARGUMENTS, wire_chat_api
 from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
@@ -51,6 +54,7 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
     library = studio.library
     with gr.Blocks(title="dalle3 studio", delete_cache=(3600, 24 * 3600)) as demo:
         header(settings)
+        chat = Chat(studio)
         with gr.Tabs() as tabs:
             with gr.Tab("Studio", id="studio"):
                 controls = layout(settings, view)
@@ -59,6 +63,8 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
                     shelf = layout_library(library)
             with gr.Tab("Jobs", id="jobs"):
                 jobs = layout_jobs(view.profile.id)
+            with gr.Tab("Chat", id="chat"):
+                talk = layout_chat(settings)
         edit = layout_edit(controls, view)
         wire_models(controls)
         wire_generate(controls, studio, host, edit)
@@ -68,9 +74,13 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         wire_code(controls, settings)
         if library is not None:
             wire_library(shelf, controls, edit, library, settings, tabs)
+        wire_chat(talk, chat, host=host, shared=library is not None, own_key=controls.own_key, discovery=discovery,
+                  sources={"Studio result": controls.result, **({"Library pick": shelf.image} if library else {})},
+                  demo=demo)
         wire_api(studio, discovery, host, demo)
         wire_jobs(jobs, controls.own_key, studio, host)
         wire_jobs_api(studio, host, demo)
+        wire_chat_api(chat, discovery, host=host, shared=library is not None, demo=demo)
     remember_studio(demo, studio)
     return demo
 
@@ -86,4 +96,4 @@ def launch_options(studio: Studio) -> dict[str, Any]:
                 max_file_size=MAX_UPLOAD, state_session_capacity=SESSION_CAPACITY,
                 app_kwargs={"middleware": [guard_middleware(studio.settings, {
                     "generate": tuple(api_docs.api_arguments()), "edit": tuple(api_docs.edit_arguments()),
-                    **JOBS_API_INPUTS})]})
+                    **JOBS_API_INPUTS, "chat": tuple(CHAT_ARGUMENTS)})]})

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dalle3.cache import LRUCache
+from dalle3.chat.models import chat_models
 from dalle3.http.client import ImagesClient
 from dalle3.errors import DalleError
 from dalle3.models import image_models
@@ -33,6 +34,7 @@ class Listing:
 
     offered: dict[str, dict[str, Any]] | None
     problem: str | None = None
+    chat: tuple[str, ...] = ()  # mainline models that can drive the image tool in a conversation
 
 
 class Discovery:
@@ -46,7 +48,8 @@ class Discovery:
         if (cached := self.peek(api_key)) is not None:
             return cached
         try:
-            result = Listing(image_models(self.client.list_models(api_key, self.timeout_s)))
+            models = self.client.list_models(api_key, self.timeout_s)
+            result = Listing(image_models(models), chat=chat_models(models))
         except DalleError as exc:
             log.warning("model listing failed: %s", exc.user_message)
             result = Listing(None, f"Could not list this endpoint's models ({exc.user_message}) — "

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
+from dalle3.chat.view import lineage
 from dalle3.errors import ValidationError
 from dalle3.library import Library, LibraryEntry, LibraryPage, LibraryQuery, ReconcileProgress, Spend, Totals
 from dalle3.models import quoted
@@ -128,6 +129,8 @@ def details(entry: LibraryEntry) -> str:
     lines = [" · ".join(facts), f"{when} · {cost} · {inert(entry.path.name)}", f"Prompt: {inert(entry.prompt)}"]
     if entry.revised_prompt:
         lines.append(f"Revised prompt: {inert(entry.revised_prompt)}")
+    if made_in := lineage(entry.parameters):
+        lines.append(made_in)
     return "\n\n".join(lines)
 
 

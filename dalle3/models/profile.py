@@ -121,3 +121,13 @@ class ModelProfile:
     @property
     def default_style(self) -> str | None:
         return self.styles[0] if self.styles else None
+
+
+@dataclass(frozen=True)
+class ChatModelPrices:
+    """A mainline (Responses API) model's text token prices, USD per 1M tokens, and where they were read."""
+
+    text_input: float
+    cached_input: float
+    text_output: float
+    source: Source

@@ -15,8 +15,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Mapping
 
-from dalle3.models.profile import (CustomSizeRule, GenerationTime, ModelProfile, Source,
-                                TokenPrices)
+from dalle3.models.profile import (ChatModelPrices, CustomSizeRule, GenerationTime, ModelProfile,
+                                Source, TokenPrices)
 
 DALLE3_PAGE = "https://developers.openai.com/api/docs/models/dall-e-3"
 DEPRECATIONS = "https://developers.openai.com/api/docs/deprecations"
@@ -282,3 +282,19 @@ BATCH_PRICE_SOURCE = Source("https://help.openai.com/en/articles/9197833-batch-a
                             "offered at 50% cost discount vs. the synchronous APIs'; "
                             f"{SDK}/batch_create_params.py: completion_window '24h'")
 BATCH_COMPLETION_WINDOW = "24h"
+
+# Mainline models that drive the image tool in a conversation (POST /responses). Their own tokens
+# (the conversation so far in, the answer and its reasoning out) are billed beside the image tool's.
+_CHAT_PRICES_READ = "2026-12-07"
+_CHAT_PRICE_SOURCE = ("OpenAI's pricing page as quoted by tokenmix.ai/blog/openai-api-cost-2026-gpt-5-5-5-4-nano-batch "
+                      "and morphllm.com/openai-api-pricing (standard tier, short context); no OpenAI page read directly")
+CHAT_MODELS: Mapping[str, ChatModelPrices] = MappingProxyType({
+    model: ChatModelPrices(*prices, Source(_CHAT_PRICE_SOURCE, read=_CHAT_PRICES_READ, confidence="estimate"))
+    for model, prices in (
+        ("gpt-5.5", (5.00, 0.50, 30.00)),
+        ("gpt-5.4", (2.50, 0.25, 15.00)),
+        ("gpt-5.4-mini", (0.75, 0.075, 4.50)),
+        ("gpt-5.4-nano", (0.20, 0.02, 1.25)),
+    )
+})
+DEFAULT_CHAT_MODEL = "gpt-5.4-mini"  # the image tool's bill dominates a turn; the cheap steering model suffices

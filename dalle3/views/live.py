@@ -16,24 +16,32 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 from dalle3.params import GenerationRequest
 from dalle3.results import GenerationResult, Preview
 from dalle3.studio import Studio
 
 MIN_INTERVAL_S = 0.25  # a browser gains nothing from more than a few images a second
+T = TypeVar("T")
 
 
 def live(studio: Studio, request: GenerationRequest, own_key: str | None = None, previews: int = 1,
          min_interval_s: float = MIN_INTERVAL_S,
          clock: Callable[[], float] = time.monotonic) -> Iterator[Preview | GenerationResult]:
     """Yield :class:`Preview` s, then the :class:`GenerationResult`; a DalleError is raised here."""
+    return live_call(lambda on_preview: studio.generate(request, own_key, previews, on_preview),
+                     min_interval_s, clock)
+
+
+def live_call(call: Callable[[Callable[[Preview], None]], T], min_interval_s: float = MIN_INTERVAL_S,
+              clock: Callable[[], float] = time.monotonic) -> Iterator[Preview | T]:
+    """Run ``call(on_preview)`` on a worker thread; yield its previews (throttled), then what it returns."""
     events: queue.Queue[tuple[str, object]] = queue.Queue()
 
     def work() -> None:
         try:
-            result = studio.generate(request, own_key, previews, lambda p: events.put(("preview", p)))
+            result = call(lambda p: events.put(("preview", p)))
             events.put(("result", result))
         except BaseException as exc:  # handed to the consumer's thread, raised there
             events.put(("error", exc))
