@@ -144,7 +144,7 @@ from tests.test_mcp import call_tool, mcp_url  # noqa: E402,F401 - the same laun
 
 
 def test_mcp_edit_takes_data_urls_and_returns_every_image_of_the_batch(mcp_url):
-    failed, content = call_tool(mcp_url, "edit", {**EDIT_ARGS, "images": [data_url(png())], "n": "2"})
+    failed, content = call_tool(mcp_url, "edit", {**EDIT_ARGS, "images": [data_url(png())], "n": 2})
     assert not failed, content
     images = [c for c in content if c.type == "image"]
     facts = json.loads(next(c.text for c in content if c.type == "text"))
@@ -155,7 +155,7 @@ def test_mcp_edit_takes_data_urls_and_returns_every_image_of_the_batch(mcp_url):
 
 
 def test_mcp_generate_returns_every_image_of_a_batch(mcp_url):
-    failed, content = call_tool(mcp_url, "generate", {"prompt": "two owls", "model": "gpt-image-2", "n": "3"})
+    failed, content = call_tool(mcp_url, "generate", {"prompt": "two owls", "model": "gpt-image-2", "n": 3})
     assert not failed, content
     assert len([c for c in content if c.type == "image"]) == 3
 

@@ -1,6 +1,6 @@
 """The layers in front of the handlers, attacked over HTTP against a real ``python app.py``.
 
-Every route that reaches a handler goes through the guard (``ui/guard.py``): a request that is
+Every route that reaches a handler goes through the guard (``ui/guard/__init__.py``): a request that is
 not logged in is refused before its body is read; bodies, uploads and files per request are
 bounded; a wrong input count gets a sentence on every route; no file is downloaded from a URL;
 logins are throttled per client, in parallel too. Each test replays an attack and shows it
@@ -29,9 +29,9 @@ from PIL import Image
 
 from dalle3.views import api_docs
 from tests.app_process import AppProcess, app_process
-from ui.guard_calls import MAX_CALL_BODY, MAX_EDIT_BODY
-from ui.guard_login import FREE_FAILURES, MAX_PENDING
-from ui.guard_uploads import MAX_FILES_PER_REQUEST, MAX_REQUEST_BYTES
+from ui.guard.calls import MAX_CALL_BODY, MAX_EDIT_BODY
+from ui.guard.login import FREE_FAILURES, MAX_PENDING
+from ui.guard.uploads import MAX_FILES_PER_REQUEST, MAX_REQUEST_BYTES
 
 AUTH = ("owner", "correct horse battery")
 GENERATE = list(api_docs.api_arguments())

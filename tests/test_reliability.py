@@ -224,7 +224,7 @@ def test_page_config_exposes_no_key_keeps_no_run_history_and_cleans_its_cache(se
     assert api_key_boxes[0]["props"]["html_attributes"]["autocomplete"] == "off"
     assert served.demo.delete_cache == (3600, 24 * 3600)
     public = [d.get("api_name") for d in data["dependencies"] if d.get("api_visibility", "public") == "public"]
-    assert public == ["generate", "edit"]
+    assert public == ["generate", "edit", "batch", "batch_status", "batch_cancel", "chat"]
 
 
 def test_an_unexpected_bug_reaches_the_caller_as_a_sentence_and_the_app_keeps_serving(client, fake, served,

@@ -6,12 +6,12 @@ middleware given through ``app_kwargs`` runs *before* Gradio's login check. So h
 1. With ``DALLE3_AUTH``, a request that is not logged in (Gradio's session cookie; HTTP Basic
    on the MCP routes) is refused 401 before a byte of its body is read — only ``/login`` and
    plain reads (GET) pass to Gradio, which checks them itself. Logins are throttled
-   (:mod:`ui.guard_login`).
+   (:mod:`ui.guard.login`).
 2. Every body is bounded: refused by ``Content-Length`` first, counted while it streams.
 3. Every route that reaches a Blocks function (``/call``, ``/run``, ``/api``, ``/queue/join``)
-   gets the same checks (:mod:`ui.guard_calls`): input count, no http(s) URL as a file, data
+   gets the same checks (:mod:`ui.guard.calls`): input count, no http(s) URL as a file, data
    URLs of ``/edit`` turned into uploads off the event loop.
-4. Uploads are bounded per request and per visitor (:mod:`ui.guard_uploads`).
+4. Uploads are bounded per request and per visitor (:mod:`ui.guard.uploads`).
 
 Pure ASGI, not Starlette's ``BaseHTTPMiddleware``, so the server-sent events Gradio streams
 pass through untouched.
@@ -32,7 +32,7 @@ from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3.errors import ValidationError
 from dalle3.edits.references import from_data_url
 from dalle3.settings import Settings
-from ui.guard_calls import (
+from ui.guard.calls import (
     URL_INPUT,
     Refused,
     body_limit,
@@ -46,8 +46,8 @@ from ui.guard_calls import (
     read_bounded,
     resolve,
 )
-from ui.guard_login import LoginThrottle, basic_credentials, logged_in, right_password
-from ui.guard_uploads import (
+from ui.guard.login import LoginThrottle, basic_credentials, logged_in, right_password
+from ui.guard.uploads import (
     MAX_FILES_PER_REQUEST,
     MAX_REQUEST_BYTES,
     Allowance,
