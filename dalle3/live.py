@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Callable, Iterator
 
+from dalle3 import stopping
 from dalle3.params import GenerationRequest
 from dalle3.studio import GenerationResult, Preview, Studio
 
@@ -29,10 +30,12 @@ def live(studio: Studio, request: GenerationRequest, own_key: str | None = None,
          clock: Callable[[], float] = time.monotonic) -> Iterator[Preview | GenerationResult]:
     """Yield :class:`Preview` s, then the :class:`GenerationResult`; a DalleError is raised here."""
     events: queue.Queue[tuple[str, object]] = queue.Queue()
+    handle = stopping.current()  # the caller's Stop reaches the call made on the worker thread
 
     def work() -> None:
         try:
-            result = studio.generate(request, own_key, previews, lambda p: events.put(("preview", p)))
+            with stopping.bound(handle):
+                result = studio.generate(request, own_key, previews, lambda p: events.put(("preview", p)))
             events.put(("result", result))
         except BaseException as exc:  # handed to the consumer's thread, raised there
             events.put(("error", exc))

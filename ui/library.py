@@ -17,7 +17,7 @@ from dalle3.library import Library
 from dalle3.library_view import ANY, progress_text, select, show
 from dalle3.session import SessionState
 from dalle3.settings import Settings
-from ui.edit import EditControls, with_reference
+from ui.edit import EditControls, cleared, with_reference
 from ui.layout import Controls, code_boxes
 from ui.wiring import PRIVATE, Updates, page_url, restored_updates
 
@@ -119,15 +119,16 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
     lc.grid.select(on_pick, [lc.ids], [lc.image, lc.details, lc.prompt, lc.chosen, *lc.code.values()],
                    **PRIVATE)
 
-    def on_restore(parameters: dict | None, state: SessionState) -> Updates:
+    def on_restore(parameters: dict | None, state: SessionState, references: list[str] | None) -> Updates:
         restored = page.restore(parameters)
         if restored is None:
             return {c.status: "Pick an image in the Library first."}
         return {**restored_updates(c, restored, state), c.status: "Settings restored from the library.",
-                tabs: gr.Tabs(selected="studio")}
+                tabs: gr.Tabs(selected="studio"), **cleared(e, references, restored)}
 
-    lc.restore.click(on_restore, [lc.chosen, c.session],
-                     [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs], **PRIVATE)
+    lc.restore.click(on_restore, [lc.chosen, c.session, e.references],
+                     [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs, e.references, e.edit_status],
+                     **PRIVATE)
 
     def on_use(shown: str | None, paths: list[str] | None) -> Updates:
         if not shown:

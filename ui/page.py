@@ -31,9 +31,15 @@ CTRL_ENTER_JS = """
 }
 """
 CSS = """
-#banner {border-left: 4px solid #f59e0b; padding-left: .6em}
-#char_count, #cost {font-size: .9em; opacity: .85}
+#banner {border-left: 4px solid #b45309; padding-left: .6em}
+#title h2 {margin: 0}
+#title small {font-weight: normal}
+#char_count, #cost {font-size: .9em}
+#char_count {text-align: right; flex-grow: 0; min-width: 8em}
 #model input {text-overflow: ellipsis}
+.skip-link {position: absolute; left: -9999px}
+.skip-link:focus {position: static; left: auto; display: inline-block; padding: .3em .6em}
+#result_actions button {flex-grow: 1}
 """
 MAX_UPLOAD = "20mb"
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import threading
 from typing import Any, Iterator
 
 import gradio as gr
@@ -17,6 +19,9 @@ from dalle3.params import SEED_MAX
 from dalle3.session import SessionState, next_seed
 from dalle3.settings import Settings
 from dalle3.snippets import request_from_parameters, snippets
+from dalle3.glance import as_charged, options_summary
+from dalle3.results import SIMULATOR
+from dalle3.stopping import SIMULATED_MESSAGE, StopHandle, stoppable, stopped_error
 from dalle3.studio import Preview
 from ui.edit import EditControls, edit_sources
 from ui.layout import Controls
@@ -101,63 +106,143 @@ def wire_models(c: Controls) -> None:
     c.switch.click(on_switch, {c.successor, c.model, c.quality, c.size, c.session},
                    [c.model, *c.model_dependent, c.switch, c.status], **PRIVATE)
 
+    shown_in_summary = {c.model, c.quality, c.size, c.style, c.output_format, c.n, *c.extras.values()}
+
+    def on_summary(data: dict) -> Updates:
+        summary = options_summary(data[c.model], data[c.quality], data[c.size], style=data[c.style],
+                                  output_format=data[c.output_format], n=data[c.n],
+                                  extras={name: data[x] for name, x in c.extras.items()})
+        return {c.options: gr.update(label=summary)}
+
+    for control in shown_in_summary:
+        control.change(on_summary, shown_in_summary, [c.options], show_progress="hidden", preprocess=False,
+                       **PRIVATE)
+
 
 SCROLL_TO_RESULT_JS = ("() => { if (window.innerWidth < 768) "
                        "document.querySelector('#result')?.scrollIntoView({block: 'start'}); }")
 
 
 def shown(c: Controls, paths: tuple) -> Updates:
-    """One image in the result area; a batch as a grid instead."""
+    """One image in the result area; a batch as a grid instead, every image of it in view."""
     batch = len(paths) > 1
+    columns = 2 if len(paths) <= 4 else 3 if len(paths) <= 9 else 4
     return {c.result: gr.update(value=str(paths[0]), visible=not batch),
-            c.grid: gr.update(value=[str(p) for p in paths] if batch else None, visible=batch)}
+            c.grid: gr.update(value=[str(p) for p in paths] if batch else None, visible=batch, columns=columns,
+                              rows=math.ceil(len(paths) / columns))}
 
 
 def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> None:
-    """The Generate button: ``n`` images (or an edit of the references), the status, the next seed, history, cost."""
+    """The Generate button: ``n`` images (or an edit of the references), the status, the next seed, history, cost.
+
+    One call per browser session at a time (a second Generate while one runs starts nothing), and
+    a Stop button that abandons the running call (:mod:`dalle3.stopping`).
+    """
+    running = Running()
 
     def on_generate(data: dict, request: gr.Request) -> Iterator[Updates]:
         """Previews replace each other in the result area; the final image (or the error) ends it."""
-        model_id, state = data[c.model], data[c.session]
-        profile = resolve(model_id) if isinstance(model_id, str) else None
-        extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
-        values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
-                  "style": data[c.style], "size": data[c.size], "model": model_id, "n": data[c.n]}
-        edit = edit_sources(e, data)
-        if profile and profile.output_formats:  # compression only where the format takes it
-            out = page.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
-            values.update(output_format=out.output_format, output_compression=out.compression)
-        wanted = int(data[c.previews]) if str(data[c.previews]).isdigit() else 0
-        yield {c.status: f"{'Editing with' if edit else 'Waiting for'} {status.inert(str(model_id))}…"}
+        state = data[c.session]
         previous = state.history[0].path if state.history else None
-        identifier = safety.identifier_for(studio.settings, host, request.session_hash)
-        for outcome in run_live(studio, values, extras, data[c.own_key], wanted, identifier, edit):
-            if isinstance(outcome, Preview):
-                yield {**shown(c, (outcome.path,)), c.status: outcome.label}
-            elif isinstance(outcome, DalleError):
-                successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
-                label = page.switch_label(successor, data[c.quality], data[c.size]) if successor else None
-                # a preview never stands as the result: back to the last finished image
-                yield {c.result: gr.update(value=previous, visible=True), c.grid: gr.update(visible=False),
-                       c.status: status.failure(outcome),
-                       c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
-            else:
-                state = state.after(outcome)
-                req = outcome.request
-                yield {**shown(c, outcome.paths),
-                       c.status: status.success(outcome, bool(studio.settings.output_dir)),
-                       c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
-                       c.cost: page.cost_text(req.model, req.quality, req.size, state), c.session: state,
-                       c.switch: gr.update(visible=False), c.successor: None}
+        handle = running.start(request.session_hash)
+        if handle is None:
+            yield {c.status: ALREADY_RUNNING}
+            return
+        try:
+            stopped = False
+            for updates in _generation(c, studio, host, e, data, request, handle):
+                yield updates
+            stopped = handle.stopped
+        finally:
+            running.finish(request.session_hash, handle)
+        if stopped:  # the previous image stays; the words say whether the abandoned call may be billed
+            simulated = studio.backend_for(data[c.own_key] or None) == SIMULATOR
+            words = SIMULATED_MESSAGE if simulated else stopped_error(handle.sent).user_message
+            yield {c.result: gr.update(value=previous, visible=True), c.grid: gr.update(visible=False),
+                   c.status: f"**Stopped.** {words}"}
+
+    def on_stop(request: gr.Request) -> Updates:
+        running.stop(request.session_hash)
+        return {c.stop: gr.update(visible=False)}
 
     inputs = {c.prompt, c.seed, c.seed_control, c.model, c.quality, c.style, c.size, *c.extras.values(),
               c.output_format, c.compression, c.previews, c.n, c.own_key, c.session, *e.inputs}
     outputs = [c.result, c.grid, c.status, c.seed, c.history, c.cost, c.session, c.switch, c.successor]
-    (c.generate.click(lambda: gr.update(interactive=False), None, c.generate, queue=False,
-                      js=SCROLL_TO_RESULT_JS, **PRIVATE)
+    busy = {c.generate: gr.update(interactive=False), c.stop: gr.update(visible=True)}
+    ready = {c.generate: gr.update(interactive=True), c.stop: gr.update(visible=False)}
+    (c.generate.click(lambda: busy, None, [c.generate, c.stop], queue=False, js=SCROLL_TO_RESULT_JS, **PRIVATE)
      .then(on_generate, inputs, outputs, concurrency_id="generate",
            concurrency_limit=studio.settings.concurrency, **PRIVATE)
-     .then(lambda: gr.update(interactive=True), None, c.generate, queue=False, **PRIVATE))
+     .then(lambda: ready, None, [c.generate, c.stop], queue=False, **PRIVATE))
+    c.stop.click(on_stop, None, [c.stop], queue=False, **PRIVATE)
+
+
+ALREADY_RUNNING = "An image is already being made in this page: wait for it, or press Stop."
+
+
+class Running:
+    """The call each browser session has running, so a second click starts nothing and Stop finds it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: dict[str, StopHandle] = {}
+
+    def start(self, session: str | None) -> StopHandle | None:
+        """A new handle for ``session``'s call, or None while it has one running."""
+        with self._lock:
+            if (session or "") in self._calls:
+                return None
+            handle = self._calls[session or ""] = StopHandle()
+            return handle
+
+    def finish(self, session: str | None, handle: StopHandle) -> None:
+        with self._lock:
+            if self._calls.get(session or "") is handle:
+                del self._calls[session or ""]
+
+    def stop(self, session: str | None) -> None:
+        with self._lock:
+            handle = self._calls.get(session or "")
+        if handle is not None:
+            handle.stop()
+
+
+def _generation(c: Controls, studio: Studio, host: str, e: EditControls, data: dict, request: gr.Request,
+                handle: StopHandle) -> Iterator[Updates]:
+    """One click's updates: waiting, previews, then the result or the error (none once stopped)."""
+    model_id, state = data[c.model], data[c.session]
+    profile = resolve(model_id) if isinstance(model_id, str) else None
+    extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
+    values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
+              "style": data[c.style], "size": data[c.size], "model": model_id, "n": data[c.n]}
+    edit = edit_sources(e, data)
+    if profile and profile.output_formats:  # compression only where the format takes it
+        out = page.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
+        values.update(output_format=out.output_format, output_compression=out.compression)
+    wanted = int(data[c.previews]) if str(data[c.previews]).isdigit() else 0
+    yield {c.status: f"{'Editing with' if edit else 'Waiting for'} {status.inert(str(model_id))}…"}
+    previous = state.history[0].path if state.history else None
+    identifier = safety.identifier_for(studio.settings, host, request.session_hash)
+    calls = stoppable(lambda: run_live(studio, values, extras, data[c.own_key], wanted, identifier, edit), handle)
+    for outcome in calls:
+        if isinstance(outcome, Preview):
+            yield {**shown(c, (outcome.path,)), c.status: outcome.label}
+        elif isinstance(outcome, DalleError):
+            successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
+            label = page.switch_label(successor, data[c.quality], data[c.size]) if successor else None
+            # a preview never stands as the result: back to the last finished image
+            yield {c.result: gr.update(value=previous, visible=True), c.grid: gr.update(visible=False),
+                   c.status: status.failure(outcome),
+                   c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
+        else:
+            state = state.after(outcome)
+            req = outcome.request
+            free = outcome.backend == SIMULATOR
+            yield {**shown(c, outcome.paths),
+                   c.status: status.success(outcome, bool(studio.settings.output_dir)),
+                   c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
+                   c.cost: as_charged(page.cost_text(req.model, req.quality, req.size, state), free),
+                   c.session: state, c.switch: gr.update(visible=False), c.successor: None}
 
 
 def restored_updates(c: Controls, restored: page.Restored, state: SessionState) -> Updates:
