@@ -22,7 +22,7 @@ from PIL import Image
 
 from dalle3.metadata import read_parameters
 from tests.apphelpers import app_settings
-from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
+from tests.browser_support import (upload_input, REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
                                    markdown, run_generation, served_page, text_input)
 
 try:
@@ -258,7 +258,7 @@ def test_a_dropped_edited_image_brings_back_its_references_or_names_the_missing(
         kept, _, _ = client.predict(prompt="a kept reference", model="gpt-image-2", api_name="/generate")
         image, _, facts = client.predict(**EDIT_ARGS, images=[handle_file(kept), handle_file(str(reference))],
                                          api_name="/edit")
-    desk.locator("#upload input[type=file]").set_input_files(image)
+    upload_input(desk).set_input_files(image)
     expect(markdown(desk, "edit_status")).to_contain_text("1 of 2 reference images found")
     expect(markdown(desk, "edit_status")).to_contain_text(facts["references"][1][:12])
     expect(desk.locator("#references")).to_contain_text("a-kept-reference")

@@ -35,7 +35,7 @@ CSS = """
 #title h2 {margin: 0}
 #title small {font-weight: normal}
 #char_count, #cost {font-size: .9em}
-#char_count {text-align: right; flex-grow: 0; min-width: 8em}
+#count_row > #char_count {flex: 0 0 8em; text-align: right}
 #model input {text-overflow: ellipsis}
 .skip-link {position: absolute; left: -9999px}
 .skip-link:focus {position: static; left: auto; display: inline-block; padding: .3em .6em}

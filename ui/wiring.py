@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
+from collections import deque
 from typing import Any, Iterator
 
 import gradio as gr
@@ -145,8 +147,8 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
         state = data[c.session]
         previous = state.history[0].path if state.history else None
         handle = running.start(request.session_hash)
-        if handle is None:
-            yield {c.status: ALREADY_RUNNING}
+        if handle is None:  # a second click while one runs: it starts nothing, the first's words stay
+            yield {c.status: gr.update()}
             return
         try:
             stopped = False
@@ -170,41 +172,80 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
     outputs = [c.result, c.grid, c.status, c.seed, c.history, c.cost, c.session, c.switch, c.successor]
     busy = {c.generate: gr.update(interactive=False), c.stop: gr.update(visible=True)}
     ready = {c.generate: gr.update(interactive=True), c.stop: gr.update(visible=False)}
-    (c.generate.click(lambda: busy, None, [c.generate, c.stop], queue=False, js=SCROLL_TO_RESULT_JS, **PRIVATE)
+
+    def on_click(request: gr.Request) -> Updates:
+        running.click(request.session_hash)
+        return busy
+
+    def after(request: gr.Request) -> Updates:  # a refused second click must not re-enable a running page
+        return busy if running.busy(request.session_hash) else ready
+
+    (c.generate.click(on_click, None, [c.generate, c.stop], queue=False, js=SCROLL_TO_RESULT_JS, **PRIVATE)
      .then(on_generate, inputs, outputs, concurrency_id="generate",
            concurrency_limit=studio.settings.concurrency, **PRIVATE)
-     .then(lambda: ready, None, [c.generate, c.stop], queue=False, **PRIVATE))
+     .then(after, None, [c.generate, c.stop], queue=False, **PRIVATE))
     c.stop.click(on_stop, None, [c.stop], queue=False, **PRIVATE)
 
 
-ALREADY_RUNNING = "An image is already being made in this page: wait for it, or press Stop."
-
-
 class Running:
-    """The call each browser session has running, so a second click starts nothing and Stop finds it."""
+    """Each browser session's clicks and running call: a click while a call is claimed starts nothing
+    (even when the queue runs it after the first has finished), and Stop finds the running call.
 
-    def __init__(self) -> None:
+    A click is decided when it happens (the immediate, unqueued step); the queued step follows the
+    decisions in click order. A claim older than :data:`CLAIM_TTL_S` (a queued step that never ran)
+    no longer blocks.
+    """
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self._clock = clock
+        self._claimed: dict[str, float] = {}
+        self._decisions: dict[str, deque[bool]] = {}
         self._calls: dict[str, StopHandle] = {}
 
-    def start(self, session: str | None) -> StopHandle | None:
-        """A new handle for ``session``'s call, or None while it has one running."""
+    def click(self, session: str | None) -> bool:
+        """Decide a click: True when it will make an image, False while another is claimed."""
+        key = session or ""
         with self._lock:
-            if (session or "") in self._calls:
+            since = self._claimed.get(key)
+            accepted = since is None or self._clock() - since > CLAIM_TTL_S
+            if accepted:
+                self._claimed[key] = self._clock()
+            self._decisions.setdefault(key, deque()).append(accepted)
+            return accepted
+
+    def start(self, session: str | None) -> StopHandle | None:
+        """The queued step of the oldest undecided click: its Stop handle, or None when refused."""
+        key = session or ""
+        with self._lock:
+            decisions = self._decisions.get(key)
+            accepted = decisions.popleft() if decisions else key not in self._calls
+            if decisions is not None and not decisions:
+                del self._decisions[key]
+            if not accepted:
                 return None
-            handle = self._calls[session or ""] = StopHandle()
+            handle = self._calls[key] = StopHandle()
+            self._claimed[key] = self._clock()
             return handle
 
     def finish(self, session: str | None, handle: StopHandle) -> None:
         with self._lock:
             if self._calls.get(session or "") is handle:
                 del self._calls[session or ""]
+                self._claimed.pop(session or "", None)
+
+    def busy(self, session: str | None) -> bool:
+        with self._lock:
+            return (session or "") in self._claimed
 
     def stop(self, session: str | None) -> None:
         with self._lock:
             handle = self._calls.get(session or "")
         if handle is not None:
             handle.stop()
+
+
+CLAIM_TTL_S = 15 * 60
 
 
 def _generation(c: Controls, studio: Studio, host: str, e: EditControls, data: dict, request: gr.Request,
