@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from dalle3 import Studio, from_env
 from dalle3.errors import ConfigurationError
+from dalle3.glance import mode_line
 from dalle3.settings import Settings, exposure_warning, parse_auth
 
 if TYPE_CHECKING:
@@ -94,8 +95,10 @@ def main(argv: list[str] | None = None) -> None:
         print(warning, file=sys.stderr)
     studio = Studio(settings, library=open_library(settings, host))
     demo = build(studio, host)
-    serve(demo, studio, server_name="0.0.0.0" if args.listen else None, server_port=args.port,
-          mcp_server=args.mcp or None)
+    # quiet: Gradio's own lines would offer `share=True`, which this app does not take
+    url = serve(demo, studio, server_name="0.0.0.0" if args.listen else None, server_port=args.port,
+                mcp_server=args.mcp or None, quiet=True)
+    print(mode_line(settings, url), flush=True)
     demo.block_thread()
 
 

@@ -91,3 +91,14 @@ def size_for_aspect(model_id: Any, width: int, height: int) -> str | None:
 
     best = min(presets, key=distance)
     return best if distance(best) < 0.05 or "auto" not in profile.sizes else "auto"
+
+
+def mode_line(settings: Any, url: str) -> str:
+    """The terminal's line at start: where the page is and where its images come from."""
+    if settings.offline:
+        mode = "offline simulator (DALLE3_OFFLINE=1): nothing is sent to OpenAI"
+    elif not settings.api_key:
+        mode = "offline simulator (no OPENAI_API_KEY); visitors may paste their own key"
+    else:
+        mode = f"server key configured, images from {settings.base_url_shown}"
+    return f"dalle3 studio: Running on {url} — {mode}"

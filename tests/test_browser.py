@@ -15,9 +15,10 @@ import pytest
 from PIL import Image
 
 from tests.apphelpers import app_settings, running_app
-from tests.browser_support import (upload_input, REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, choose_radio,
-                                   close_page, image_src, launched_chromium, markdown, open_part, radio_choices, radio_value,
-                                   result_image, run_generation, served_page, text_input, wait_image_loaded)
+from tests.browser_support import (REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, choose_radio,
+                                   close_page, image_src, launched_chromium, markdown, open_part, radio_choices,
+                                   radio_value, result_image, run_generation, served_page, text_input, upload_input,
+                                   wait_image_loaded)
 from tests.fake_openai import Outcome
 
 pytestmark = pytest.mark.browser

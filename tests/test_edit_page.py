@@ -22,8 +22,8 @@ from PIL import Image
 
 from dalle3.metadata import read_parameters
 from tests.apphelpers import app_settings
-from tests.browser_support import (upload_input, REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
-                                   markdown, run_generation, served_page, text_input)
+from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
+                                   markdown, run_generation, served_page, text_input, upload_input)
 
 try:
     from playwright.sync_api import expect
