@@ -16,31 +16,11 @@ from ui.edit import layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
 from ui.library import layout_library, wire_library
+from ui.look import CSS, PAGE_JS, theme
 from ui.mcp import remember_outputs
 from ui.sessions import SESSION_CAPACITY
 from ui.wiring import wire_code, wire_generate, wire_keys, wire_models, wire_restore
 
-CTRL_ENTER_JS = """
-() => {
-  document.addEventListener("keydown", (e) => {
-    if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && e.target.closest("#prompt")) {
-      e.preventDefault();
-      document.querySelector("#generate")?.click();
-    }
-  });
-}
-"""
-CSS = """
-#banner {border-left: 4px solid #b45309; padding-left: .6em}
-#title h2 {margin: 0}
-#title small {font-weight: normal}
-#char_count, #cost {font-size: .9em}
-#count_row > #char_count {flex: 0 0 8em; text-align: right}
-#model input {text-overflow: ellipsis}
-.skip-link {position: absolute; left: -9999px}
-.skip-link:focus {position: static; left: auto; display: inline-block; padding: .3em .6em}
-#result_actions button {flex-grow: 1}
-"""
 MAX_UPLOAD = "20mb"
 
 
@@ -84,7 +64,7 @@ def launch_options(studio: Studio) -> dict[str, Any]:
     files a handler returned to a visitor (copied into its cache under an unguessable name).
     ``state_session_capacity`` bounds the Gradio sessions kept in memory (:mod:`ui.sessions`).
     """
-    return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
+    return dict(run_history=False, show_error=False, css=CSS, js=PAGE_JS, theme=theme(), auth=studio.settings.auth,
                 max_file_size=MAX_UPLOAD, state_session_capacity=SESSION_CAPACITY,
                 app_kwargs={"middleware": [guard_middleware(studio.settings, {
                     "generate": tuple(api_docs.api_arguments()), "edit": tuple(api_docs.edit_arguments())})]})
