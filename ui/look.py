@@ -32,6 +32,10 @@ CSS = f"""
 #model input {{text-overflow: ellipsis}}
 #result_actions button {{flex-grow: 1}}
 #generate {{transition: none}}
+#grid .grid-container {{height: 100%; box-sizing: border-box; grid-template-rows: repeat(var(--grid-rows), minmax(0, 1fr));
+  grid-auto-rows: minmax(0, 1fr)}}
+#grid .gallery-item, #grid .thumbnail-item {{height: 100%; min-height: 0; aspect-ratio: auto}}
+#grid .thumbnail-item img {{width: 100%; height: 100%; object-fit: contain}}
 .skip-link {{position: absolute; left: -9999px}}
 .skip-link:focus {{position: static; display: inline-block; padding: .3em .6em}}
 :is(button, a, input, textarea, select, [tabindex]):focus-visible {{outline: 3px solid {FOCUS}; outline-offset: 2px}}

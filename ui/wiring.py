@@ -121,8 +121,9 @@ def wire_models(c: Controls) -> None:
                        **PRIVATE)
 
 
-SCROLL_TO_RESULT_JS = ("() => { if (window.innerWidth < 768) "
-                       "document.querySelector('#result')?.scrollIntoView({block: 'start'}); }")
+SCROLL_TO_RESULT_JS = ("() => { const r = document.querySelector('#result_column');"
+                       " if (window.innerWidth < 768 && r) window.scrollTo({top: Math.max(0,"
+                       " r.getBoundingClientRect().top + window.scrollY - 8)}); }")
 
 
 def shown(c: Controls, paths: tuple) -> Updates:
