@@ -2,14 +2,14 @@
 
 Positions are asserted as a person sees them (in the first screen or not), then the flows:
 Stop during a slow call, a double click, "Edit this" on a model that cannot edit, a batch
-that fits the result area.
+that fits the result area; then the keyboard path and axe-core (WCAG 2.1 A/AA) in every state.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.apphelpers import app_settings
+from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (SCREENSHOTS, assert_no_error_shown, close_page, launched_chromium, markdown,
                                    open_part, run_generation, served_page, text_input, wait_image_loaded)
 
@@ -38,7 +38,9 @@ def served(fake, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def simulated(fake, tmp_path_factory):
-    with served_page(app_settings(fake.base_url, tmp_path_factory.mktemp("sim"), api_key=None)) as handle:
+    """The offline simulator with the Library tab, as ``python app.py`` serves it with no key."""
+    settings = app_settings(fake.base_url, tmp_path_factory.mktemp("sim"), api_key=None)
+    with running_app(settings, sleep=lambda s: None, library=True) as handle:
         yield handle
 
 
@@ -51,7 +53,7 @@ def open_page(browser, url: str, viewport: dict, request):
     pg.page_errors = errors
     request.addfinalizer(lambda: close_page(context, pg, request))
     pg.goto(url)
-    expect(pg.locator("#generate")).to_be_visible()
+    expect(pg.locator("#generate")).to_be_visible(timeout=30_000)  # a busy machine loads slowly
     expect(text_input(pg, "prompt")).to_be_editable()
     return pg
 
@@ -154,7 +156,7 @@ def test_edit_this_on_dall_e_3_switches_to_a_model_that_edits_and_shows_the_refe
     expect(pg.locator("#options .label-wrap").first).to_contain_text("gpt-image-2")
     expect(pg.locator("#references")).to_be_visible()
     expect(pg.locator("#clear_references")).to_be_visible()
-    expect(pg.locator("#editor canvas").last).to_be_visible()
+    expect(pg.locator("#editor canvas").last).to_be_visible(timeout=20_000)
     pg.locator("#edit_this").click()  # the result replaces the references: still one
     expect(markdown(pg, "edit_status")).to_contain_text("1 reference: Generate now edits.")
     text_input(pg, "prompt").fill("The teapot, in blue")
@@ -183,3 +185,51 @@ def test_a_batch_of_four_fits_the_result_area(browser, simulated, quiet, request
     saved = sorted(p.name for p in simulated.studio.output_dir.rglob("four-small-boats*"))
     assert len(saved) == 4 and all(name in status for name in saved), (saved, status)  # every file named
     assert_no_error_shown(pg)
+
+
+def test_the_keyboard_reaches_the_prompt_by_the_skip_link_and_generate_by_one_tab(browser, simulated, quiet, request):
+    pg = open_page(browser, simulated.url, DESKTOP, request)
+    pg.locator("body").focus()
+    pg.keyboard.press("Tab")
+    expect(pg.locator(".skip-link")).to_be_focused()
+    pg.keyboard.press("Enter")
+    expect(text_input(pg, "prompt")).to_be_focused()
+    pg.keyboard.type("A kite over the dunes")
+    pg.keyboard.press("Tab")
+    expect(pg.locator("#generate")).to_be_focused()
+    outline = pg.locator("#generate").evaluate("b => getComputedStyle(b).outlineStyle")
+    assert outline == "solid", outline  # focus is visible
+    status = run_generation(pg, trigger=lambda: pg.keyboard.press("Enter"))
+    assert "Simulated" in status, status
+
+
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+
+
+def serious_violations(pg) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(pg, options=AXE_OPTIONS).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:4]}"
+            for v in found if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_finds_nothing_serious_on_the_first_screen_a_result_the_edit_part_and_the_library(
+        browser, simulated, quiet, request, viewport):
+    pytest.importorskip("axe_playwright_python", reason="pip install -r requirements-dev.txt")
+    pg = open_page(browser, simulated.url, viewport, request)
+    assert serious_violations(pg) == [], "first screen"
+    text_input(pg, "prompt").fill("A lighthouse at dusk")
+    run_generation(pg)
+    wait_image_loaded(pg)
+    expect(pg.locator("#generate")).to_be_enabled()
+    assert serious_violations(pg) == [], "a result"
+    pg.locator("#edit_this").click()
+    expect(pg.locator("#editor canvas").last).to_be_visible(timeout=20_000)
+    assert serious_violations(pg) == [], "the edit part"
+    pg.get_by_role("tab", name="Library").click()
+    expect(pg.locator("#lib_grid img").first).to_be_visible()
+    assert serious_violations(pg) == [], "the Library"

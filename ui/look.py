@@ -80,6 +80,7 @@ PAGE_JS = """
     for (const inner of document.querySelectorAll("button button, button a")) inner.inert = true;
   };
   name();
-  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true, attributes: true,
+                                                     attributeFilter: ["aria-label"]});
 }
 """
