@@ -23,7 +23,8 @@ from PIL import Image
 from dalle3.metadata import read_parameters
 from tests.apphelpers import app_settings
 from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
-                                   markdown, run_generation, served_page, text_input, upload_input)
+                                   markdown, open_part, run_generation, served_page, text_input,
+                                   upload_input)
 
 try:
     from playwright.sync_api import expect
@@ -177,6 +178,8 @@ def _open(browser, served, fake, request, viewport):
     pg.on("pageerror", lambda e: pg.page_errors.append(str(e)))
     pg.goto(served.url)
     expect(pg.locator("#generate")).to_be_visible()
+    open_part(pg, "options")  # the settings are folded under Generate; these tests change them
+    expect(pg.locator("#model")).to_be_visible()
     return context, pg
 
 

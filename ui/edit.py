@@ -82,16 +82,17 @@ def layout_edit(c: Controls, view: page.ModelView) -> EditControls:
             references = gr.File(file_count="multiple", type="filepath", file_types=["image"], height=140,
                                  label=f"Reference images (up to {MAX_IMAGES}): drop, paste or upload",
                                  elem_id="references")
+            gr.Markdown("**The first reference:** paint the area to change (or draw markup)", elem_id="editor_label")
             editor = gr.ImageEditor(type="pil", format="png", sources=(), transforms=(), layers=False,
                                     brush=gr.Brush(colors=PAINT_COLORS, default_color="#ffffff"),
                                     label="The first reference: paint the area to change (or draw markup)",
-                                    elem_id="editor")
+                                    show_label=False, elem_id="editor")  # the toolbar would cover the label
             mode = gr.Radio([MASK, MARKUP], value=MASK, label="The painting is", visible=rules.markup,
                             info="mask: painted area may change · markup: strokes that show the model what to do",
                             elem_id="edit_mode")
             with gr.Row():
-                mask_upload = gr.File(type="filepath", label="Or upload a mask", height=100, elem_id="mask_upload")
-                markup_upload = gr.File(type="filepath", label="Or upload a markup", height=100,
+                mask_upload = gr.File(type="filepath", label="Or upload a mask", height=150, elem_id="mask_upload")
+                markup_upload = gr.File(type="filepath", label="Or upload a markup", height=150,
                                         visible=rules.markup, elem_id="markup_upload")
             fidelity = gr.Dropdown(["", *rules.input_fidelity], value="", label="Input fidelity",
                                    visible=bool(rules.input_fidelity), elem_id="input_fidelity",

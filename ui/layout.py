@@ -17,6 +17,11 @@ from dalle3.settings import Settings
 from dalle3.version import __version__
 
 PLACEHOLDER = "A watercolor painting of a red fox curled up in fresh snow at dawn, soft light"
+EXAMPLE_PROMPTS = (  # a click puts one in the prompt: a first visit need not invent one
+    "A watercolor painting of a red fox curled up in fresh snow at dawn, soft light",
+    "A cozy reading nook in a treehouse, afternoon sun through the leaves, isometric illustration",
+    "A vintage travel poster of a lighthouse on a rocky coast, bold flat colours",
+    "A macro photo of a dew-covered spider web at sunrise, shallow depth of field")
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ def _main(view: page.ModelView, free: bool) -> dict[str, Any]:
     with gr.Row(elem_id="count_row"):
         parts.update(cost=gr.Markdown(as_charged(view.cost, free), elem_id="cost"),
                      char_count=gr.Markdown(f"0 / {p.prompt_limit}", elem_id="char_count"))
+    gr.Examples([[text] for text in EXAMPLE_PROMPTS], [parts["prompt"]], label="Try a prompt", elem_id="examples",
+                examples_per_page=len(EXAMPLE_PROMPTS), api_visibility="private")
     return parts
 
 
@@ -192,5 +199,6 @@ CODE_BOXES = (("curl", "shell", "curl"), ("python", "python", "Python (openai SD
 def code_boxes(prefix: str) -> dict[str, gr.Code]:
     """Three read-only code boxes (curl, openai SDK, gradio_client) in a closed accordion."""
     with gr.Accordion("The request as code", open=False):
-        return {name: gr.Code(language=language, label=label, interactive=False, elem_id=f"{prefix}_{name}")
+        return {name: gr.Code(language=language, label=label, interactive=False, wrap_lines=True,
+                              elem_id=f"{prefix}_{name}")
                 for name, language, label in CODE_BOXES}

@@ -59,8 +59,8 @@ def layout_library(library: Library) -> LibraryControls:
     summary = gr.Markdown(elem_id="lib_summary")
     with gr.Row(equal_height=False):
         with gr.Column(scale=6):
-            grid = gr.Gallery(columns=6, height=520, allow_preview=False, show_label=False, fit_columns=False,
-                              object_fit="cover", elem_id="lib_grid")
+            grid = gr.Gallery(columns=6, height="auto", allow_preview=False, show_label=False, fit_columns=False,
+                              object_fit="cover", elem_id="lib_grid")  # as high as its rows (CSS caps it)
             with gr.Row():
                 previous = gr.Button("← Newer", size="sm", elem_id="lib_prev")
                 number = gr.Number(1, label="Page", precision=0, minimum=1, elem_id="lib_page", scale=0, min_width=90)
@@ -71,8 +71,8 @@ def layout_library(library: Library) -> LibraryControls:
             details = gr.Markdown(elem_id="lib_details")
             prompt = gr.Textbox(label="Prompt", lines=3, buttons=["copy"], interactive=False, elem_id="lib_prompt")
             with gr.Row():
-                restore = gr.Button("Restore settings in the Studio tab", elem_id="lib_restore")
-                use = gr.Button("Use as a reference to edit", elem_id="lib_use")
+                restore = gr.Button("Restore settings in the Studio tab", size="sm", elem_id="lib_restore")
+                use = gr.Button("Use as a reference to edit", size="sm", elem_id="lib_use")
             code = code_boxes("lib")
     return LibraryControls(words, model, size, since, until, number, previous, following, progress, summary, grid,
                            gr.State(()), image, details, prompt, restore, use, gr.State(None), code,

@@ -30,6 +30,8 @@ CSS = f"""
 #char_count, #cost {{font-size: .9em}}
 #count_row > #char_count {{flex: 0 0 8em; text-align: right}}
 #model input {{text-overflow: ellipsis}}
+@media (max-width: 600px) {{ #model input {{font-size: 12.5px}} }}
+#lib_grid .grid-wrap {{max-height: 560px; overflow-y: auto}}
 #result_actions button {{flex-grow: 1}}
 #generate {{transition: none}}
 #grid .grid-container {{height: 100%; box-sizing: border-box; grid-template-rows: repeat(var(--grid-rows), minmax(0, 1fr));
