@@ -85,12 +85,13 @@ class ModelView:
 
 
 def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None) -> str:
-    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status from the table and the endpoint."""
+    """``"DALL·E 3 (dall-e-3) — retired 2026-05-12"``: status from the table and the endpoint (short: it
+    must fit a phone's dropdown; the model note says who retired it)."""
     label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
     listed = (offered or {}).get(profile.id)
     shutdown = display_date((listed or {}).get("shutdown_date")) or profile.shutdown
     if profile.lifecycle == "retired":
-        label += f" — retired by OpenAI {profile.shutdown}"
+        label += f" — retired {profile.shutdown}"
     elif shutdown:
         label += f" — retires {shutdown}"
     if offered is not None and listed is None:

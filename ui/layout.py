@@ -90,6 +90,8 @@ def layout(settings: Settings, view: page.ModelView) -> Controls:
             with gr.Accordion(options_summary(view.profile.id, view.quality, view.size, style=view.style),
                               open=False, elem_id="options") as options:
                 parts.update(_request(view))
+            gr.Examples([[text] for text in EXAMPLE_PROMPTS], [parts["prompt"]], label="Try a prompt",
+                        elem_id="examples", examples_per_page=len(EXAMPLE_PROMPTS), api_visibility="private")
         with gr.Column(scale=6, min_width=320, elem_id="result_column") as result_column:
             parts.update(_results())
     with gr.Row(equal_height=False, elem_id="studio_more"):
@@ -110,8 +112,6 @@ def _main(view: page.ModelView, free: bool) -> dict[str, Any]:
     with gr.Row(elem_id="count_row"):
         parts.update(cost=gr.Markdown(as_charged(view.cost, free), elem_id="cost"),
                      char_count=gr.Markdown(f"0 / {p.prompt_limit}", elem_id="char_count"))
-    gr.Examples([[text] for text in EXAMPLE_PROMPTS], [parts["prompt"]], label="Try a prompt", elem_id="examples",
-                examples_per_page=len(EXAMPLE_PROMPTS), api_visibility="private")
     return parts
 
 
