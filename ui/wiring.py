@@ -118,7 +118,7 @@ def wire_models(c: Controls) -> None:
 
     for control in shown_in_summary:
         control.change(on_summary, shown_in_summary, [c.options], show_progress="hidden", preprocess=False,
-                       **PRIVATE)
+                       queue=False, **PRIVATE)  # a label: no need to wait behind image calls
 
 
 SCROLL_TO_RESULT_JS = ("() => { const r = document.querySelector('#result_column');"
