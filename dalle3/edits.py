@@ -16,7 +16,8 @@ channel is read as such a painting too.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from PIL import Image, ImageChops
@@ -39,10 +40,13 @@ class EditInputs:
     mask: Reference | None = None
     markup: Reference | None = None
     input_fidelity: str | None = None
+    names: tuple[str, ...] = field(default=(), compare=False)  # the references' file names, where known
 
     def parameters(self) -> dict[str, Any]:
-        """What a PNG records of its inputs: content hashes only, never the pixels."""
+        """What a PNG records of its inputs: content hashes (and file names where known), never the pixels."""
         data: dict[str, Any] = {"references": [r.sha256 for r in self.images]}
+        if any(self.names):
+            data["reference_names"] = [safe_name(n) for n in self.names]
         if self.mask is not None:
             data["mask"] = self.mask.sha256
         if self.markup is not None:
@@ -137,8 +141,18 @@ def prepare_markup(data: bytes, first: Reference) -> Reference:
     return Reference(sha256(bytes(data)), _png(image), "image/png", first.size, opened.size, "markup.png")
 
 
+_NAME_UNSAFE = re.compile(r"[^\w .()+-]")
+NAME_MAX = 80
+
+
+def safe_name(name: str) -> str:
+    """A reference's file name as recorded and shown: its last part, plain characters, bounded."""
+    return _NAME_UNSAFE.sub("", str(name).replace("\\", "/").rsplit("/", 1)[-1])[:NAME_MAX]
+
+
 def prepare_edit(profile: ModelProfile, images: Sequence[bytes], mask: bytes | None = None,
-                 markup: bytes | None = None, input_fidelity: str | None = None) -> EditInputs:
+                 markup: bytes | None = None, input_fidelity: str | None = None,
+                 names: Sequence[str] = ()) -> EditInputs:
     """Check the set against ``profile``'s rules, then prepare every file; raises ValidationError."""
     rules = rules_for(profile)
     if not rules.edits:
@@ -165,4 +179,5 @@ def prepare_edit(profile: ModelProfile, images: Sequence[bytes], mask: bytes | N
         mask=prepare_mask(bytes(mask), refs[0]) if mask is not None else None,
         markup=prepare_markup(bytes(markup), refs[0]) if markup is not None else None,
         input_fidelity=fidelity,
+        names=tuple(names)[:len(refs)],
     )

@@ -15,9 +15,11 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+from dalle3.edits import safe_name
 
 MAX_FILES = 5000
 MAX_REMEMBERED = 20000
@@ -32,6 +34,7 @@ class FoundReferences:
 
     found: tuple[Path, ...]
     missing: tuple[str, ...]
+    names: Mapping[str, str] = field(default_factory=dict)  # sha256 -> file name, where the image recorded one
 
     def message(self) -> str:
         """A sentence for the status line."""
@@ -40,9 +43,9 @@ class FoundReferences:
             return ""
         if not self.missing:
             return f"All {total} reference image{'s' if total != 1 else ''} found in the outputs folder."
-        short = ", ".join(h[:12] for h in self.missing)
+        short = ", ".join(f"{self.names[h]} ({h[:12]})" if self.names.get(h) else h[:12] for h in self.missing)
         return (f"{len(self.found)} of {total} reference images found in the outputs folder; missing "
-                f"(by content hash): {short}. Add those images again to repeat the edit.")
+                f"(file name and content hash): {short}. Add those images again to repeat the edit.")
 
 
 def wanted_hashes(parameters: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -105,5 +108,11 @@ class ReferenceIndex:
         return FoundReferences(found, tuple(h for h in wanted if h not in where))
 
     def restore(self, parameters: Mapping[str, Any] | None) -> FoundReferences:
-        """The references a PNG's parameters name, found or missing."""
-        return self.find(wanted_hashes(parameters))
+        """The references a PNG's parameters name, found or missing (with their file names where recorded)."""
+        hashes = wanted_hashes(parameters)
+        found = self.find(hashes)
+        names = (parameters or {}).get("reference_names")
+        if not isinstance(names, list):
+            return found
+        recorded = {h: safe_name(n) for h, n in zip(hashes, names[:len(hashes)]) if isinstance(n, str)}
+        return FoundReferences(found.found, found.missing, recorded)

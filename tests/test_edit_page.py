@@ -177,7 +177,7 @@ def _open(browser, served, fake, request, viewport):
     pg.page_errors = []
     pg.on("pageerror", lambda e: pg.page_errors.append(str(e)))
     pg.goto(served.url)
-    expect(pg.locator("#generate")).to_be_visible()
+    expect(pg.locator("#generate")).to_be_visible(timeout=30_000)  # a busy machine loads slowly
     open_part(pg, "options")  # the settings are folded under Generate; these tests change them
     expect(pg.locator("#model")).to_be_visible()
     return context, pg
