@@ -77,7 +77,7 @@ def open_app(pg, url: str):
     expect(pg.locator("#generate")).to_be_visible(timeout=30_000)  # a busy machine loads slowly
     expect(text_input(pg, "prompt")).to_be_editable()
     open_part(pg, "options")  # the settings are folded under Generate; these tests change them
-    expect(pg.locator("#model")).to_be_visible()
+    expect(pg.locator("#model")).to_be_visible(timeout=15_000)
     return pg
 
 

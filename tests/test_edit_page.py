@@ -179,7 +179,7 @@ def _open(browser, served, fake, request, viewport):
     pg.goto(served.url)
     expect(pg.locator("#generate")).to_be_visible(timeout=30_000)  # a busy machine loads slowly
     open_part(pg, "options")  # the settings are folded under Generate; these tests change them
-    expect(pg.locator("#model")).to_be_visible()
+    expect(pg.locator("#model")).to_be_visible(timeout=15_000)
     return context, pg
 
 
