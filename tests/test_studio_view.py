@@ -10,8 +10,18 @@ from __future__ import annotations
 import pytest
 
 from tests.apphelpers import app_settings, running_app
-from tests.browser_support import (SCREENSHOTS, assert_no_error_shown, close_page, launched_chromium, markdown,
-                                   open_part, run_generation, served_page, text_input, wait_image_loaded)
+from tests.browser_support import (
+    SCREENSHOTS,
+    assert_no_error_shown,
+    close_page,
+    launched_chromium,
+    markdown,
+    open_part,
+    run_generation,
+    served_page,
+    text_input,
+    wait_image_loaded,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -153,8 +153,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
             return
         try:
             stopped = False
-            for updates in _generation(c, studio, host, e, data, request, handle):
-                yield updates
+            yield from _generation(c, studio=studio, host=host, e=e, data=data, request=request, handle=handle)
             stopped = handle.stopped
         finally:
             running.finish(request.session_hash, handle)
@@ -249,7 +248,7 @@ class Running:
 CLAIM_TTL_S = 15 * 60
 
 
-def _generation(c: Controls, studio: Studio, host: str, e: EditControls, data: dict, request: gr.Request,
+def _generation(c: Controls, *, studio: Studio, host: str, e: EditControls, data: dict, request: gr.Request,
                 handle: StopHandle) -> Iterator[Updates]:
     """One click's updates: waiting, previews, then the result or the error (none once stopped)."""
     model_id, state = data[c.model], data[c.session]
