@@ -135,3 +135,30 @@ def test_editing_on_a_model_that_cannot_edit_goes_to_its_successor():
                                             ((768, 1152), "1024x1536"), ((1920, 1080), "auto")])
 def test_an_edit_size_follows_the_reference_aspect(size, expected):
     assert size_for_aspect("gpt-image-2", *size) == expected
+
+
+def test_a_second_click_while_one_is_claimed_starts_nothing_even_when_queued_behind_it():
+    from ui.wiring import CLAIM_TTL_S, Running
+
+    now = [0.0]
+    running = Running(clock=lambda: now[0])
+    assert running.click("s") is True and running.click("s") is False  # a double click
+    assert running.click("other") is True  # another browser session is not held up
+    first = running.start("s")
+    assert first is not None and running.busy("s")
+    running.finish("s", first)
+    assert running.start("s") is None  # the queued second click, run after the first: refused
+    assert not running.busy("s") and running.click("s") is True  # the next click works at once
+    now[0] += CLAIM_TTL_S + 1  # a claim whose queued step never ran stops blocking
+    assert running.click("s") is True
+
+
+def test_stop_reaches_the_running_call_of_that_session_only():
+    from ui.wiring import Running
+
+    running = Running()
+    running.click("a")
+    running.click("b")
+    a, b = running.start("a"), running.start("b")
+    running.stop("a")
+    assert a.stopped and not b.stopped
