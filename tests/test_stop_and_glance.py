@@ -162,3 +162,21 @@ def test_stop_reaches_the_running_call_of_that_session_only():
     a, b = running.start("a"), running.start("b")
     running.stop("a")
     assert a.stopped and not b.stopped
+
+
+def test_an_edit_records_its_references_file_names_and_a_missing_one_is_named_by_it(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from dalle3.edits import prepare_edit
+    from dalle3.reference_index import ReferenceIndex
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(buffer, "PNG")
+    inputs = prepare_edit(MODELS["gpt-image-2"], [buffer.getvalue()], names=["C:\\photos\\sky <1>.png"])
+    parameters = inputs.parameters()
+    assert parameters["reference_names"] == ["sky 1.png"]  # the last part only, plain characters
+    found = ReferenceIndex(tmp_path).restore(parameters)  # an empty outputs folder: it is missing
+    assert found.missing == tuple(parameters["references"])
+    assert f"sky 1.png ({parameters['references'][0][:12]})" in found.message()
