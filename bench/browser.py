@@ -6,8 +6,9 @@ Rows (ours and its baseline sampled alternately, as every bench row):
   app's page to its button.
 * B2. Click to the final image on screen (decoded) — against the floor app's button to its
   image, both answered by the loopback fake after the same fixed delay.
-* B3. The Library's first page of 48 previews on screen, at 10,000 images, after the tab is
-  clicked (≤ 300 ms, absolute) — against a click on the Studio tab (the cost of a tab switch).
+* B3. The Library's first page of 48 previews on screen (all 48 in the grid, every visible one
+  decoded), at 10,000 images, after the tab is clicked (≤ 300 ms, absolute) — against a click
+  on the Studio tab (the cost of a tab switch).
 
 Not measured yet: click to the first preview against the API's first streamed event.
 """
@@ -32,6 +33,16 @@ from tests.fake_openai import FakeOpenAI
 IMAGE_ON_SCREEN = ("sel => { const i = document.querySelector(sel);"
                    " return !!i && i.complete && i.naturalWidth > 0; }")
 LIBRARY_PAGE = 48
+# the page's 48 previews are in the grid, and every one a person can see (inside the window and the
+# grid's scroll box) is decoded; the rest load as the grid is scrolled
+LIBRARY_ON_SCREEN = """n => {
+  const box = document.querySelector('#lib_grid .grid-wrap')?.getBoundingClientRect();
+  const imgs = [...document.querySelectorAll('#lib_grid img')];
+  if (!box || imgs.length < n) return false;
+  const seen = imgs.filter(i => { const r = i.getBoundingClientRect();
+    return r.bottom > Math.max(0, box.top) && r.top < Math.min(innerHeight, box.bottom) && r.width > 0; });
+  return seen.length > 0 && seen.every(i => i.complete && i.naturalWidth > 0);
+}"""
 LIBRARY_TARGET_S = 0.3
 
 
@@ -134,10 +145,7 @@ def row_library_page(browser, fake: FakeOpenAI, count: int, runs: int) -> Row:
                 page.locator("#generate").wait_for()
                 started = time.perf_counter()
                 page.get_by_role("tab", name="Library").click()
-                page.wait_for_function(
-                    f"() => {{ const i = [...document.querySelectorAll('#lib_grid img')]; return i.length >= "
-                    f"{LIBRARY_PAGE} && i.every(x => x.complete && x.naturalWidth > 0 && x.offsetParent); }}",
-                    timeout=60_000)
+                page.wait_for_function(LIBRARY_ON_SCREEN, arg=LIBRARY_PAGE, timeout=60_000)
                 return time.perf_counter() - started
 
             def open_studio() -> float:
