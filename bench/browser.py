@@ -34,14 +34,15 @@ IMAGE_ON_SCREEN = ("sel => { const i = document.querySelector(sel);"
                    " return !!i && i.complete && i.naturalWidth > 0; }")
 LIBRARY_PAGE = 48
 # the page's 48 previews are in the grid, and every one a person can see (inside the window and the
-# grid's scroll box) is decoded; the rest load as the grid is scrolled
+# grid's scroll box) is decoded; the rest load as the page or the grid is scrolled (at 10,000 images
+# the totals by day fill the first screen, so none may be visible yet)
 LIBRARY_ON_SCREEN = """n => {
   const box = document.querySelector('#lib_grid .grid-wrap')?.getBoundingClientRect();
   const imgs = [...document.querySelectorAll('#lib_grid img')];
   if (!box || imgs.length < n) return false;
   const seen = imgs.filter(i => { const r = i.getBoundingClientRect();
     return r.bottom > Math.max(0, box.top) && r.top < Math.min(innerHeight, box.bottom) && r.width > 0; });
-  return seen.length > 0 && seen.every(i => i.complete && i.naturalWidth > 0);
+  return seen.every(i => i.complete && i.naturalWidth > 0);
 }"""
 LIBRARY_TARGET_S = 0.3
 
