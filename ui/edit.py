@@ -232,6 +232,12 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
                         show_progress="hidden", **PRIVATE)
     e.clear.click(lambda: {e.references: None, e.mask_upload: None, e.markup_upload: None, e.edit_status: ""},
                   None, [e.references, e.mask_upload, e.markup_upload, e.edit_status], **PRIVATE)
+    _wire_use(c, e)
+    _wire_restored(c, e, studio)
+
+
+def _wire_use(c: Controls, e: EditControls) -> None:
+    """The buttons under the result: Edit this, Add as a reference, Add the selected history image."""
 
     def take(data: dict, new: str | None, what: str, replace: bool) -> dict:
         """``new`` as the image being edited (``replace``) or one more reference; on a model that cannot
@@ -272,6 +278,10 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio) -> None:
         return take(data, entry.path if entry else None, "selected history image (click one first)", False)
 
     e.use_history.click(on_use_history, reads | {e.picked}, targets, **PRIVATE)
+
+
+def _wire_restored(c: Controls, e: EditControls, studio: Studio) -> None:
+    """Restored settings and the references: a plain image clears them, a dropped edit brings them back."""
 
     def on_history(state: SessionState, references: Any, evt: gr.SelectData) -> dict:
         entry = state.history[evt.index] if evt.index < len(state.history) else None
