@@ -164,7 +164,7 @@ def stages(fake: FakeOpenAI, out_dir: Path, runs: int) -> dict[str, tuple[float,
         for _ in range(n):
             validate(request.prompt, 7, "standard", "natural", SIZE, "dall-e-3", {})
         validate_s = (time.perf_counter() - t0) / n
-        parameters = Studio._parameters_for(request, image, "openai")
+        parameters = Studio._parameters_for(request, image, "openai", None)  # a generation: no edit inputs
         embed_s = median(timed(lambda: metadata.embed(image.png, parameters)) for _ in range(runs))
         png = metadata.embed(image.png, parameters)
         save_s = median(timed(lambda: save_image(png, out_dir / "stages", request.prompt, 7)) for _ in range(runs))
