@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dalle3 import Studio, from_env
 from dalle3.errors import ConfigurationError
+from dalle3.views.glance import mode_line
 from dalle3.settings import Settings, exposure_warning, parse_auth
 
 if TYPE_CHECKING:
@@ -106,8 +107,10 @@ def main(argv: list[str] | None = None) -> None:
                  "pip install 'gradio[mcp]==6.31.0' (on a Space: add gradio[mcp]==6.31.0 to requirements.txt).")
     studio = Studio(settings, library=open_library(settings, host))
     demo = build(studio, host)
-    serve(demo, studio, server_name="0.0.0.0" if args.listen else None, server_port=args.port,
-          mcp_server=mcp or None)
+    # quiet: Gradio's own lines would offer `share=True`, which this app does not take
+    url = serve(demo, studio, server_name="0.0.0.0" if args.listen else None, server_port=args.port,
+                mcp_server=mcp or None, quiet=True)
+    print(mode_line(settings, url), flush=True)
     demo.block_thread()
 
 

@@ -18,6 +18,13 @@ misses; otherwise **within noise** (no claim). The memory row holds ours'
 growth (RSS after the run ÷ before it) against its target directly, with the
 floor's growth beside it.
 
+Then, in the same run (unless ``--core``), every other bench: the library at 10,000 images
+(bench/library.py), the page in headless Chromium (bench/browser.py: first load, click to the
+final image, the Library's first page), edits and batches (bench/edits.py), streaming
+(bench/stream.py), memory per anonymous session (bench/session_memory.py) and per page session
+(bench/page_sessions.py), the peak memory of an edit's references (bench/edit_memory.py), jobs run
+now and a Batch's files (bench/jobs.py), and a conversation turn (bench/chat.py).
+
 Prints a Markdown table and writes it to bench/results.md. About 3–5 minutes
 on a quiet 2-core machine (``--quick``: about 2); a busy machine stretches the
 start-ups most.
@@ -26,12 +33,13 @@ start-ups most.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import platform
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, redirect_stdout
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -87,11 +95,36 @@ def table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def folded(quick: bool) -> list[str]:
+    """Every other bench in the same run, each with min / median / max: the library and the page in
+    headless Chromium as rows of the same kind; edits, streaming and session memory as their own tables."""
+    from bench import browser, chat, edit_memory, edits, jobs, library, page_sessions, session_memory, stream  # noqa: PLC0415
+
+    lines = ["## The library (10,000 images)", "", *library.table(library.rows(quick=quick), note=False), "",
+             "## The page in headless Chromium", "", *library.table(browser.rows(quick=quick), note=False), "",
+             "## Edits and batches", "", edits.table(edits.rows(quick)), ""]
+    for title, rows_of in (("## Memory of an edit's references", edit_memory.rows),
+                           ("## Memory per page session", page_sessions.rows),
+                           ("## A conversation turn", chat.rows)):
+        lines += [title, "", *library.table(rows_of(quick), note=False), ""]
+    lines += ["## Jobs: run now, and a Batch's files", "", *jobs.table(jobs.rows(quick)), ""]
+    for title, run, argv in (("## Streaming", stream.main, ["--quick"] if quick else []),
+                             ("## Memory per anonymous session", session_memory.main,
+                              ["--calls", "300" if quick else "1000"])):
+        printed = io.StringIO()
+        with redirect_stdout(printed):  # these two print their own tables
+            run(argv)
+        lines += [title, "", printed.getvalue().strip(), ""]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (about 2.5 min instead of 4–5)")
     parser.add_argument("--runs", type=int, default=None, help="samples a side of each 2 s row (default 6, quick 3)")
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results.md")
+    parser.add_argument("--core", action="store_true", help="only the app-vs-floor rows, without the folded "
+                        "benches (library, browser, edits, streaming, memory, jobs, conversation)")
     args = parser.parse_args(argv)
     runs = args.runs or (3 if args.quick else 6)
     startup_runs, burst_runs = (2, 2) if args.quick else (4, 3)
@@ -128,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ours_stages = sum(a - b for a, b in stage_times.values()) * 1000
     stage_lines += [f"| Gradio hand-off and the rest (total − stages) | | | {added_ms - ours_stages:+.1f} |",
                     f"| **total added, e2e medians (ours − floor)** | | | **{added_ms:+.1f}** |"]
+    extra = [] if args.core else folded(args.quick)  # before the report: its "took" covers every bench
     cmd = "python -m bench" + (" --quick" if args.quick else "") + (f" --runs {args.runs}" if args.runs else "")
     report = "\n".join([
         "# dalle3 studio benchmark", "",
@@ -149,12 +183,13 @@ def main(argv: list[str] | None = None) -> int:
         "Added time per generation, by stage (in-process, fake delay 0, medians; the rest from row 1's medians):",
         "",
         *stage_lines, "",
+        *extra,
     ])
     print(report)
     if not args.no_write:
         results = ROOT / "bench" / "results.md"
-        kept = results.read_text() if results.exists() else ""  # other benches' "## " sections stay
-        results.write_text(report + (kept[kept.index("\n## "):] if "\n## " in kept else ""))
+        kept = results.read_text() if results.exists() else ""  # with --core, the other benches' sections stay
+        results.write_text(report + (kept[kept.index("\n## "):] if args.core and "\n## " in kept else ""))
         log("written to bench/results.md")
     return 0
 

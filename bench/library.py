@@ -161,8 +161,10 @@ def rows(count: int = 10_000, quick: bool = False) -> list[Row]:
         return [first, search, startup, row_later_reconcile(root, startup, 3 if quick else 5)]
 
 
-def table(library_rows: list[Row]) -> list[str]:
-    """The library rows; an absolute target is held by ours' median and spread (L1, L2), like stats.verdict."""
+def table(library_rows: list[Row], note: bool = True) -> list[str]:
+    """The library rows; an absolute target is held by ours' median and spread (L1, L2), like stats.verdict.
+
+    ``note=False`` leaves out the line about the browser row (``python -m bench`` measures it)."""
     from bench.__main__ import _range  # noqa: PLC0415
 
     lines = ["| measure | ours min / median / max | baseline min / median / max | ratio of medians | noise ± "
@@ -178,8 +180,9 @@ def table(library_rows: list[Row]) -> list[str]:
         lines.append(f"| {row.name} | {_range(row.ours, row.unit)} | {_range(row.floor, row.unit)} "
                      f"({row.baseline}) | {ratio:.3f} | {row.ours.noise if row.absolute else row.noise:.3f} | "
                      f"{target} | {result} |")
-    lines += ["", "Not measured here: the first library page shown in the browser ≤ 300 ms after the tab is "
-                  "opened (a browser row, with the page's Library tab)."]
+    if note:
+        lines += ["", "Not measured here: the first library page shown in the browser ≤ 300 ms after the tab is "
+                      "opened (bench/browser.py's B3)."]
     return lines
 
 

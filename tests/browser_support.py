@@ -104,6 +104,19 @@ def choose_dropdown(page, elem_id: str, option_text: str) -> None:
     page.locator(f"#{elem_id} li[role=option]", has_text=option_text).first.click()
 
 
+def open_part(page, elem_id: str) -> None:
+    """Unfold an accordion (the options, the key, the restore drop zone) unless it is open."""
+    part = page.locator(f"#{elem_id}")
+    if part.get_attribute("class") and "open" not in (part.locator(".label-wrap").first.get_attribute("class") or ""):
+        part.locator(".label-wrap").first.click()
+
+
+def upload_input(page):
+    """The restore drop zone's file input (its fold opened first: a closed fold renders no input)."""
+    open_part(page, "restore_part")
+    return page.locator("#upload input[type=file]")
+
+
 def result_image(page):
     return page.locator("#result img")
 

@@ -16,8 +16,9 @@ from PIL import Image
 
 from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, choose_radio,
-                                   close_page, image_src, launched_chromium, markdown, radio_choices, radio_value,
-                                   result_image, run_generation, served_page, text_input, wait_image_loaded)
+                                   close_page, image_src, launched_chromium, markdown, open_part, radio_choices,
+                                   radio_value, result_image, run_generation, served_page, text_input, upload_input,
+                                   wait_image_loaded)
 from tests.fake_openai import Outcome
 
 pytestmark = pytest.mark.browser
@@ -73,8 +74,10 @@ def page(browser, fake, request):
 
 def open_app(pg, url: str):
     pg.goto(url)
-    expect(pg.locator("#generate")).to_be_visible()
+    expect(pg.locator("#generate")).to_be_visible(timeout=30_000)  # a busy machine loads slowly
     expect(text_input(pg, "prompt")).to_be_editable()
+    open_part(pg, "options")  # the settings are folded under Generate; these tests change them
+    expect(pg.locator("#model")).to_be_visible(timeout=15_000)
     return pg
 
 
@@ -150,7 +153,7 @@ def test_upload_of_an_app_png_restores_its_settings(studio, served):
     path, _, _ = served.predict_once(prompt="A copper teapot on a linen cloth", seed=42, quality="hd", style="vivid",
                                   size="1024x1792")
     pg = studio
-    pg.locator("#upload input[type=file]").set_input_files(path)
+    upload_input(pg).set_input_files(path)
     expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped image")
     expect(text_input(pg, "prompt")).to_have_value("A copper teapot on a linen cloth")
     expect(text_input(pg, "seed")).to_have_value("42")
@@ -166,7 +169,7 @@ def test_upload_of_a_gpt_image_png_switches_the_controls_to_that_model(studio, s
     path, _, _ = served.predict_once(prompt="A poster of a comet", seed=7, model="gpt-image-2", quality="high",
                                   size="1536x1024", background="opaque")
     pg = studio
-    pg.locator("#upload input[type=file]").set_input_files(path)
+    upload_input(pg).set_input_files(path)
     expect(markdown(pg, "status")).to_contain_text("Settings restored from the dropped image")
     expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
     expect(pg.locator("#quality input[value=high]")).to_be_checked()
@@ -189,7 +192,7 @@ def test_upload_of_a_png_without_settings_says_so(studio, tmp_path):
     Image.new("RGB", (64, 48), (200, 40, 40)).save(plain)
     pg = studio
     text_input(pg, "prompt").fill("keep me")
-    pg.locator("#upload input[type=file]").set_input_files(str(plain))
+    upload_input(pg).set_input_files(str(plain))
     expect(markdown(pg, "status")).to_contain_text("No dalle3 studio settings found")
     expect(text_input(pg, "prompt")).to_have_value("keep me")
     assert radio_value(pg, "quality") == "standard"
@@ -361,7 +364,7 @@ def test_the_page_refuses_before_the_click_what_the_api_would(studio, fake, tmp_
     assert "whole number" in status and fake.generation_count == 0, status
     junk = tmp_path / "notes.txt"
     junk.write_text("not an image at all")
-    pg.locator("#upload input[type=file]").set_input_files(str(junk))
+    upload_input(pg).set_input_files(str(junk))
     expect(markdown(pg, "status")).to_contain_text("No dalle3 studio settings found")
     assert_no_error_shown(pg)
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.apphelpers import app_settings
 from tests.browser_support import (VIEWPORT, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
-                                   markdown, radio_choices, served_page, text_input)
+                                   markdown, open_part, radio_choices, served_page, text_input)
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,7 @@ def loaded(browser, fake, tmp_path, request):
         try:
             pg.goto(app.url)
             expect(pg.locator("#generate")).to_be_visible()
+            open_part(pg, "options")  # the model and its settings are folded under Generate
             yield pg
         finally:
             close_page(context, pg, request)
@@ -45,7 +46,7 @@ def test_picking_a_shut_down_model_offers_its_successor_before_any_call(loaded, 
     pg = loaded
     fake.reset()
     choose_dropdown(pg, "model", "(gpt-image-1-mini)")
-    shown = re.compile(r"^GPT Image 1 mini \(gpt-image-1-mini\) — retired by OpenAI 2026-12-01")
+    shown = re.compile(r"^GPT Image 1 mini \(gpt-image-1-mini\) — retired 2026-12-01")
     expect(text_input(pg, "model")).to_have_value(shown)
     expect(markdown(pg, "model_note")).to_contain_text("OpenAI retired gpt-image-1-mini on 2026-12-01")
     switch = pg.locator("#switch_model")

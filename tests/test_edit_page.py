@@ -23,7 +23,8 @@ from PIL import Image
 from dalle3.files.metadata import read_parameters
 from tests.apphelpers import app_settings
 from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
-                                   markdown, run_generation, served_page, text_input)
+                                   markdown, open_part, run_generation, served_page, text_input,
+                                   upload_input)
 
 try:
     from playwright.sync_api import expect
@@ -176,7 +177,9 @@ def _open(browser, served, fake, request, viewport):
     pg.page_errors = []
     pg.on("pageerror", lambda e: pg.page_errors.append(str(e)))
     pg.goto(served.url)
-    expect(pg.locator("#generate")).to_be_visible()
+    expect(pg.locator("#generate")).to_be_visible(timeout=30_000)  # a busy machine loads slowly
+    open_part(pg, "options")  # the settings are folded under Generate; these tests change them
+    expect(pg.locator("#model")).to_be_visible(timeout=15_000)
     return context, pg
 
 
@@ -258,7 +261,7 @@ def test_a_dropped_edited_image_brings_back_its_references_or_names_the_missing(
         kept, _, _ = client.predict(prompt="a kept reference", model="gpt-image-2", api_name="/generate")
         image, _, facts = client.predict(**EDIT_ARGS, images=[handle_file(kept), handle_file(str(reference))],
                                          api_name="/edit")
-    desk.locator("#upload input[type=file]").set_input_files(image)
+    upload_input(desk).set_input_files(image)
     expect(markdown(desk, "edit_status")).to_contain_text("1 of 2 reference images found")
     expect(markdown(desk, "edit_status")).to_contain_text(facts["references"][1][:12])
     expect(desk.locator("#references")).to_contain_text("a-kept-reference")

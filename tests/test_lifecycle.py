@@ -28,13 +28,13 @@ def test_the_december_models_are_deprecated_on_the_eve_and_shut_down_from_the_da
     assert lifecycle.status(profile, today=EVE) == "deprecated"
     assert lifecycle.status(profile, today=DAY) == "retired"
     assert studio_view.model_label(profile, today=EVE).endswith("retires 2026-12-01")
-    assert studio_view.model_label(profile, today=DAY).endswith("retired by OpenAI 2026-12-01")
+    assert studio_view.model_label(profile, today=DAY).endswith("retired 2026-12-01")
 
 
 def test_an_endpoints_shutdown_date_counts_from_its_day_too():
     listing = {"gpt-image-2": {"id": "gpt-image-2", "shutdown_date": "2027-03-01"}}
     assert studio_view.model_label(MODELS["gpt-image-2"], listing, today=dt.date(2027, 2, 28)).endswith("retires 2027-03-01")
-    assert "retired by OpenAI 2027-03-01" in studio_view.model_label(MODELS["gpt-image-2"], listing,
+    assert "retired 2027-03-01" in studio_view.model_label(MODELS["gpt-image-2"], listing,
                                                               today=dt.date(2027, 3, 1))
 
 

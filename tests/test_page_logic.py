@@ -76,7 +76,7 @@ def test_switching_model_keeps_nearest_settings_and_explains_style():
 
 def test_model_choices_mark_retired_and_endpoint_status():
     labels = dict((v, k) for k, v in studio_view.model_choices())
-    assert "retired by OpenAI 2026-05-12" in labels["dall-e-3"]
+    assert "retired 2026-05-12" in labels["dall-e-3"]
     offered = image_models([{"id": "gpt-image-2"}, {"id": "gpt-image-2.7-flare"},
                                  {"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"}, {"id": "gpt-5"}])
     labels = dict((v, k) for k, v in studio_view.model_choices(offered, today=dt.date(2026, 11, 30)))

@@ -6,7 +6,7 @@ import pytest
 
 from tests.apphelpers import app_settings
 from tests.browser_support import (VIEWPORT, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
-                                   markdown, served_page, text_input)
+                                   markdown, open_part, served_page, text_input)
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +33,7 @@ def pg(page_url, request):
         try:
             page.goto(page_url)
             expect(page.locator("#generate")).to_be_visible()
+            open_part(page, "options")  # the model and the size are folded under Generate
             yield page
         finally:
             close_page(context, page, request)

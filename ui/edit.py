@@ -19,15 +19,18 @@ from PIL import Image
 from dalle3 import DalleError, Studio
 from dalle3.views import studio_view, status
 from dalle3.models.edit_rules import rules_for
+from dalle3.views.glance import as_charged, editing_model, size_for_aspect
 from dalle3.edits.inputs import mask_from_painting, markup_from_layer
 from dalle3.files.images import image_size
-from dalle3.library import library_access
 from dalle3.files.metadata import read_parameters
-from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3.models import resolve
 from dalle3.edits.references import LONG_EDGE
+from dalle3.results import SIMULATOR
 from dalle3.views.session import SessionState
-from ui.layout import PRIVATE, Controls
+from ui.layout import Controls
+from dalle3.library import library_access
+from dalle3.models.edit_rules import MAX_REFERENCES
+from ui.layout import PRIVATE
 from ui.run import EditSources
 
 MASK, MARKUP = "mask", "markup"
@@ -53,6 +56,7 @@ class EditControls:
     picked: gr.State
     grid_pick: gr.State  # the image of a batch selected last (its index)
     first: gr.State  # the reference the editor shows: a new second reference keeps the painting
+    edit_this: gr.Button  # the result becomes *the* image being edited (replaces the references)
 
     @property
     def inputs(self) -> set[gr.components.Component]:
@@ -82,33 +86,36 @@ def layout_edit(c: Controls, view: studio_view.ModelView) -> EditControls:
     """The edit accordion at the end of the request column, its buttons under the results."""
     p = view.profile
     rules = rules_for(p)
-    with _parent(c.generate):  # the request column, after the key and the drop box
+    with c.request_column:  # under the folded options
         note = gr.Markdown(_model_note(p.id), visible=not rules.edits, elem_id="edit_note")
         with gr.Accordion("Edit an image", open=False, visible=rules.edits, elem_id="edit") as accordion:
             references = gr.File(file_count="multiple", type="filepath", file_types=["image"], height=140,
                                  label=f"Reference images (up to {MAX_REFERENCES}): drop, paste or upload",
                                  elem_id="references")
+            gr.Markdown("**The first reference:** paint the area to change (or draw markup)", elem_id="editor_label")
             editor = gr.ImageEditor(type="pil", format="png", sources=(), transforms=(), layers=False,
                                     brush=gr.Brush(colors=PAINT_COLORS, default_color="#ffffff"),
                                     label="The first reference: paint the area to change (or draw markup)",
-                                    elem_id="editor")
+                                    show_label=False, elem_id="editor")  # the toolbar would cover the label
             mode = gr.Radio([MASK, MARKUP], value=MASK, label="The painting is", visible=rules.markup,
                             info="mask: painted area may change · markup: strokes that show the model what to do",
                             elem_id="edit_mode")
             with gr.Row():
-                mask_upload = gr.File(type="filepath", label="Or upload a mask", height=100, elem_id="mask_upload")
-                markup_upload = gr.File(type="filepath", label="Or upload a markup", height=100,
+                mask_upload = gr.File(type="filepath", label="Or upload a mask", height=150, elem_id="mask_upload")
+                markup_upload = gr.File(type="filepath", label="Or upload a markup", height=150,
                                         visible=rules.markup, elem_id="markup_upload")
             fidelity = gr.Dropdown(["", *rules.input_fidelity], value="", label="Input fidelity",
                                    visible=bool(rules.input_fidelity), elem_id="input_fidelity",
                                    info="high keeps faces and details closer to the references; costs more")
             clear = gr.Button("Clear references", size="sm", elem_id="clear_references")
             edit_status = gr.Markdown("", elem_id="edit_status")
-    with _parent(c.result), gr.Row():  # the results column, under the history
-        use_result = gr.Button("Use result as reference", size="sm", elem_id="use_result")
-        use_history = gr.Button("Use selected history image as reference", size="sm", elem_id="use_history")
+    with c.actions:  # under the result and its status
+        edit_this = gr.Button("Edit this", size="sm", elem_id="edit_this")
+        use_result = gr.Button("Add as a reference", size="sm", elem_id="use_result")
+        use_history = gr.Button("Add the selected history image", size="sm", elem_id="use_history")
     return EditControls(note, accordion, references, editor, mode, mask_upload, markup_upload, fidelity, clear,
-                        edit_status, use_result, use_history, gr.State(None), gr.State(None), gr.State(None))
+                        edit_status, use_result, use_history, gr.State(None), gr.State(None), gr.State(None),
+                        edit_this)
 
 
 def _painted(value: Any) -> Image.Image | None:
@@ -167,6 +174,14 @@ def with_reference(paths: list[str] | None, new: str | None) -> list[str]:
     return current[:MAX_REFERENCES]
 
 
+def cleared(e: EditControls, references: Any, restored: studio_view.Restored | None) -> dict:
+    """Restoring a plain generation's settings clears the references: left in place, they would turn
+    the next Generate into an edit of images the restored settings never saw."""
+    if not references or restored is None or restored.references:
+        return {}
+    return {e.references: None, e.edit_status: "References cleared: the restored image was not an edit."}
+
+
 def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0.1") -> None:
     """References in and out, the editor on the first, the model's edit rules, the click's cost, restore.
 
@@ -177,27 +192,34 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
     """
     whole_folder = library_access(studio.settings, host).enabled
 
-    def on_model(model_id: Any, n: Any) -> dict:
+    def on_model(model_id: Any, n: Any, references: Any) -> dict:
         profile, rules = _rules(model_id)
         if rules is None:
             return {e.note: gr.update()}
         top = rules.max_n
+        # references change what Generate does: never hidden while present, even on a model that cannot edit
+        note = _model_note(profile.id)
+        if references and not rules.edits:
+            note += " Clear the references below to generate with it."
         return {c.n: gr.update(maximum=max(2, top), visible=top > 1, value=min(_count(n), top)),
-                e.note: gr.update(value=_model_note(profile.id), visible=not rules.edits),
-                e.accordion: gr.update(visible=rules.edits), e.mode: gr.update(visible=rules.markup, value=MASK),
+                e.note: gr.update(value=note, visible=not rules.edits),
+                e.accordion: gr.update(visible=rules.edits or bool(references)),
+                e.mode: gr.update(visible=rules.markup, value=MASK),
                 e.markup_upload: gr.update(visible=rules.markup),
                 e.fidelity: gr.update(choices=["", *rules.input_fidelity], value="",
                                       visible=bool(rules.input_fidelity))}
 
-    c.model.change(on_model, [c.model, c.n], [c.n, e.note, e.accordion, e.mode, e.markup_upload, e.fidelity],
-                   show_progress="hidden", **PRIVATE)
+    c.model.change(on_model, [c.model, c.n, e.references],
+                   [c.n, e.note, e.accordion, e.mode, e.markup_upload, e.fidelity], show_progress="hidden", **PRIVATE)
 
-    cost_reads: set[Block] = {c.model, c.quality, c.size, c.session, c.n, e.references, e.fidelity, c.cost}
+    cost_reads: set[Block] = {c.model, c.quality, c.size, c.session, c.n, e.references, e.fidelity, c.cost,
+                              c.own_key}
 
     def click_cost(data: dict) -> str:
         sizes = [s for s in (_uploaded_size(p) for p in _paths(data[e.references])) if s]
-        return studio_view.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=_count(data[c.n]),
+        text = studio_view.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=_count(data[c.n]),
                               references=sizes, fidelity=data[e.fidelity] or None)
+        return as_charged(text, studio.backend_for(data[c.own_key] or None) == SIMULATOR)
 
     def on_cost_change(data: dict) -> dict:
         """The request side set the one-image line: make it the click's (never loops: same text, no update)."""
@@ -205,57 +227,92 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
         return {c.cost: gr.update() if text == data[c.cost] else text}
 
     # preprocess=False, as wire_models: a quality from before a model switch must not be refused
-    for trigger in (c.n.change, e.references.change, e.fidelity.change):
+    for trigger in (c.n.change, e.references.change, e.fidelity.change, c.own_key.change):
         trigger(lambda data: {c.cost: click_cost(data)}, cost_reads, [c.cost], show_progress="hidden",
                 preprocess=False, **PRIVATE)
     c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
 
-    def on_references(paths: list[str] | None, shown: str | None) -> dict:
+    def on_references(data: dict) -> dict:
+        """The editor shows the first reference at once; an edit's size follows its aspect."""
+        paths, shown = data[e.references], data[e.first]
         first = paths[0] if paths else None
         if first == shown:
             return {e.first: first}
-        return {e.first: first, e.editor: {"background": first, "layers": [], "composite": first} if first else None}
+        updates: dict = {e.first: first,
+                         e.editor: {"background": first, "layers": [], "composite": first} if first else None}
+        made = _uploaded_size(first) if first else None
+        size = size_for_aspect(data[c.model], *made) if made else None
+        if size and size != data[c.size]:
+            updates[c.size] = size
+        return updates
 
-    e.references.change(on_references, [e.references, e.first], [e.editor, e.first], show_progress="hidden",
-                        **PRIVATE)
+    e.references.change(on_references, {e.references, e.first, c.model, c.size}, [e.editor, e.first, c.size],
+                        show_progress="hidden", **PRIVATE)
     e.clear.click(lambda: {e.references: None, e.mask_upload: None, e.markup_upload: None, e.edit_status: ""},
                   None, [e.references, e.mask_upload, e.markup_upload, e.edit_status], **PRIVATE)
+    _wire_use(c, e)
+    _wire_restored(c, e, studio, whole_folder=whole_folder)
 
-    def add(paths: list[str] | None, new: str | None, what: str) -> dict:
+
+def _wire_use(c: Controls, e: EditControls) -> None:
+    """The buttons under the result: Edit this, Add as a reference, Add the selected history image."""
+
+    def take(data: dict, new: str | None, what: str, replace: bool) -> dict:
+        """``new`` as the image being edited (``replace``) or one more reference; on a model that cannot
+        edit, the model switches to one that can and the status says so."""
         if not new:
             return {e.edit_status: f"No {what} to use yet.", e.accordion: gr.update(open=True)}
-        refs = with_reference(paths, new)
-        return {e.references: refs, e.accordion: gr.update(open=True),
-                e.edit_status: f"{len(refs)} reference{'s' if len(refs) != 1 else ''}: Generate now edits."}
+        refs = [new] if replace else with_reference(data[e.references], new)
+        words = f"{len(refs)} reference{'s' if len(refs) != 1 else ''}: Generate now edits."
+        updates: dict = {e.references: refs, e.accordion: gr.update(open=True, visible=True)}
+        target, note = editing_model(data[c.model])
+        if note:
+            from ui.wiring import view_updates  # here, not at the top: ui.wiring imports this module
 
-    targets = [e.references, e.accordion, e.edit_status]
+            view = studio_view.model_view(target, data[c.quality], data[c.size], data[c.session])
+            updates.update({c.model: target, **view_updates(c, view)})
+            words = f"{note} {words}"
+        updates[e.edit_status] = words
+        return updates
 
-    def on_use_result(paths: list[str] | None, result: str | None, grid: list | None, picked: Any) -> dict:
-        shown = [item[0] if isinstance(item, (list, tuple)) else item for item in grid or []]
-        chosen = shown[picked] if isinstance(picked, int) and picked < len(shown) else result
-        return add(paths, chosen, "result")
+    reads: set[Block] = {e.references, c.result, c.grid, e.grid_pick, c.model, c.quality, c.size, c.session}
+    targets = [e.references, e.accordion, e.edit_status, c.model, *c.model_dependent]
+
+    def chosen_result(data: dict) -> str | None:
+        shown = [item[0] if isinstance(item, (list, tuple)) else item for item in data[c.grid] or []]
+        picked = data[e.grid_pick]
+        return shown[picked] if isinstance(picked, int) and picked < len(shown) else data[c.result]
 
     def on_grid(evt: gr.SelectData) -> int:
         return evt.index
 
     c.grid.select(on_grid, None, e.grid_pick, **PRIVATE)
-    e.use_result.click(on_use_result, [e.references, c.result, c.grid, e.grid_pick], targets, **PRIVATE)
+    e.edit_this.click(lambda data: take(data, chosen_result(data), "result", True), reads, targets, **PRIVATE)
+    e.use_result.click(lambda data: take(data, chosen_result(data), "result", False), reads, targets, **PRIVATE)
 
-    def on_use_history(paths: list[str] | None, state: SessionState, picked: Any) -> dict:
+    def on_use_history(data: dict) -> dict:
+        state, picked = data[c.session], data[e.picked]
         entry = state.history[picked] if isinstance(picked, int) and picked < len(state.history) else None
-        return add(paths, entry.path if entry else None, "selected history image (click one first)")
+        return take(data, entry.path if entry else None, "selected history image (click one first)", False)
 
-    e.use_history.click(on_use_history, [e.references, c.session, e.picked], targets, **PRIVATE)
+    e.use_history.click(on_use_history, reads | {e.picked}, targets, **PRIVATE)
 
-    def on_history(state: SessionState, evt: gr.SelectData) -> dict:
+
+def _wire_restored(c: Controls, e: EditControls, studio: Studio, *, whole_folder: bool) -> None:
+    """Restored settings and the references: a plain image clears them, a dropped edit brings them back
+    (searched for in the whole outputs folder only where ``whole_folder``: see :func:`wire_edit`)."""
+
+    def on_history(state: SessionState, references: Any, evt: gr.SelectData) -> dict:
         entry = state.history[evt.index] if evt.index < len(state.history) else None
         restored = studio_view.restore(entry.parameters) if entry else None
         return {e.picked: evt.index, c.n: restored.n if restored else gr.update(),
-                c.result: gr.update(visible=True), c.grid: gr.update(visible=False)}
+                c.result: gr.update(visible=True), c.grid: gr.update(visible=False),
+                **cleared(e, references, restored)}
 
-    c.history.select(on_history, [c.session], [e.picked, c.n, c.result, c.grid], **PRIVATE)
+    c.history.select(on_history, [c.session, e.references],
+                     [e.picked, c.n, c.result, c.grid, e.references, e.edit_status], **PRIVATE)
 
-    def on_drop(path: str | None, state: SessionState | None, paths: Any) -> dict:
+    def on_drop(path: str | None, state: SessionState | None, references: Any) -> dict:
         """An edited image brings its references back where they may be searched for and are still kept."""
         try:
             parameters = read_parameters(path) if path and image_size(path) else None
@@ -264,11 +321,11 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
         restored = studio_view.restore(parameters)
         if restored is None:
             return {e.edit_status: gr.update()}
-        updates: dict = {c.n: restored.n}
+        updates: dict = {c.n: restored.n, **cleared(e, references, restored)}
         if restored.references:
             own = [Path(entry.path) for entry in (state.history if isinstance(state, SessionState) else ())]
             found = studio.find_references(parameters, None if whole_folder else
-                                           [*own, *(Path(p) for p in _paths(paths))])
+                                           [*own, *(Path(p) for p in _paths(references))])
             updates.update({e.references: [str(p) for p in found.found] or None, e.accordion: gr.update(open=True),
                             e.edit_status: status.inert(found.message())})
         return updates

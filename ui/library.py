@@ -19,7 +19,7 @@ from dalle3.library import Library
 from dalle3.library.view import ANY, next_page, progress_text, select, show
 from dalle3.views.session import SessionState
 from dalle3.settings import Settings
-from ui.edit import EditControls, with_reference
+from ui.edit import EditControls, cleared, with_reference
 from ui.layout import Controls, code_boxes
 from ui.layout import PRIVATE
 from ui.wiring import Updates, page_url, restored_updates
@@ -62,8 +62,8 @@ def layout_library(library: Library) -> LibraryControls:
     summary = gr.Markdown(elem_id="lib_summary")
     with gr.Row(equal_height=False):
         with gr.Column(scale=6):
-            grid = gr.Gallery(columns=6, height=520, allow_preview=False, show_label=False, fit_columns=False,
-                              object_fit="cover", elem_id="lib_grid")
+            grid = gr.Gallery(columns=6, height="auto", allow_preview=False, show_label=False, fit_columns=False,
+                              object_fit="cover", elem_id="lib_grid")  # as high as its rows (CSS caps it)
             with gr.Row():
                 previous = gr.Button("← Newer", size="sm", elem_id="lib_prev")
                 number = gr.Number(1, label="Page", precision=0, minimum=1, elem_id="lib_page", scale=0, min_width=90)
@@ -74,8 +74,8 @@ def layout_library(library: Library) -> LibraryControls:
             details = gr.Markdown(elem_id="lib_details")
             prompt = gr.Textbox(label="Prompt", lines=3, buttons=["copy"], interactive=False, elem_id="lib_prompt")
             with gr.Row():
-                restore = gr.Button("Restore settings in the Studio tab", elem_id="lib_restore")
-                use = gr.Button("Use as a reference to edit", elem_id="lib_use")
+                restore = gr.Button("Restore settings in the Studio tab", size="sm", elem_id="lib_restore")
+                use = gr.Button("Use as a reference to edit", size="sm", elem_id="lib_use")
             code = code_boxes("lib")
     return LibraryControls(words, model, size, since, until, number, previous, following, progress, summary, grid,
                            gr.State(()), image, details, prompt, restore, use, gr.State(None), code,
@@ -130,15 +130,16 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
     lc.grid.select(on_pick, [lc.ids], [lc.image, lc.details, lc.prompt, lc.chosen, *lc.code.values()],
                    **PRIVATE)
 
-    def on_restore(parameters: dict | None, state: SessionState) -> Updates:
+    def on_restore(parameters: dict | None, state: SessionState, references: list[str] | None) -> Updates:
         restored = studio_view.restore(parameters)
         if restored is None:
             return {c.status: "Pick an image in the Library first."}
         return {**restored_updates(c, restored, state), c.status: "Settings restored from the library.",
-                tabs: gr.Tabs(selected="studio")}
+                tabs: gr.Tabs(selected="studio"), **cleared(e, references, restored)}
 
-    lc.restore.click(on_restore, [lc.chosen, c.session],
-                     [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs], **PRIVATE)
+    lc.restore.click(on_restore, [lc.chosen, c.session, e.references],
+                     [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs, e.references, e.edit_status],
+                     **PRIVATE)
 
     def on_use(shown: str | None, paths: list[str] | None) -> Updates:
         if not shown:

@@ -19,26 +19,12 @@ from ui.guard import guard_middleware
 from ui.layout import header, layout
 from ui.jobs import API_INPUTS as JOBS_API_INPUTS, layout_jobs, wire_jobs, wire_jobs_api
 from ui.library import layout_library, wire_library
+from ui.look import CSS, PAGE_JS, theme
 from ui.logs import quiet_disconnects
 from ui.mcp import remember_studio
 from ui.sessions import SESSION_CAPACITY
 from ui.wiring import wire_code, wire_generate, wire_keys, wire_models, wire_restore
 
-CTRL_ENTER_JS = """
-() => {
-  document.addEventListener("keydown", (e) => {
-    if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && e.target.closest("#prompt")) {
-      e.preventDefault();
-      document.querySelector("#generate")?.click();
-    }
-  });
-}
-"""
-CSS = """
-#banner {border-left: 4px solid #f59e0b; padding-left: .6em}
-#char_count, #cost {font-size: .9em; opacity: .85}
-#model input {text-overflow: ellipsis}
-"""
 MAX_UPLOAD = "20mb"
 
 
@@ -92,7 +78,7 @@ def launch_options(studio: Studio) -> dict[str, Any]:
     files a handler returned to a visitor (copied into its cache under an unguessable name).
     ``state_session_capacity`` bounds the Gradio sessions kept in memory (:mod:`ui.sessions`).
     """
-    return dict(run_history=False, show_error=False, css=CSS, js=CTRL_ENTER_JS, auth=studio.settings.auth,
+    return dict(run_history=False, show_error=False, css=CSS, js=PAGE_JS, theme=theme(), auth=studio.settings.auth,
                 max_file_size=MAX_UPLOAD, state_session_capacity=SESSION_CAPACITY,
                 app_kwargs={"middleware": [guard_middleware(studio.settings, {
                     "generate": tuple(api_docs.api_arguments()), "edit": tuple(api_docs.edit_arguments()),

@@ -56,9 +56,10 @@ class EditSources:
         decoded (see :func:`dalle3.edits.inputs.prepare_edit`).
         """
         images = [self._read(s, "reference image") for s in self.images]
+        names = [s.name if isinstance(s, Path) else "" for s in self.images]  # Gradio keeps the upload's name
         return prepare_edit(profile_for(model), images, mask=self._read(self.mask, "mask"),  # type: ignore[arg-type]
                             markup=self._read(self.markup, "markup"), input_fidelity=self.input_fidelity,
-                            before_decoding=before_decoding)
+                            before_decoding=before_decoding, names=names)
 
 
 def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any], own_key: str | None,

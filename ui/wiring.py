@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+import math
+import threading
+import time
+from collections import deque
+from typing import Any, Iterator, cast
 
 import gradio as gr
 from gradio.blocks import Block
@@ -18,6 +22,9 @@ from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX, whole_number
 from dalle3.views.session import SessionState, next_seed
 from dalle3.settings import Settings
+from dalle3.views.glance import as_charged, options_summary
+from dalle3.results import SIMULATOR
+from dalle3.http.stopping import SIMULATED_MESSAGE, StopHandle, stoppable, stopped_error
 from dalle3.views.edit_snippets import code_for
 from dalle3.studio import Preview
 from ui.edit import EditControls, edit_sources
@@ -127,63 +134,183 @@ def wire_models(c: Controls) -> None:
     c.switch.click(on_switch, {c.successor, c.model, c.quality, c.size, c.session},
                    [c.model, *c.model_dependent, c.switch, c.status], **PRIVATE)
 
+    shown_in_summary: set[Block] = {c.model, c.quality, c.size, c.style, c.output_format, c.n, *c.extras.values()}
 
-SCROLL_TO_RESULT_JS = ("() => { if (window.innerWidth < 768) "
-                       "document.querySelector('#result')?.scrollIntoView({block: 'start'}); }")
+    def on_summary(data: dict) -> Updates:
+        summary = options_summary(data[c.model], data[c.quality], data[c.size], style=data[c.style],
+                                  output_format=data[c.output_format], n=data[c.n],
+                                  extras={name: data[x] for name, x in c.extras.items()})
+        return {c.options: gr.update(label=summary)}
+
+    for summarized in shown_in_summary:  # each has a .change (Dropdown stands for them all)
+        cast(gr.Dropdown, summarized).change(
+            on_summary, shown_in_summary, [c.options], show_progress="hidden", preprocess=False,
+            queue=False, **PRIVATE)  # a label: no need to wait behind image calls
+
+
+SCROLL_TO_RESULT_JS = ("() => { const r = document.querySelector('#result_column');"
+                       " if (window.innerWidth < 768 && r) window.scrollTo({top: Math.max(0,"
+                       " r.getBoundingClientRect().top + window.scrollY - 8)}); }")
 
 
 def shown(c: Controls, paths: tuple) -> Updates:
-    """One image in the result area; a batch as a grid instead."""
+    """One image in the result area; a batch as a grid instead, every image of it in view."""
     batch = len(paths) > 1
+    columns = 2 if len(paths) <= 4 else 3 if len(paths) <= 9 else 4
     return {c.result: gr.update(value=str(paths[0]), visible=not batch),
-            c.grid: gr.update(value=[str(p) for p in paths] if batch else None, visible=batch)}
+            c.grid: gr.update(value=[str(p) for p in paths] if batch else None, visible=batch, columns=columns,
+                              rows=math.ceil(len(paths) / columns))}
 
 
 def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> None:
-    """The Generate button: ``n`` images (or an edit of the references), the status, the next seed, history, cost."""
+    """The Generate button: ``n`` images (or an edit of the references), the status, the next seed, history, cost.
+
+    One call per browser session at a time (a second Generate while one runs starts nothing), and
+    a Stop button that abandons the running call (:mod:`dalle3.http.stopping`).
+    """
+    running = Running()
 
     def on_generate(data: dict, request: gr.Request) -> Iterator[Updates]:
         """Previews replace each other in the result area; the final image (or the error) ends it."""
-        model_id, state = data[c.model], data[c.session]
-        profile = resolve(model_id) if isinstance(model_id, str) else None
-        extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
-        values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
-                  "style": data[c.style], "size": data[c.size], "model": model_id, "n": data[c.n]}
-        edit = edit_sources(e, data)
-        if profile and profile.output_formats:  # compression only where the format takes it
-            out = studio_view.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
-            values.update(output_format=out.output_format, output_compression=out.compression)
-        wanted = whole_number(data[c.previews]) or 0
-        yield {c.status: f"{'Editing with' if edit else 'Waiting for'} {status.inert(str(model_id))}…"}
+        state = data[c.session]
         previous = state.history[0].path if state.history else None
-        identifier = safety.identifier_for(studio.settings, host, request.session_hash)
-        for outcome in run_live(studio, values, extras, data[c.own_key], wanted, identifier, edit):
-            if isinstance(outcome, Preview):
-                yield {**shown(c, (outcome.path,)), c.status: outcome.label}
-            elif isinstance(outcome, DalleError):
-                successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
-                label = studio_view.switch_label(successor, data[c.quality], data[c.size]) if successor else None
-                # a preview never stands as the result: back to the last finished image
-                yield {c.result: gr.update(value=previous, visible=True), c.grid: gr.update(visible=False),
-                       c.status: status.failure(outcome),
-                       c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
-            else:
-                state = state.after(outcome, edit.file_names() if edit else ())
-                req = outcome.request
-                yield {**shown(c, outcome.paths),
-                       c.status: status.success(outcome, bool(studio.settings.output_dir)),
-                       c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
-                       c.cost: studio_view.cost_text(req.model, req.quality, req.size, state), c.session: state,
-                       c.switch: gr.update(visible=False), c.successor: None}
+        handle = running.start(request.session_hash)
+        if handle is None:  # a second click while one runs: it starts nothing, the first's words stay
+            yield {c.status: gr.update()}
+            return
+        try:
+            stopped = False
+            yield from _generation(c, studio=studio, host=host, e=e, data=data, request=request, handle=handle)
+            stopped = handle.stopped
+        finally:
+            running.finish(request.session_hash, handle)
+        if stopped:  # the previous image stays; the words say whether the abandoned call may be billed
+            simulated = studio.backend_for(data[c.own_key] or None) == SIMULATOR
+            words = SIMULATED_MESSAGE if simulated else stopped_error(handle.sent).user_message
+            yield {c.result: gr.update(value=previous, visible=True), c.grid: gr.update(visible=False),
+                   c.status: f"**Stopped.** {words}"}
+
+    def on_stop(request: gr.Request) -> Updates:
+        running.stop(request.session_hash)
+        return {c.stop: gr.update(visible=False)}
 
     inputs = {c.prompt, c.seed, c.seed_control, c.model, c.quality, c.style, c.size, *c.extras.values(),
               c.output_format, c.compression, c.previews, c.n, c.own_key, c.session, *e.inputs}
     outputs = [c.result, c.grid, c.status, c.seed, c.history, c.cost, c.session, c.switch, c.successor]
-    (c.generate.click(lambda: gr.update(interactive=False), None, c.generate, queue=False,
-                      js=SCROLL_TO_RESULT_JS, **PRIVATE)
+    busy = {c.generate: gr.update(interactive=False), c.stop: gr.update(visible=True)}
+    ready = {c.generate: gr.update(interactive=True), c.stop: gr.update(visible=False)}
+
+    def on_click(request: gr.Request) -> Updates:
+        running.click(request.session_hash)
+        return busy
+
+    def after(request: gr.Request) -> Updates:  # a refused second click must not re-enable a running page
+        return busy if running.busy(request.session_hash) else ready
+
+    (c.generate.click(on_click, None, [c.generate, c.stop], queue=False, js=SCROLL_TO_RESULT_JS, **PRIVATE)
      .then(on_generate, inputs, outputs, concurrency_id="generate",
            concurrency_limit=studio.settings.concurrency, **PRIVATE)
-     .then(lambda: gr.update(interactive=True), None, c.generate, queue=False, **PRIVATE))
+     .then(after, None, [c.generate, c.stop], queue=False, **PRIVATE))
+    c.stop.click(on_stop, None, [c.stop], queue=False, **PRIVATE)
+
+
+class Running:
+    """Each browser session's clicks and running call: a click while a call is claimed starts nothing
+    (even when the queue runs it after the first has finished), and Stop finds the running call.
+
+    A click is decided when it happens (the immediate, unqueued step); the queued step follows the
+    decisions in click order. A claim older than :data:`CLAIM_TTL_S` (a queued step that never ran)
+    no longer blocks.
+    """
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._claimed: dict[str, float] = {}
+        self._decisions: dict[str, deque[bool]] = {}
+        self._calls: dict[str, StopHandle] = {}
+
+    def click(self, session: str | None) -> bool:
+        """Decide a click: True when it will make an image, False while another is claimed."""
+        key = session or ""
+        with self._lock:
+            since = self._claimed.get(key)
+            accepted = since is None or self._clock() - since > CLAIM_TTL_S
+            if accepted:
+                self._claimed[key] = self._clock()
+            self._decisions.setdefault(key, deque()).append(accepted)
+            return accepted
+
+    def start(self, session: str | None) -> StopHandle | None:
+        """The queued step of the oldest undecided click: its Stop handle, or None when refused."""
+        key = session or ""
+        with self._lock:
+            decisions = self._decisions.get(key)
+            accepted = decisions.popleft() if decisions else key not in self._calls
+            if decisions is not None and not decisions:
+                del self._decisions[key]
+            if not accepted:
+                return None
+            handle = self._calls[key] = StopHandle()
+            self._claimed[key] = self._clock()
+            return handle
+
+    def finish(self, session: str | None, handle: StopHandle) -> None:
+        with self._lock:
+            if self._calls.get(session or "") is handle:
+                del self._calls[session or ""]
+                self._claimed.pop(session or "", None)
+
+    def busy(self, session: str | None) -> bool:
+        with self._lock:
+            return (session or "") in self._claimed
+
+    def stop(self, session: str | None) -> None:
+        with self._lock:
+            handle = self._calls.get(session or "")
+        if handle is not None:
+            handle.stop()
+
+
+CLAIM_TTL_S = 15 * 60
+
+
+def _generation(c: Controls, *, studio: Studio, host: str, e: EditControls, data: dict, request: gr.Request,
+                handle: StopHandle) -> Iterator[Updates]:
+    """One click's updates: waiting, previews, then the result or the error (none once stopped)."""
+    model_id, state = data[c.model], data[c.session]
+    profile = resolve(model_id) if isinstance(model_id, str) else None
+    extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
+    values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
+              "style": data[c.style], "size": data[c.size], "model": model_id, "n": data[c.n]}
+    edit = edit_sources(e, data)
+    if profile and profile.output_formats:  # compression only where the format takes it
+        out = studio_view.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
+        values.update(output_format=out.output_format, output_compression=out.compression)
+    wanted = whole_number(data[c.previews]) or 0
+    yield {c.status: f"{'Editing with' if edit else 'Waiting for'} {status.inert(str(model_id))}…"}
+    previous = state.history[0].path if state.history else None
+    identifier = safety.identifier_for(studio.settings, host, request.session_hash)
+    calls = stoppable(lambda: run_live(studio, values, extras, data[c.own_key], wanted, identifier, edit), handle)
+    for outcome in calls:
+        if isinstance(outcome, Preview):
+            yield {**shown(c, (outcome.path,)), c.status: outcome.label}
+        elif isinstance(outcome, DalleError):
+            successor = outcome.successor if isinstance(outcome, ModelUnavailableError) else None
+            label = studio_view.switch_label(successor, data[c.quality], data[c.size]) if successor else None
+            # a preview never stands as the result: back to the last finished image
+            yield {c.result: gr.update(value=previous, visible=True), c.grid: gr.update(visible=False),
+                   c.status: status.failure(outcome),
+                   c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
+        else:
+            state = state.after(outcome, edit.file_names() if edit else ())
+            req = outcome.request
+            free = outcome.backend == SIMULATOR
+            yield {**shown(c, outcome.paths),
+                   c.status: status.success(outcome, bool(studio.settings.output_dir)),
+                   c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
+                   c.cost: as_charged(studio_view.cost_text(req.model, req.quality, req.size, state), free),
+                   c.session: state, c.switch: gr.update(visible=False), c.successor: None}
 
 
 def restored_updates(c: Controls, restored: studio_view.Restored, state: SessionState) -> Updates:

@@ -16,11 +16,12 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from itertools import islice
 from typing import Any, Iterable, Mapping
 
+from dalle3.edits.inputs import safe_name
 from dalle3.files.containers import IMAGE_SUFFIXES
 from dalle3.files.images import MAX_FILE_BYTES
 from dalle3.models.edit_rules import MAX_REFERENCES
@@ -38,6 +39,7 @@ class FoundReferences:
     found: tuple[Path, ...]
     missing: tuple[str, ...]
     where: str = "in the outputs folder"  # what was searched, as the status line says it
+    names: Mapping[str, str] = field(default_factory=dict)  # sha256 -> file name, where the image recorded one
 
     def message(self) -> str:
         """A sentence for the status line."""
@@ -46,9 +48,9 @@ class FoundReferences:
             return ""
         if not self.missing:
             return f"All {total} reference image{'s' if total != 1 else ''} found {self.where}."
-        short = ", ".join(h[:12] for h in self.missing)
+        short = ", ".join(f"{self.names[h]} ({h[:12]})" if self.names.get(h) else h[:12] for h in self.missing)
         return (f"{len(self.found)} of {total} reference images found {self.where}; missing "
-                f"(by content hash): {short}. Add those images again to repeat the edit.")
+                f"(file name and content hash): {short}. Add those images again to repeat the edit.")
 
 
 def wanted_hashes(parameters: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -115,8 +117,17 @@ class ReferenceIndex:
                                *(() if within is None else (SESSION_SCOPE,)))
 
     def restore(self, parameters: Mapping[str, Any] | None, within: Iterable[Path] | None = None) -> FoundReferences:
-        """The references a PNG's parameters name, found or missing (``within``: as :meth:`find`)."""
-        return self.find(wanted_hashes(parameters), within)
+        """The references a PNG's parameters name, found or missing (``within``: as :meth:`find`), with
+        their file names where the image recorded them — only where the whole folder may be searched
+        (``within`` None): a name made here carries its prompt's words, which another visitor's
+        shared edit must not show."""
+        hashes = wanted_hashes(parameters)
+        found = self.find(hashes, within)
+        names = (parameters or {}).get("reference_names")
+        if not isinstance(names, list) or within is not None:
+            return found
+        recorded = {h: safe_name(n) for h, n in zip(hashes, names[:len(hashes)]) if isinstance(n, str)}
+        return replace(found, names=recorded)
 
 
 SESSION_SCOPE = "among the images made or added in this browser session"

@@ -16,8 +16,10 @@ channel is read as such a painting too.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+from typing import Callable
 
 from PIL import Image, ImageChops
 
@@ -41,10 +43,13 @@ class EditInputs:
     mask: Reference | None = None
     markup: Reference | None = None
     input_fidelity: str | None = None
+    names: tuple[str, ...] = field(default=(), compare=False)  # the references' file names, where known
 
     def parameters(self) -> dict[str, Any]:
-        """What a PNG records of its inputs: content hashes only, never the pixels."""
+        """What a PNG records of its inputs: content hashes (and file names where known), never the pixels."""
         data: dict[str, Any] = {"references": [r.sha256 for r in self.images]}
+        if any(self.names):
+            data["reference_names"] = [safe_name(n) for n in self.names]
         if self.mask is not None:
             data["mask"] = self.mask.sha256
         if self.markup is not None:
@@ -164,14 +169,25 @@ def measure(images: Sequence[bytes], mask: bytes | None = None,
     return tuple(sizes)
 
 
+_NAME_UNSAFE = re.compile(r"[^\w .()+-]")
+NAME_MAX = 80
+
+
+def safe_name(name: str) -> str:
+    """A reference's file name as recorded and shown: its last part, plain characters, bounded."""
+    return _NAME_UNSAFE.sub("", str(name).replace("\\", "/").rsplit("/", 1)[-1])[:NAME_MAX]
+
+
 def prepare_edit(profile: ModelProfile, images: Sequence[bytes], mask: bytes | None = None,
                  markup: bytes | None = None, input_fidelity: str | None = None,
-                 before_decoding: Callable[[tuple[tuple[int, int], ...]], None] | None = None) -> EditInputs:
+                 before_decoding: Callable[[tuple[tuple[int, int], ...]], None] | None = None,
+                 names: Sequence[str] = ()) -> EditInputs:
     """Check the set against ``profile``'s rules, measure it, then prepare every file; raises ValidationError.
 
     ``before_decoding`` is called with the references' sizes (from their headers) once the
     rules and the pixel bound hold and before any pixel is decoded: the place to refuse a
-    call nobody may pay for (it raises to stop).
+    call nobody may pay for (it raises to stop). ``names`` are the references' file names,
+    recorded with the edit so a missing one can be named.
     """
     rules = rules_for(profile)
     if not rules.edits:
@@ -202,4 +218,5 @@ def prepare_edit(profile: ModelProfile, images: Sequence[bytes], mask: bytes | N
         mask=prepare_mask(bytes(mask), refs[0]) if mask is not None else None,
         markup=prepare_markup(bytes(markup), refs[0]) if markup is not None else None,
         input_fidelity=fidelity,
+        names=tuple(names)[:len(refs)],
     )

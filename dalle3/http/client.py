@@ -30,10 +30,10 @@ import requests
 from requests.auth import AuthBase
 
 from dalle3 import errors
-from dalle3.http import body, limits, stream
+from dalle3.http import body, limits, stopping, stream
 from dalle3.edits.inputs import EditInputs
-from dalle3.keys import own_key_problem
 from dalle3.files.metadata import image_format
+from dalle3.keys import own_key_problem
 from dalle3.http.deployments import auth_headers, endpoint_url
 from dalle3.params import GenerationRequest, edit_fields, profile_for, request_body
 from dalle3.http.retry import RetryPolicy
@@ -106,7 +106,11 @@ class ImagesClient:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.policy = RetryPolicy(max_retries=settings.max_retries)
-        self.session = session or requests.Session()
+        if session is None:  # connections a Stop button can shut down (a caller's own session stays as given)
+            session = requests.Session()
+            for scheme in ("http://", "https://"):
+                session.mount(scheme, stopping.StoppableAdapter())
+        self.session = session
         self.session.headers["User-Agent"] = "dalle3-studio"
         self._sleep = sleep
         self._plain_only: set[str] = set()  # base URLs found not to stream
@@ -174,11 +178,26 @@ class ImagesClient:
     def _call(self, request: GenerationRequest, post: Callable[[bool, limits.CallLimits], requests.Response],
               streaming: bool, previews: int, on_partial: Callable[[Partial], None] | None,
               retry_after_send: bool) -> ApiImage:
+        """:meth:`_attempts`, where a Stop (see :mod:`dalle3.http.stopping`) ends as ``StoppedError``."""
+        handle = stopping.current()
+        try:
+            return self._attempts(request, post, streaming, previews, on_partial, retry_after_send)
+        except (errors.DalleError, requests.RequestException, OSError):
+            if handle is not None and handle.stopped:  # the shut socket's error is the Stop, not a failure
+                raise stopping.stopped_error(handle.sent) from None
+            raise
+
+    def _attempts(self, request: GenerationRequest, post: Callable[[bool, limits.CallLimits], requests.Response],
+                  streaming: bool, previews: int, on_partial: Callable[[Partial], None] | None,
+                  retry_after_send: bool) -> ApiImage:
         """Send with ``post`` until there are images or the retry policy says stop; errors mapped for people."""
         profile = profile_for(request.model)
         note = None
         attempt = 0
+        handle = stopping.current()
         while True:
+            if handle is not None:
+                handle.check()  # no new attempt (nor retry) after a Stop
             attempt += 1
             lim = limits.for_call(profile, request.quality, request.size, streaming=streaming,
                                   partial_images=previews, n=request.n, timeout_s=self.settings.timeout_s,

@@ -119,14 +119,18 @@ def summary(page: LibraryPage, totals: Totals) -> str:
     return "\n".join([head + note, "", *_table("day", totals.by_day), "", *_table("model", totals.by_model)])
 
 
-def details(entry: LibraryEntry) -> str:
-    """Everything stored with one image, as inert Markdown (for the panel beside the enlarged image)."""
+def details(entry: LibraryEntry, with_prompt: bool = True) -> str:
+    """Everything stored with one image, as inert Markdown (for the panel beside the enlarged image).
+
+    ``with_prompt=False`` where the prompt has a box of its own beside it (the page): shown once."""
     when = entry.created.astimezone().strftime("%Y-%m-%d %H:%M")
     facts = [f"**{inert(entry.model or 'unknown model')}**", inert(entry.size or "?"), inert(entry.quality or "?")]
     if entry.seed is not None:
         facts.append(f"seed {entry.seed}")
     cost = "cost unknown" if entry.cost_usd is None else _usd(entry.cost_usd, entry.cost_exact)
-    lines = [" · ".join(facts), f"{when} · {cost} · {inert(entry.path.name)}", f"Prompt: {inert(entry.prompt)}"]
+    lines = [" · ".join(facts), f"{when} · {cost} · {inert(entry.path.name)}"]
+    if with_prompt:
+        lines.append(f"Prompt: {inert(entry.prompt)}")
     if entry.revised_prompt:
         lines.append(f"Revised prompt: {inert(entry.revised_prompt)}")
     if made_in := lineage(entry.parameters):
@@ -189,5 +193,5 @@ def select(library: Library, ids: Sequence[int], index: int, base_url: str, page
     entry = library.entry(ids[index])
     if entry is None or not entry.path.is_file():
         return None
-    return Selected(str(entry.path), details(entry), entry.prompt, entry.parameters,
+    return Selected(str(entry.path), details(entry, with_prompt=False), entry.prompt, entry.parameters,
                     code_for(entry.parameters, base_url=base_url, page_url=page_url, login=login))

@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Callable, Iterator, TypeVar
 
+from dalle3.http import stopping
 from dalle3.params import GenerationRequest
 from dalle3.results import GenerationResult, Preview
 from dalle3.studio import Studio
@@ -38,10 +39,12 @@ def live_call(call: Callable[[Callable[[Preview], None]], T], min_interval_s: fl
               clock: Callable[[], float] = time.monotonic) -> Iterator[Preview | T]:
     """Run ``call(on_preview)`` on a worker thread; yield its previews (throttled), then what it returns."""
     events: queue.Queue[tuple[str, object]] = queue.Queue()
+    handle = stopping.current()  # the caller's Stop reaches the call made on the worker thread
 
     def work() -> None:
         try:
-            result = call(lambda p: events.put(("preview", p)))
+            with stopping.bound(handle):
+                result = call(lambda p: events.put(("preview", p)))
             events.put(("result", result))
         except BaseException as exc:  # handed to the consumer's thread, raised there
             events.put(("error", exc))

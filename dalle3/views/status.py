@@ -73,7 +73,8 @@ def success(result: GenerationResult, saved: bool = True) -> str:
         tail += f" · {file_size_text(result.file_bytes)} {req.output_format or 'png'}"
     lines.append(tail)
     if saved:
-        lines.append(f"Saved as `{_FILE_UNSAFE.sub('', result.file_name)}`")
+        names = [f"`{_FILE_UNSAFE.sub('', f'{p.parent.name}/{p.name}')}`" for p in result.paths]
+        lines.append(f"Saved as {', '.join(names)}")  # every image of a batch, not only the first
     if result.note:
         lines.append(inert(result.note))
     profile = resolve(req.model)

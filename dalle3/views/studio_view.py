@@ -90,12 +90,13 @@ class ModelView:
 
 def model_label(profile: ModelProfile, offered: Mapping[str, dict[str, Any]] | None = None, *,
                 today: date | None = None) -> str:
-    """``"DALL·E 3 (dall-e-3) — retired by OpenAI 2026-05-12"``: status on ``today``, from the table and endpoint."""
+    """``"DALL·E 3 (dall-e-3) — retired 2026-05-12"``: status on ``today``, from the table and the endpoint (short:
+    it must fit a phone's dropdown; the model note says who retired it)."""
     label = f"{profile.label} ({profile.id})" if profile.label != profile.id else profile.id
     listed = (offered or {}).get(profile.id)
     shutdown = lifecycle.shutdown_of(profile, listed)
     if lifecycle.status(profile, listed, today=today) == lifecycle.RETIRED:
-        label += f" — retired by OpenAI {shutdown}"
+        label += f" — retired {shutdown}"
     elif shutdown:
         label += f" — retires {shutdown}"
     if offered is not None and listed is None and not profile.deployment_of:  # Azure lists models, not deployments
