@@ -20,7 +20,7 @@ from dalle3 import Settings
 from tests.apphelpers import RunningApp, running_app
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 VIEWPORT = {"width": 1400, "height": 1000}
 REPO = Path(__file__).resolve().parents[1]
