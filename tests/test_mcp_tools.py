@@ -130,6 +130,7 @@ def test_billed_tools_say_so_and_the_job_lookups_are_marked_free_or_destructive(
     status, cancel = tools["batch_status"], tools["batch_cancel"]
     assert status.annotations.readOnlyHint is True and status.annotations.destructiveHint is False
     assert cancel.annotations.destructiveHint is True and cancel.annotations.readOnlyHint is False
+    assert cancel.annotations.idempotentHint is True and tools["batch"].annotations.idempotentHint is False
     for tool in (status, cancel):
         assert "Costs money" not in tool.description and "free" in tool.description.lower()
         assert "the batch tool" in tool.description  # named by its real name

@@ -122,7 +122,7 @@ _GRADIO_TOOLS: dict[str, tuple[str, dict[str, Any], dict[str, bool]]] = {
     "batch": ("Run a job of many images (billed)", BATCH_SCHEMA, {"read_only": False}),
     "batch_status": ("Where a job stands", STATUS_SCHEMA, {"read_only": True}),
     "batch_cancel": ("Cancel a pending Batch", JOB_SCHEMA, {"read_only": False, "destructive": True,
-                                                           "idempotent": False}),
+                                                           "idempotent": True}),  # twice: still cancelled
     "chat": ("Chat about an image (billed)", CHAT_FACTS, {"read_only": False}),
 }
 
