@@ -101,7 +101,8 @@ def test_mcp_routes_need_the_login(guarded):
     refused = requests.get(schema, timeout=10)
     assert refused.status_code == 401 and "DALLE3_AUTH" in refused.json()["error"]
     allowed = requests.get(schema, timeout=30, auth=AUTH)
-    assert allowed.status_code == 200 and [t["name"] for t in allowed.json()] == ["generate", "edit"]
+    assert allowed.status_code == 200
+    assert [t["name"] for t in allowed.json()] == ["generate", "edit", "batch", "batch_status", "batch_cancel", "chat"]
 
 
 def test_upload_limit_refuses_a_large_file(guarded):
