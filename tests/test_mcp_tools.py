@@ -223,7 +223,8 @@ def test_library_finds_earlier_images_by_words_and_pages(served):
 
 
 def test_without_the_library_there_is_no_library_tool_and_names_follow_the_prefix():
-    from ui.mcp_tools import Tools, tool_description
+    from ui.mcp_descriptions import tool_description
+    from ui.mcp_tools import Tools
 
     server = SimpleNamespace(types=pytest.importorskip("mcp").types, tool_prefix="my_space_", tool_to_endpoint={})
     tools = Tools(server, Studio(Settings(offline=True)))
