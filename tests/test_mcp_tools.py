@@ -280,7 +280,7 @@ def test_a_chat_turn_returns_its_image_and_facts_and_an_integer_turn_branches(se
     assert first["turn"] == 1 and first["parent"] is None and (out / first["file"]).is_file()
     call(url, "chat", {"text": "now at night", "conversation": first["conversation"]})
     result, tool = call(url, "chat", {"text": "at noon instead", "conversation": first["conversation"],
-                                      "from_turn": 1})
+                                      "from_turn": 1, "images": [data_url(Image.new("RGB", (64, 48), "navy"))]})
     branch = structured(result, tool)
     assert (branch["conversation"], branch["turn"], branch["parent"]) == (first["conversation"], 3, 1)
     result, _ = call(url, "chat", {"conversation": first["conversation"]})
