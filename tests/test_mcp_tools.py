@@ -96,30 +96,65 @@ def data_url(img: Image.Image) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+TOOLS = ["generate", "edit", "batch", "batch_status", "batch_cancel", "chat", "models", "library"]
+BILLED = ("generate", "edit", "batch", "chat")
+
+
 def test_the_server_names_the_apps_version_and_every_tool_is_plain_json_schema(served):
     init, tools = listed(served[0])
     assert init.serverInfo.version == __version__
-    assert list(tools) == ["generate", "edit", "models", "library"]
+    assert list(tools) == TOOLS
     for tool in tools.values():
         jsonschema.Draft202012Validator.check_schema(tool.inputSchema)
         jsonschema.Draft202012Validator.check_schema(tool.outputSchema)
+        assert tool.inputSchema["additionalProperties"] is False, tool.name
+        assert tool.outputSchema["type"] == "object" and tool.outputSchema["properties"], tool.name
+        assert tool.title and tool.annotations is not None and tool.annotations.title == tool.title, tool.name
         text = json.dumps(tool.inputSchema) + tool.description
         for leftover in ("FileData", "$ref", "upload_file_to_gradio", "Markdown", '"required": ["path"]'):
             assert leftover not in text, (tool.name, leftover)
+        for name, prop in tool.inputSchema["properties"].items():
+            assert prop.get("description"), (tool.name, name)
+            assert "Empty:" not in prop["description"] and "(empty:" not in prop["description"], (tool.name, name)
 
 
-def test_generation_is_marked_as_costing_money_and_the_lookups_as_free(served):
+def test_billed_tools_say_so_and_the_job_lookups_are_marked_free_or_destructive(served):
     _, tools = listed(served[0])
-    for name in ("generate", "edit"):
+    for name in BILLED:
         notes = tools[name].annotations
-        assert (notes.readOnlyHint, notes.openWorldHint, notes.destructiveHint) == (False, True, False)
-        assert "Costs money" in tools[name].description and "models tool" in tools[name].description
+        assert (notes.readOnlyHint, notes.openWorldHint, notes.destructiveHint) == (False, True, False), name
+        assert "Costs money" in tools[name].description and "X-OpenAI-Api-Key" in tools[name].description, name
+        assert "models tool" in tools[name].description, name
     assert tools["models"].annotations.readOnlyHint and tools["library"].annotations.readOnlyHint
     assert tools["library"].annotations.openWorldHint is False
+    status, cancel = tools["batch_status"], tools["batch_cancel"]
+    assert status.annotations.readOnlyHint is True and status.annotations.destructiveHint is False
+    assert cancel.annotations.destructiveHint is True and cancel.annotations.readOnlyHint is False
+    assert cancel.annotations.idempotentHint is True and tools["batch"].annotations.idempotentHint is False
+    for tool in (status, cancel):
+        assert "Costs money" not in tool.description and "free" in tool.description.lower()
+        assert "the batch tool" in tool.description  # named by its real name
+    assert "the batch_status tool" in tools["batch"].description
     edit = tools["edit"].inputSchema["properties"]
     assert edit["images"]["type"] == "array" and edit["images"]["items"]["type"] == "string"
     assert edit["mask"] == {"type": "string", "description": edit["mask"]["description"]}
     assert edit["input_fidelity"]["enum"] == ["low", "high"]
+
+
+def test_the_job_and_chat_inputs_are_typed(served):
+    _, tools = listed(served[0])
+    batch = tools["batch"].inputSchema["properties"]
+    assert batch["mode"]["enum"] == ["batch", "now"]
+    assert list(batch) == ["prompts", "template", "lists", "axes", "settings", "model", "mode"]
+    assert batch["axes"]["description"].endswith("seed).")  # the whole line, not its first half
+    chat = tools["chat"].inputSchema
+    assert chat["required"] == ["text"]
+    props = chat["properties"]
+    assert (props["from_turn"]["type"], props["output_compression"]["type"]) == ("integer", "integer")
+    assert props["action"]["enum"] == ["auto", "generate", "edit"]
+    assert "standard" not in props["quality"]["enum"] and "high" in props["quality"]["enum"]  # the image tool's
+    assert "dall-e-3" not in props["image_model"]["examples"] and "gpt-5.4-mini" in props["model"]["examples"]
+    assert tools["batch_status"].inputSchema["properties"]["job_id"]["type"] == "string"
 
 
 def test_generate_with_integers_and_enums_returns_every_image_and_structured_facts(served):
@@ -188,12 +223,15 @@ def test_library_finds_earlier_images_by_words_and_pages(served):
 
 
 def test_without_the_library_there_is_no_library_tool_and_names_follow_the_prefix():
-    from ui.mcp_tools import Tools, tool_description
+    from ui.mcp_descriptions import tool_description
+    from ui.mcp_tools import Tools
 
     server = SimpleNamespace(types=pytest.importorskip("mcp").types, tool_prefix="my_space_", tool_to_endpoint={})
     tools = Tools(server, Studio(Settings(offline=True)))
     assert [t.name for t in tools.own_tools()] == ["my_space_models"]
-    assert "the my_space_models tool" in tool_description("generate", tools.models_name)
+    assert "the my_space_models tool" in tool_description("generate", tools.prefix)
+    assert "the my_space_batch tool" in tool_description("batch_status", tools.prefix)
+    assert "the my_space_batch_status tool" in tool_description("batch", tools.prefix)
 
 
 def test_models_marks_what_a_real_endpoint_lists_and_starts_on_its_successor(fake_api, tmp_path):
@@ -208,3 +246,42 @@ def test_models_marks_what_a_real_endpoint_lists_and_starts_on_its_successor(fak
     assert catalog["listing"] == "listed" and catalog["endpoint"] == fake_api.base_url
     assert by_id["dall-e-3"]["offered"] is False and by_id["gpt-image-2"]["offered"] is True
     assert catalog["default_model"] == "gpt-image-2"  # the page's model here: dall-e-3's successor
+
+
+def test_a_job_run_now_reports_itself_and_its_rows_as_structured_facts(served):
+    url, out = served
+    result, tool = call(url, "batch", {"template": "a {red|blue} kite", "model": "gpt-image-2", "mode": "now",
+                                       "settings": "quality: low"})
+    job = structured(result, tool)
+    assert (job["kind"], job["count"], job["estimate_now_usd"] >= job["estimate_batch_usd"]) == ("now", 2, True)
+    for _ in range(100):
+        result, tool = call(url, "batch_status", {"job_id": job["id"]})
+        report = structured(result, tool)
+        if report["status"] != "running":
+            break
+    assert report["status"] == "done" and [r["ok"] for r in report["results"]] == [True, True]
+    assert all((out / f).is_file() for r in report["results"] for f in r["files"])  # saved names, never paths
+    result, tool = call(url, "batch_status", {})
+    assert job["id"] in [j["id"] for j in structured(result, tool)["jobs"]]
+    result, _ = call(url, "batch_cancel", {"job_id": job["id"]})
+    assert result.isError and "not a pending Batch" in result.content[0].text
+    result, _ = call(url, "batch", {"prompts": "a fox", "mode": "later"})
+    assert result.isError and "is not one of" in result.content[0].text
+
+
+def test_a_chat_turn_returns_its_image_and_facts_and_an_integer_turn_branches(served):
+    url, out = served
+    result, tool = call(url, "chat", {"text": "a lighthouse", "image_model": "gpt-image-2", "quality": "low",
+                                      "output_format": "webp", "output_compression": 90})
+    first = structured(result, tool)
+    images = [c for c in result.content if c.type == "image"]
+    assert len(images) == 1 and images[0].mimeType == "image/webp"
+    assert read_parameters(base64.b64decode(images[0].data))["turn"] == 1
+    assert first["turn"] == 1 and first["parent"] is None and (out / first["file"]).is_file()
+    call(url, "chat", {"text": "now at night", "conversation": first["conversation"]})
+    result, tool = call(url, "chat", {"text": "at noon instead", "conversation": first["conversation"],
+                                      "from_turn": 1, "images": [data_url(Image.new("RGB", (64, 48), "navy"))]})
+    branch = structured(result, tool)
+    assert (branch["conversation"], branch["turn"], branch["parent"]) == (first["conversation"], 3, 1)
+    result, _ = call(url, "chat", {"conversation": first["conversation"]})
+    assert result.isError and "'text' is a required property" in result.content[0].text

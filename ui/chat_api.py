@@ -28,23 +28,23 @@ from ui.sessions import forget_api_only_session
 
 API_OWNER = "api"
 ARGUMENTS: dict[str, str] = {
-    "text": "what to say: a new picture, a change to the last one, or a question (required)",
-    "conversation": "the id of the conversation to continue (from an earlier answer's facts); empty: a new one",
-    "from_turn": "continue from this turn number (a new branch); empty: the last good turn",
-    "model": "the mainline model that talks and calls the image tool (empty: the conversation's, or "
-             "DALLE3_CHAT_MODEL)",
-    "image_model": f"the image tool's model (empty: the conversation's, or {DEFAULT_IMAGE_MODEL})",
-    "quality": "as for /generate (empty: the image model's default)",
-    "size": "as for /generate: a preset, auto or WxH (empty: the default)",
-    "background": "auto, opaque or transparent (empty: the default)",
-    "moderation": "auto or low (empty: the default)",
-    "complexity": "gpt-image-2.6 models: low, medium or high (empty: the default)",
-    "output_format": "png, webp or jpeg (empty: png)",
-    "output_compression": "0-100, jpeg and webp only (empty: 100)",
-    "input_fidelity": "high or low, where the image model takes it (empty: omitted)",
-    "action": "auto, generate or edit (empty: auto)",
-    "mask": "a mask on the first image: transparent (or painted white) where it may change",
-    "images": "images to start from or show the model (files or data:image/...;base64 URLs)",
+    "text": "What to say: a new picture, a change to the last one, or a question (required).",
+    "conversation": "The id of the conversation to continue (from an earlier answer's facts); empty: a new one.",
+    "from_turn": "Continue from this turn number (a new branch); empty: the last good turn.",
+    "model": "The mainline model that talks and calls the image tool (empty: the conversation's, or "
+             "DALLE3_CHAT_MODEL).",
+    "image_model": f"The image tool's model, a GPT Image model (empty: the conversation's, or {DEFAULT_IMAGE_MODEL}).",
+    "quality": "The image's quality, one the image model takes (empty: the image model's default).",
+    "size": "The image's size: a preset, auto or WIDTHxHEIGHT the image model takes (empty: the default).",
+    "background": "auto, opaque or transparent (empty: the default).",
+    "moderation": "auto or low (empty: the default).",
+    "complexity": "gpt-image-2.6 models: low, medium or high (empty: the default).",
+    "output_format": "png, webp or jpeg (empty: png).",
+    "output_compression": "0-100, jpeg and webp only (empty: 100).",
+    "input_fidelity": "high or low, where the image model takes it (empty: omitted).",
+    "action": "auto, generate or edit (empty: auto).",
+    "mask": "A mask on the first image: transparent (or painted white) where it may change.",
+    "images": "Images to start from or show the model (files or data:image/...;base64 URLs).",
 }
 RETURNS = ("\nReturns:\n    The turn's image (none for a text-only answer) with its settings embedded, the answer as "
            "text, and a JSON object: conversation (the id to continue with), turn, parent, answer, "

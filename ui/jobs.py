@@ -248,31 +248,32 @@ def _wire_list(jc: JobsControls, jobs: Jobs, own_key: gr.State, allowed: bool) -
     jc.cancel.click(on_cancel, [jc.picked, own_key], [jc.summary, jc.table], **PRIVATE)
 
 
-SUBMIT_DOC = """Make a job of many image requests and run it: as an OpenAI Batch (half price, results within 24 hours,
-kept across restarts) or now. Returns the job as JSON (id, status, count, estimate_usd); ask batch_status with
-its id for progress and results.
+# One line per argument: Gradio reads each "name: text" line as that parameter's description.
+AXES = ", ".join(spec.AXES)
+SUBMIT_DOC = f"""Make a job of many image requests and run it: as an OpenAI Batch (half price, results within 24 hours,
+kept across restarts) or now. Returns the job as JSON (id, status, count, estimate_usd); /batch_status with
+its id reports progress and results.
 
 Args:
-    prompts: prompts, one per line
-    template: a prompt with {a|b} alternatives and {name} lists, e.g. "a {red|blue} fox in {snow|rain}"
-    lists: named lists for the template, one per line: "animal: fox | owl"
-    axes: compare axes, one per line, each prompt x every combination: "quality: low | high" (model, quality,
-        size, style, background, output_format, seed)
-    settings: settings every row shares, one per line: "quality: high"
-    model: the model of every row (default: the server's)
-    mode: "batch" (default) or "now" (runs at once within the server's concurrency, full price)
+    prompts: Prompts, one per line.
+    template: A prompt with {{a|b}} alternatives and {{name}} lists, e.g. "a {{red|blue}} fox in {{snow|rain}}".
+    lists: Named lists for the template, one per line: "animal: fox | owl".
+    axes: Compare axes, one per line, every prompt x every combination: "quality: low | high" (axes: {AXES}).
+    settings: Settings every row shares, one per line: "quality: high".
+    model: The model of every row (empty: the server's).
+    mode: "batch" (empty: batch) or "now" (runs at once within the server's concurrency, full price).
 """
 STATUS_DOC = """Where a job stands: status, done, failed, left, spent_usd, and once it has ended its results (each row's
 files, cost and error in plain words). A pending Batch is checked with OpenAI first. Without job_id: every job you
 may see.
 
 Args:
-    job_id: the id batch returned (job-...), or empty for the list
+    job_id: The job's id (job-..., from the answer that made the job); empty: every job you may see.
 """
 CANCEL_DOC = """Cancel a pending OpenAI Batch; rows already done are still saved and billed.
 
 Args:
-    job_id: the id batch returned (job-...)
+    job_id: The job's id (job-..., from the answer that made the job).
 """
 
 

@@ -17,7 +17,8 @@ agent (each point checked with the official ``mcp`` client against this app):
 Gradio offers no hook for any of this, so :func:`install` adjusts the one server instance
 after launch: it wraps ``get_input_schema`` and ``get_fn_description`` (the ``/schema`` route and
 the tool list read them), and re-registers the low-level ``tools/list`` and ``tools/call``
-handlers around Gradio's own. Gradio still runs ``generate`` and ``edit`` (queue, login,
+handlers around Gradio's own. Gradio still runs the tools it made from endpoints (``generate``,
+``edit``, the jobs' ``batch``, ``batch_status`` and ``batch_cancel``, and ``chat``: queue, login,
 concurrency, file conversion); the wrappers add the schemas, the annotations, the structured
 facts, and two tools of our own: ``models`` (what this endpoint offers, with choices and
 prices) and, where the library is on (:func:`dalle3.library.library_access`), ``library``.
@@ -36,34 +37,30 @@ from dalle3.errors import DalleError
 from dalle3.models.catalog import CATALOG_SCHEMA, catalog
 from dalle3.models.choice import start_model
 from dalle3.models import MODELS
-from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3.version import __version__
 from dalle3.views.api_docs import KEY_HEADER  # an own key for the models tool, as for /generate
-from ui.mcp_schemas import EDIT_FACTS, GENERATE_FACTS, LIBRARY_PAGE_MAX, LIBRARY_SCHEMA, refined_schemas
+from ui.mcp_descriptions import tool_description
+from ui.mcp_schemas import (BATCH_SCHEMA, CHAT_FACTS, EDIT_FACTS, GENERATE_FACTS, JOB_SCHEMA, LIBRARY_PAGE_MAX,
+                            LIBRARY_SCHEMA, STATUS_SCHEMA, refined_schemas)
 
 
-
-def tool_description(endpoint: str, models_tool: str) -> str:
-    """What ``generate``/``edit`` do, what they cost and return; ``models_tool`` is that tool's real name."""
-    what = ("Make 1-10 images from a text prompt with OpenAI's image models (GPT Image; DALL·E 3 only where the "
-            "endpoint still serves it)." if endpoint == "generate" else
-            f"Edit or vary 1-{MAX_REFERENCES} reference images with a GPT Image model, optionally with a mask "
-            "or a markup on the first; images are given as data:image/...;base64 URLs (http(s) URLs are "
-            "refused: this server downloads nothing).")
-    return (f"{what} Costs money: OpenAI bills each image to this server's key, or to your own key sent "
-            f"in the X-OpenAI-Api-Key header; the {models_tool} tool lists every model's choices and USD "
-            "prices (without any key the server draws free offline stand-ins, and repeating a request is "
-            "answered from a cache for free). Choices differ by model: each parameter's description gives "
-            "them per model, and a value the chosen model does not take is refused with a sentence naming "
-            "the allowed ones (a size it does not take names the nearest allowed). A model left out is the "
-            "server's default, or its successor where the endpoint does not offer it. Returns every image "
-            "as image content and the facts (model, size, quality, cost_usd, revised_prompt, files...) as "
-            "structured content and as JSON text.")
+def _annotations(types: Any, title: str, *, read_only: bool, open_world: bool = True, destructive: bool = False,
+                 idempotent: bool | None = None) -> Any:
+    return types.ToolAnnotations(title=title, readOnlyHint=read_only, destructiveHint=destructive,
+                                 idempotentHint=read_only if idempotent is None else idempotent,
+                                 openWorldHint=open_world)
 
 
-def _annotations(types: Any, title: str, *, read_only: bool, open_world: bool = True) -> Any:
-    return types.ToolAnnotations(title=title, readOnlyHint=read_only, destructiveHint=False,
-                                 idempotentHint=read_only, openWorldHint=open_world)
+# The Gradio-made tools: title, output schema, annotations (billed ones change the world outside).
+_GRADIO_TOOLS: dict[str, tuple[str, dict[str, Any], dict[str, bool]]] = {
+    "generate": ("Generate images (billed)", GENERATE_FACTS, {"read_only": False}),
+    "edit": ("Edit images (billed)", EDIT_FACTS, {"read_only": False}),
+    "batch": ("Run a job of many images (billed)", BATCH_SCHEMA, {"read_only": False}),
+    "batch_status": ("Where a job stands", STATUS_SCHEMA, {"read_only": True}),
+    "batch_cancel": ("Cancel a pending Batch", JOB_SCHEMA, {"read_only": False, "destructive": True,
+                                                           "idempotent": True}),  # twice: still cancelled
+    "chat": ("Chat about an image (billed)", CHAT_FACTS, {"read_only": False}),
+}
 
 
 class Tools:
@@ -77,16 +74,22 @@ class Tools:
 
     # --- tools/list ------------------------------------------------------------------------------
 
+    def endpoint(self, tool_name: str) -> str:
+        return self.server.tool_to_endpoint.get(tool_name, "").lstrip("/")
+
+    def output_schema(self, tool_name: str) -> dict[str, Any] | None:
+        known = _GRADIO_TOOLS.get(self.endpoint(tool_name))
+        return known[1] if known else None
+
     def decorate(self, tool: Any) -> Any:
         """A Gradio-made tool with our description, output schema and annotations."""
-        endpoint = self.server.tool_to_endpoint.get(tool.name, "").lstrip("/")
-        if endpoint not in ("generate", "edit"):
+        endpoint = self.endpoint(tool.name)
+        if endpoint not in _GRADIO_TOOLS:
             return tool
-        title = "Generate images (billed)" if endpoint == "generate" else "Edit images (billed)"
+        title, schema, hints = _GRADIO_TOOLS[endpoint]
         return tool.model_copy(update={
-            "title": title, "description": tool_description(endpoint, self.models_name),
-            "outputSchema": GENERATE_FACTS if endpoint == "generate" else EDIT_FACTS,
-            "annotations": _annotations(self.types, title, read_only=False)})
+            "title": title, "description": tool_description(endpoint, self.prefix), "outputSchema": schema,
+            "annotations": _annotations(self.types, title, **hints)})
 
     def own_tools(self) -> list[Any]:
         types = self.types
@@ -182,12 +185,12 @@ def install(server: Any, studio: Studio) -> None:
     tools = Tools(server, studio)
     low, types = server.mcp_server, server.types
     low.version = __version__  # serverInfo.version: the app's, not the mcp library's
-    server.get_input_schema = refined_schemas(server.get_input_schema)
+    server.get_input_schema = refined_schemas(server.get_input_schema, tools.endpoint)
     get_fn_description = server.get_fn_description
 
     def described(block_fn: Any, tool_name: str) -> tuple[str, dict[str, str]]:
-        _, parameters = get_fn_description(block_fn, tool_name)  # the parameters' lines, from the docstring
-        return tool_description(server.tool_to_endpoint.get(tool_name, "").lstrip("/"), tools.models_name), parameters
+        description, parameters = get_fn_description(block_fn, tool_name)  # the parameters: the docstring's
+        return tool_description(tools.endpoint(tool_name), tools.prefix) or description, parameters
 
     server.get_fn_description = described
     gradio_list = low.request_handlers[types.ListToolsRequest]
@@ -205,20 +208,20 @@ def install(server: Any, studio: Studio) -> None:
         request = types.CallToolRequest(method="tools/call",
                                         params=types.CallToolRequestParams(name=name, arguments=arguments))
         result = (await gradio_call(request)).root
-        if result.isError:
+        if result.isError or tools.output_schema(name) is None:
             return result
         facts = _facts(result.content)
         return (list(result.content), facts) if facts is not None else result
 
 
 def _facts(content: list[Any]) -> dict[str, Any] | None:
-    """The facts JSON our renderer (``ui.mcp``) put beside the images."""
-    for item in content:
+    """The facts JSON our renderer (``ui.mcp``) put beside the images: the last JSON object of the result."""
+    for item in reversed(content):
         if getattr(item, "type", "") == "text":
             try:
                 data = json.loads(item.text)
             except ValueError:
                 continue
-            if isinstance(data, dict) and "files" in data:
+            if isinstance(data, dict):
                 return data
     return None
