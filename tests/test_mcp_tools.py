@@ -223,8 +223,8 @@ def test_library_finds_earlier_images_by_words_and_pages(served):
 
 
 def test_without_the_library_there_is_no_library_tool_and_names_follow_the_prefix():
-    from ui.mcp_descriptions import tool_description
-    from ui.mcp_tools import Tools
+    from ui.mcp.descriptions import tool_description
+    from ui.mcp.tools import Tools
 
     server = SimpleNamespace(types=pytest.importorskip("mcp").types, tool_prefix="my_space_", tool_to_endpoint={})
     tools = Tools(server, Studio(Settings(offline=True)))
@@ -235,7 +235,7 @@ def test_without_the_library_there_is_no_library_tool_and_names_follow_the_prefi
 
 
 def test_models_marks_what_a_real_endpoint_lists_and_starts_on_its_successor(fake_api, tmp_path):
-    from ui.mcp_tools import Tools
+    from ui.mcp.tools import Tools
 
     fake_api.models = [m for m in fake_api.models if m["id"] != "dall-e-3"]
     studio = Studio(Settings(api_key="sk-mcp-models-0123456789abcdef", base_url=fake_api.base_url,

@@ -39,8 +39,8 @@ from dalle3.models.choice import start_model
 from dalle3.models import MODELS
 from dalle3.version import __version__
 from dalle3.views.api_docs import KEY_HEADER  # an own key for the models tool, as for /generate
-from ui.mcp_descriptions import tool_description
-from ui.mcp_schemas import (BATCH_SCHEMA, CHAT_FACTS, EDIT_FACTS, GENERATE_FACTS, JOB_SCHEMA, LIBRARY_PAGE_MAX,
+from ui.mcp.descriptions import tool_description
+from ui.mcp.schemas import (BATCH_SCHEMA, CHAT_FACTS, EDIT_FACTS, GENERATE_FACTS, JOB_SCHEMA, LIBRARY_PAGE_MAX,
                             LIBRARY_SCHEMA, STATUS_SCHEMA, refined_schemas)
 
 

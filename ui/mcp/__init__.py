@@ -7,7 +7,7 @@ replaces the server's ``postprocess_output_data`` on that one instance with a re
 our outputs: each image's own bytes as image content — every image of a batch, read from the
 outputs folder by the names the facts list (``files``), never from a path a caller gave — and
 the facts as JSON text. The schemas, descriptions, structured facts and our own tools are
-:mod:`ui.mcp_tools`'s.
+:mod:`ui.mcp.tools`'s.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import gradio as gr
 
 from dalle3.models.edit_rules import MAX_REFERENCES
 from dalle3 import Studio
-from ui.mcp_tools import install
+from ui.mcp.tools import install
 
 _STUDIOS: "weakref.WeakKeyDictionary[gr.Blocks, Studio]" = weakref.WeakKeyDictionary()
 _SAVED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}/[A-Za-z0-9_.-]{1,200}\.(png|jpg|jpeg|webp)$")
@@ -83,7 +83,7 @@ def _file_lists(get_input_schema: Any) -> Any:
 
 def adapt_mcp(demo: gr.Blocks) -> None:
     """Render tool results as images + JSON on ``demo``'s MCP server, and give its tools typed schemas,
-    structured facts and the ``models``/``library`` tools (:mod:`ui.mcp_tools`); no-op without ``--mcp``."""
+    structured facts and the ``models``/``library`` tools (:mod:`ui.mcp.tools`); no-op without ``--mcp``."""
     server = getattr(demo, "mcp_server_obj", None)
     if server is None:
         return

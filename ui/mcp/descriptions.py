@@ -1,7 +1,7 @@
 """What each MCP tool made from an endpoint tells an agent: what it does, what it costs, who pays, what it returns.
 
 A description names another tool by its real name: on a Space Gradio prefixes every tool name
-with the Space's, so the prefix is passed in. :mod:`ui.mcp_tools` puts these on the tool list
+with the Space's, so the prefix is passed in. :mod:`ui.mcp.tools` puts these on the tool list
 and on Gradio's ``/schema`` route. No Gradio import here.
 """
 

@@ -2,7 +2,7 @@
 
 Read from the model table (choices, ranges), from :func:`dalle3.views.status.facts` (what an image
 call returns), from the job record (:meth:`dalle3.jobs.store.JobRecord.public`) and from a chat
-turn's facts (:func:`ui.chat_api.facts`); :mod:`ui.mcp_tools` puts them on Gradio's server. A
+turn's facts (:func:`ui.chat_api.facts`); :mod:`ui.mcp.tools` puts them on Gradio's server. A
 parameter is refined by its name, and by its tool where one name means different things (a chat's
 ``model`` is the mainline model, not an image model). No Gradio import here.
 """
