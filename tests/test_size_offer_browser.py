@@ -46,8 +46,9 @@ def test_a_refused_size_is_offered_its_nearest_and_taken_in_one_click(pg):
     size = text_input(pg, "size")
     size.fill("1920x1080")
     size.press("Enter")
-    expect(markdown(pg, "cost")).to_contain_text("1920x1088 is the nearest allowed")
-    expect(offer).to_be_visible()
+    # the typed value is committed when the offer appears (it is computed from the committed size)
+    expect(offer).to_be_visible(timeout=15_000)
+    expect(markdown(pg, "cost")).to_contain_text("1920x1088 is the nearest allowed", timeout=15_000)
     expect(offer).to_have_text("Use 1920x1088, the nearest allowed size")
     expect(size).to_have_value("1920x1080")  # never changed unasked
     offer.click()
