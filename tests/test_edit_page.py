@@ -199,10 +199,10 @@ def paint(pg, box_fraction=(0.3, 0.3, 0.6, 0.6)) -> None:
     x0, y0, x1, y1 = box_fraction
     pg.mouse.move(canvas["x"] + canvas["width"] * x0, canvas["y"] + canvas["height"] * y0)
     pg.mouse.down()
-    for step in range(1, 4):  # a few moves: each costs a redraw of the canvas in a GPU-less browser
-        t = step / 3
+    for step in range(1, 11):  # one move a step: each costs a redraw of the canvas in a GPU-less browser
+        t = step / 10
         pg.mouse.move(canvas["x"] + canvas["width"] * (x0 + (x1 - x0) * t),
-                      canvas["y"] + canvas["height"] * (y0 + (y1 - y0) * t), steps=2)
+                      canvas["y"] + canvas["height"] * (y0 + (y1 - y0) * t))
     pg.mouse.up()
 
 
@@ -228,7 +228,8 @@ def test_a_history_image_with_a_painted_mask_is_edited_where_it_was_painted(desk
     # frames), Generate is dispatched, and the status is awaited.
     pg.evaluate("document.querySelector('#editor').style.display = 'none'")
     pg.locator("#generate").dispatch_event("click")
-    expect(markdown(pg, "status")).to_contain_text("Edited from 1 reference, mask on the first.", timeout=90_000)
+    expect(markdown(pg, "status")).to_contain_text("Edited from 1 reference", timeout=120_000)
+    expect(markdown(pg, "status")).to_contain_text("mask on the first.")
     expect(pg.locator("#result")).to_be_visible()
     seen = fake.edit_requests[-1]
     assert seen.form.get("n", "1") == "1"

@@ -212,25 +212,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
     c.model.change(on_model, [c.model, c.n, e.references],
                    [c.n, e.note, e.accordion, e.mode, e.markup_upload, e.fidelity], show_progress="hidden", **PRIVATE)
 
-    cost_reads: set[Block] = {c.model, c.quality, c.size, c.session, c.n, e.references, e.fidelity, c.cost,
-                              c.own_key}
-
-    def click_cost(data: dict) -> str:
-        sizes = [s for s in (_uploaded_size(p) for p in _paths(data[e.references])) if s]
-        text = studio_view.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=_count(data[c.n]),
-                              references=sizes, fidelity=data[e.fidelity] or None)
-        return as_charged(text, studio.backend_for(data[c.own_key] or None) == SIMULATOR)
-
-    def on_cost_change(data: dict) -> dict:
-        """The request side set the one-image line: make it the click's (never loops: same text, no update)."""
-        text = click_cost(data)
-        return {c.cost: gr.update() if text == data[c.cost] else text}
-
-    # preprocess=False, as wire_models: a quality from before a model switch must not be refused
-    for trigger in (c.n.change, e.references.change, e.fidelity.change, c.own_key.change):
-        trigger(lambda data: {c.cost: click_cost(data)}, cost_reads, [c.cost], show_progress="hidden",
-                preprocess=False, **PRIVATE)
-    c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
+    _wire_click_cost(c, e, studio)
 
     def on_references(data: dict) -> dict:
         """The editor shows the first reference at once; an edit's size follows its aspect."""
@@ -252,6 +234,29 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
                   None, [e.references, e.mask_upload, e.markup_upload, e.edit_status], **PRIVATE)
     _wire_use(c, e)
     _wire_restored(c, e, studio, whole_folder=whole_folder)
+
+
+def _wire_click_cost(c: Controls, e: EditControls, studio: Studio) -> None:
+    """The cost line priced for the whole click: ``n`` images and the references' input tokens."""
+    cost_reads: set[Block] = {c.model, c.quality, c.size, c.session, c.n, e.references, e.fidelity, c.cost,
+                              c.own_key}
+
+    def click_cost(data: dict) -> str:
+        sizes = [s for s in (_uploaded_size(p) for p in _paths(data[e.references])) if s]
+        text = studio_view.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=_count(data[c.n]),
+                              references=sizes, fidelity=data[e.fidelity] or None)
+        return as_charged(text, studio.backend_for(data[c.own_key] or None) == SIMULATOR)
+
+    def on_cost_change(data: dict) -> dict:
+        """The request side set the one-image line: make it the click's (never loops: same text, no update)."""
+        text = click_cost(data)
+        return {c.cost: gr.update() if text == data[c.cost] else text}
+
+    # preprocess=False, as wire_models: a quality from before a model switch must not be refused
+    for trigger in (c.n.change, e.references.change, e.fidelity.change, c.own_key.change):
+        trigger(lambda data: {c.cost: click_cost(data)}, cost_reads, [c.cost], show_progress="hidden",
+                preprocess=False, **PRIVATE)
+    c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
 
 
 def _wire_use(c: Controls, e: EditControls) -> None:

@@ -129,6 +129,11 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
 
     lc.grid.select(on_pick, [lc.ids], [lc.image, lc.details, lc.prompt, lc.chosen, *lc.code.values()],
                    **PRIVATE)
+    _wire_into_studio(lc, c, e, tabs)
+
+
+def _wire_into_studio(lc: LibraryControls, c: Controls, e: EditControls, tabs: gr.Tabs) -> None:
+    """The picked image into the Studio tab: its settings restored, or it added as a reference."""
 
     def on_restore(parameters: dict | None, state: SessionState, references: list[str] | None) -> Updates:
         restored = studio_view.restore(parameters)

@@ -107,6 +107,18 @@ def wire_models(c: Controls) -> None:
         trigger(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note, c.size_fix],
                 show_progress="hidden", preprocess=False, **PRIVATE)
 
+    # prompt.change, not .input: Gradio 6's Textbox fires `input` only on keypress, so paste,
+    # Backspace and restored settings would leave the count stale.
+    for trigger in (c.prompt.change, c.model.change):
+        trigger(None, [c.prompt, c.model], c.char_count, js=_count_js(), **PRIVATE)
+    c.dice.click(None, None, c.seed, js=f"() => Math.floor(Math.random() * {SEED_MAX + 1})", **PRIVATE)
+    _wire_size_fix(c)
+    _wire_switch_and_summary(c)
+
+
+def _wire_size_fix(c: Controls) -> None:
+    """The one-click offer of the nearest allowed size (only the person's click changes the size)."""
+
     def on_size_fix(data: dict) -> Updates:  # the person took the offer: only then does the size change
         nearest = studio_view.size_offer(data[c.model], data[c.size])
         if not nearest:
@@ -116,11 +128,10 @@ def wire_models(c: Controls) -> None:
 
     c.size_fix.click(on_size_fix, {c.model, c.quality, c.size, c.session}, [c.size, c.cost, c.size_fix],
                      show_progress="hidden", preprocess=False, **PRIVATE)
-    # prompt.change, not .input: Gradio 6's Textbox fires `input` only on keypress, so paste,
-    # Backspace and restored settings would leave the count stale.
-    for trigger in (c.prompt.change, c.model.change):
-        trigger(None, [c.prompt, c.model], c.char_count, js=_count_js(), **PRIVATE)
-    c.dice.click(None, None, c.seed, js=f"() => Math.floor(Math.random() * {SEED_MAX + 1})", **PRIVATE)
+
+
+def _wire_switch_and_summary(c: Controls) -> None:
+    """The one-click switch to a successor, and the options' one-line summary."""
 
     def on_switch(data: dict) -> Updates:
         target = data[c.successor]
