@@ -219,6 +219,7 @@ def test_content_policy_error_keeps_the_previous_image(studio, fake):
 
 def test_ctrl_enter_in_the_prompt_generates(studio, fake):
     pg = studio
+    expect(pg.locator("body[data-studio-ready]")).to_have_count(1)  # the page's shortcut is installed
     box = text_input(pg, "prompt")
     box.fill("A paper boat on a puddle")
     box.focus()

@@ -41,6 +41,7 @@ def test_refused_listing_keeps_the_table_and_says_so(fake_api):
 def test_the_listing_cache_is_bounded_in_size_and_age(fake_api, monkeypatch):
     from dalle3.http import discovery as module
 
+    monkeypatch.setattr(module, "MAX_KEYS", 16)  # the rule, not the production size: 36 listings, not 276
     found = Discovery(ImagesClient(Settings(api_key="sk-x", base_url=fake_api.base_url)))
     for i in range(module.MAX_KEYS + 20):
         found.listing(f"sk-visitor-{i}")

@@ -221,6 +221,9 @@ def serious_violations(pg) -> list[str]:
     """axe-core's serious and critical WCAG 2.1 A/AA violations on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # the page names what Gradio renders as it renders it (ui/look.py): wait until it has caught up
+    pg.wait_for_function("() => document.body.dataset.studioReady"
+                         " && !document.querySelector('div[aria-label]:not([role])')")
     found = Axe().run(pg, options=AXE_OPTIONS).response["violations"]
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:4]}"
             for v in found if v["impact"] in ("serious", "critical")]

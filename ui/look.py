@@ -84,5 +84,6 @@ PAGE_JS = """
   name();
   new MutationObserver(name).observe(document.body, {childList: true, subtree: true, attributes: true,
                                                      attributeFilter: ["aria-label"]});
+  document.body.dataset.studioReady = "1";  // the shortcuts and the names are in place
 }
 """
