@@ -46,3 +46,12 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, once per browser test module (tests/browser_support.py says how it is started)."""
+    from tests.browser_support import launched_chromium
+
+    with launched_chromium() as chromium:
+        yield chromium

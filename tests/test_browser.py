@@ -16,7 +16,7 @@ from PIL import Image
 
 from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, choose_radio,
-                                   close_page, image_src, launched_chromium, markdown, open_part, radio_choices,
+                                   close_page, image_src, markdown, open_part, radio_choices,
                                    radio_value, result_image, run_generation, served_page, text_input, upload_input,
                                    wait_image_loaded)
 from tests.fake_openai import Outcome
@@ -34,12 +34,6 @@ DOCS_SCREENSHOT = (REPO / "docs" if os.environ.get("DALLE3_UPDATE_SCREENSHOT") =
 
 
 # --- fixtures -------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
-
 
 @pytest.fixture(scope="module")
 def served(fake, tmp_path_factory):

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from tests.apphelpers import app_settings
-from tests.browser_support import (VIEWPORT, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
-                                   markdown, open_part, radio_choices, served_page, text_input)
+from tests.browser_support import (VIEWPORT, assert_no_error_shown, choose_dropdown, close_page, markdown, open_part,
+                                   radio_choices, served_page, text_input)
 
 pytestmark = pytest.mark.browser
 
@@ -16,12 +16,6 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - the browser fixture says what is missing
     expect = None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (
     VIEWPORT,
     close_page,
-    launched_chromium,
     served_page,
     text_input,
 )
@@ -20,12 +19,6 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - the browser fixture says what is missing
     expect = None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="module")

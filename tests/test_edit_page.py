@@ -22,9 +22,8 @@ from PIL import Image
 
 from dalle3.files.metadata import read_parameters
 from tests.apphelpers import app_settings
-from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, launched_chromium,
-                                   markdown, open_part, run_generation, served_page, text_input,
-                                   upload_input)
+from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, markdown, open_part,
+                                   run_generation, served_page, text_input, upload_input)
 
 try:
     from playwright.sync_api import expect
@@ -162,12 +161,6 @@ def test_mcp_generate_returns_every_image_of_a_batch(mcp_url):
 
 
 # --- the page in a browser -------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
-
 
 def _open(browser, served, fake, request, viewport):
     fake.reset()

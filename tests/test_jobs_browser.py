@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.apphelpers import app_settings
-from tests.browser_support import (SCREENSHOTS, VIEWPORT, assert_no_error_shown, close_page, launched_chromium,
-                                   markdown, served_page, text_input)
+from tests.browser_support import (SCREENSHOTS, VIEWPORT, assert_no_error_shown, close_page, markdown, served_page,
+                                   text_input)
 
 pytestmark = pytest.mark.browser
 
@@ -14,12 +14,6 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - the browser fixture says what is missing
     expect = None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="module")

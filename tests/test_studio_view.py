@@ -14,7 +14,6 @@ from tests.browser_support import (
     SCREENSHOTS,
     assert_no_error_shown,
     close_page,
-    launched_chromium,
     markdown,
     open_part,
     run_generation,
@@ -32,12 +31,6 @@ except ImportError:  # pragma: no cover - the browser fixture says what is missi
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="module")
