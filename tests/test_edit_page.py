@@ -22,6 +22,7 @@ from PIL import Image
 
 from dalle3.files.metadata import read_parameters
 from tests.apphelpers import app_settings
+from tests.fake_openai import Outcome, render_image
 from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, markdown, open_part,
                                    run_generation, served_page, text_input, upload_input)
 
@@ -204,6 +205,9 @@ def test_a_history_image_with_a_painted_mask_is_edited_where_it_was_painted(desk
     """The painted strokes become the mask's transparent area. (An edit making several images into a
     grid is proven without painting: the MCP edit batch here, and the batch grid in test_studio_view.)"""
     pg = desk
+    # A small picture to paint on: the editor exports its layers at the picture's own size, which a
+    # GPU-less browser on a busy machine takes half a minute to do at 1024x1024.
+    fake.script(Outcome.success(image=render_image(256, 256)))
     choose_dropdown(pg, "model", "gpt-image-2 ")
     text_input(pg, "prompt").fill("a red barn in a field")
     assert "Done" in run_generation(pg)
