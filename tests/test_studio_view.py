@@ -206,6 +206,26 @@ def test_the_keyboard_reaches_the_prompt_by_the_skip_link_and_generate_by_one_ta
     assert "Simulated" in status, status
 
 
+def test_a_radio_group_is_one_tab_stop_and_the_arrow_keys_choose_within_it(browser, simulated, quiet, request):
+    """Gradio names each radio input apart (the browser sees a group per option); the page keeps the
+    ARIA radio-group pattern: Tab reaches the chosen option, arrows move the choice, Tab leaves the group."""
+    pg = open_page(browser, simulated.url, DESKTOP, request)
+    open_part(pg, "options")
+    standard = pg.locator("#quality input[value=standard]")
+    standard.focus()
+    pg.keyboard.press("ArrowRight")
+    expect(pg.locator("#quality input[value=hd]")).to_be_focused()
+    expect(pg.locator("#quality input[value=hd]")).to_be_checked()
+    expect(pg.locator("#options .label-wrap").first).to_contain_text("hd")  # the choice reached the app
+    pg.keyboard.press("ArrowRight")  # wraps round, as the pattern asks
+    expect(standard).to_be_checked()
+    pg.keyboard.press("Tab")
+    focused = pg.evaluate("() => document.activeElement.closest('fieldset')?.id")
+    assert focused != "quality", "Tab stayed inside the quality group"
+    pg.keyboard.press("Shift+Tab")
+    expect(standard).to_be_focused()  # back to the group's one stop: the chosen option
+
+
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "resultTypes": ["violations"]}
 

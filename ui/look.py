@@ -80,7 +80,30 @@ PAGE_JS = """
       b.setAttribute("aria-label", "Upload a file");
     }
     for (const inner of document.querySelectorAll("button button, button a")) inner.inert = true;
+    rove();
   };
+  // Gradio names each radio input apart, so the browser treats every option as its own group:
+  // a Tab stop each, arrow keys dead. The page keeps the ARIA radio-group pattern by hand: one
+  // Tab stop per group (the chosen option), and the arrow keys choose the next or previous one.
+  const radios = (el) => [...el.closest("fieldset, .wrap").querySelectorAll("input[type=radio]:not(:disabled)")];
+  const rove = () => {
+    for (const group of document.querySelectorAll("fieldset:has(input[type=radio])")) {
+      const options = radios(group.querySelector("input[type=radio]"));
+      const chosen = options.find((o) => o.checked) || options[0];
+      for (const o of options) o.tabIndex = o === chosen ? 0 : -1;
+    }
+  };
+  const STEP = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1};
+  document.addEventListener("keydown", (e) => {
+    if (!(e.key in STEP) || e.target.type !== "radio") return;
+    const options = radios(e.target);
+    const next = options[(options.indexOf(e.target) + STEP[e.key] + options.length) % options.length];
+    e.preventDefault();
+    next.click();
+    next.focus();
+    rove();
+  });
+  document.addEventListener("change", (e) => { if (e.target.type === "radio") rove(); });
   name();
   new MutationObserver(name).observe(document.body, {childList: true, subtree: true, attributes: true,
                                                      attributeFilter: ["aria-label"]});
