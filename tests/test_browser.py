@@ -460,10 +460,16 @@ def test_the_library_finds_restores_and_shows_the_request_as_code(page, shelf, f
     expect(text_input(pg, "prompt")).to_have_value("A red fox asleep in the snow")
     expect(text_input(pg, "model")).to_have_value("GPT Image 2 (gpt-image-2)")
     expect(pg.locator("#quality input[value=low]")).to_be_checked()
+    choose_dropdown(pg, "model", "(dall-e-3)")  # a model that cannot edit: using a reference switches it
+    expect(pg.locator("#edit")).to_be_hidden()
     pg.get_by_role("tab", name="Library").click()
     pg.locator("#lib_use").click()
+    expect(markdown(pg, "edit_status")).to_contain_text("dall-e-3 cannot edit images, so the model is now")
     expect(markdown(pg, "edit_status")).to_contain_text("1 reference: Generate now edits.")
     expect(text_input(pg, "prompt")).to_be_visible()  # back on the Studio tab
+    expect(pg.locator("#references")).to_be_visible()  # never hidden while they change what Generate does
+    expect(pg.locator("#clear_references")).to_be_visible()
+    assert "dall-e-3" not in text_input(pg, "model").input_value()
     assert_no_error_shown(pg)
 
 

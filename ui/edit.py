@@ -259,29 +259,44 @@ def _wire_click_cost(c: Controls, e: EditControls, studio: Studio) -> None:
     c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
 
 
+def take_reference(c: Controls, e: EditControls, data: dict, new: str | None, *, what: str, replace: bool) -> dict:
+    """``new`` as the image being edited (``replace``) or one more reference; on a model that cannot
+    edit, the model switches to one that can and the status says so. ``data`` holds the references,
+    the model, quality, size and session; the updates are for :func:`use_targets`."""
+    if not new:
+        return {e.edit_status: f"No {what} to use yet.", e.accordion: gr.update(open=True)}
+    refs = [new] if replace else with_reference(data[e.references], new)
+    words = f"{len(refs)} reference{'s' if len(refs) != 1 else ''}: Generate now edits."
+    updates: dict = {e.references: refs, e.accordion: gr.update(open=True, visible=True)}
+    target, note = editing_model(data[c.model])
+    if note:
+        from ui.wiring import view_updates  # here, not at the top: ui.wiring imports this module
+
+        view = studio_view.model_view(target, data[c.quality], data[c.size], data[c.session])
+        updates.update({c.model: target, **view_updates(c, view)})
+        words = f"{note} {words}"
+    updates[e.edit_status] = words
+    return updates
+
+
+def use_reads(c: Controls, e: EditControls) -> set[Block]:
+    """What :func:`take_reference` reads."""
+    return {e.references, c.model, c.quality, c.size, c.session}
+
+
+def use_targets(c: Controls, e: EditControls) -> list[Block]:
+    """What :func:`take_reference` may change."""
+    return [e.references, e.accordion, e.edit_status, c.model, *c.model_dependent]
+
+
 def _wire_use(c: Controls, e: EditControls) -> None:
     """The buttons under the result: Edit this, Add as a reference, Add the selected history image."""
 
     def take(data: dict, new: str | None, what: str, replace: bool) -> dict:
-        """``new`` as the image being edited (``replace``) or one more reference; on a model that cannot
-        edit, the model switches to one that can and the status says so."""
-        if not new:
-            return {e.edit_status: f"No {what} to use yet.", e.accordion: gr.update(open=True)}
-        refs = [new] if replace else with_reference(data[e.references], new)
-        words = f"{len(refs)} reference{'s' if len(refs) != 1 else ''}: Generate now edits."
-        updates: dict = {e.references: refs, e.accordion: gr.update(open=True, visible=True)}
-        target, note = editing_model(data[c.model])
-        if note:
-            from ui.wiring import view_updates  # here, not at the top: ui.wiring imports this module
+        return take_reference(c, e, data, new, what=what, replace=replace)
 
-            view = studio_view.model_view(target, data[c.quality], data[c.size], data[c.session])
-            updates.update({c.model: target, **view_updates(c, view)})
-            words = f"{note} {words}"
-        updates[e.edit_status] = words
-        return updates
-
-    reads: set[Block] = {e.references, c.result, c.grid, e.grid_pick, c.model, c.quality, c.size, c.session}
-    targets = [e.references, e.accordion, e.edit_status, c.model, *c.model_dependent]
+    reads: set[Block] = use_reads(c, e) | {c.result, c.grid, e.grid_pick}
+    targets = use_targets(c, e)
 
     def chosen_result(data: dict) -> str | None:
         shown = [item[0] if isinstance(item, (list, tuple)) else item for item in data[c.grid] or []]

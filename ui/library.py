@@ -19,7 +19,7 @@ from dalle3.library import Library
 from dalle3.library.view import ANY, next_page, progress_text, select, show
 from dalle3.views.session import SessionState
 from dalle3.settings import Settings
-from ui.edit import EditControls, cleared, with_reference
+from ui.edit import EditControls, cleared, take_reference, use_reads, use_targets
 from ui.layout import Controls, code_boxes
 from ui.layout import PRIVATE
 from ui.wiring import Updates, page_url, restored_updates
@@ -146,13 +146,10 @@ def _wire_into_studio(lc: LibraryControls, c: Controls, e: EditControls, tabs: g
                      [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs, e.references, e.edit_status],
                      **PRIVATE)
 
-    def on_use(shown: str | None, paths: list[str] | None) -> Updates:
-        if not shown:
+    def on_use(data: dict) -> Updates:
+        if not data[lc.image]:
             return {c.status: "Pick an image in the Library first."}
-        references = with_reference(paths, shown)
-        return {e.references: references, e.accordion: gr.update(open=True), tabs: gr.Tabs(selected="studio"),
-                e.edit_status: f"{len(references)} reference{'s' if len(references) != 1 else ''}: "
-                               "Generate now edits."}
+        return {**take_reference(c, e, data, data[lc.image], what="library image", replace=False),
+                tabs: gr.Tabs(selected="studio")}
 
-    lc.use.click(on_use, [lc.image, e.references], [e.references, e.accordion, e.edit_status, tabs, c.status],
-                 **PRIVATE)
+    lc.use.click(on_use, use_reads(c, e) | {lc.image}, [*use_targets(c, e), tabs, c.status], **PRIVATE)
