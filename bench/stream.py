@@ -60,10 +60,10 @@ def interleave(runs: int, ours: Callable[[], float], floor: Callable[[], float])
     return a, b
 
 
-def floor_first_event(base_url: str, session: requests.Session, size: str) -> float:
+def floor_first_event(base_url: str, session: requests.Session, size: str, *, partials: int = 2) -> float:
     """Post with stream=true; read raw bytes until the first event is whole; decode its image."""
     body: dict[str, Any] = {"model": "gpt-image-2", "prompt": prompt(), "n": 1, "size": size, "quality": "low",
-            "output_format": "png", "stream": True, "partial_images": 2}
+            "output_format": "png", "stream": True, "partial_images": partials}
     started = time.perf_counter()
     with session.post(f"{base_url}/images/generations", json=body, stream=True, timeout=(10, 120),
                       headers={"Authorization": f"Bearer {KEY}"}) as response:
