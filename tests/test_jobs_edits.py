@@ -11,6 +11,7 @@ from dalle3.edits.inputs import mask_from_painting
 from dalle3.errors import ValidationError
 from dalle3.files.metadata import read_parameters
 from dalle3.jobs import spec
+from dalle3.jobs.edit_job import with_edit
 from dalle3.jobs.batch import BatchManager
 from dalle3.jobs.run import JobRunner
 from dalle3.jobs.store import JobStore
@@ -26,7 +27,7 @@ OTHER = image_bytes((64, 48), color=(20, 30, 200))
 def edit_job(prompts: str = "a red hat\na blue hat", model: str = "gpt-image-2", axes: str = "", **edit) -> spec.Job:
     base = {"model": model, "quality": "low"} if model.startswith("gpt") and not axes else {"model": model}
     job = spec.build_job(spec.prompt_lines(prompts), base, spec.parse_axes(axes))
-    return spec.with_edit(job, edit.pop("images", [PHOTO]), **edit)
+    return with_edit(job, edit.pop("images", [PHOTO]), **edit)
 
 
 def sha(data: bytes) -> str:

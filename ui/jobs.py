@@ -28,7 +28,7 @@ from gradio.blocks import Block
 from dalle3 import DalleError, Studio, safety
 from dalle3.views import studio_view, status
 from dalle3.errors import ValidationError
-from dalle3.jobs import spec
+from dalle3.jobs import edit_job, spec
 from dalle3.jobs.batch import server_key_allowed
 from dalle3.results import SIMULATOR
 from dalle3.jobs.run import Progress, RowResult
@@ -136,7 +136,7 @@ def _edited(job: spec.Job, sources: EditSources) -> spec.Job:
     if not sources:
         return job
     images, mask, names = sources.read()
-    return spec.with_edit(job, images, mask=mask, names=names)
+    return edit_job.with_edit(job, images, mask=mask, names=names)
 
 
 def _page_sources(images: Any, mask: Any) -> EditSources:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dalle3.errors import DalleError, PermissionDeniedError, ValidationError, scrub
-from dalle3.jobs import batch_files, spec
+from dalle3.jobs import batch_files, edit_job, spec
 from dalle3.jobs.batch_http import BatchHttp
 from dalle3.jobs.sheet import sheet_for_job
 from dalle3.jobs.spec import Job, refusal, request_from
@@ -111,7 +111,7 @@ class BatchManager:
             self.studio.ledger.reserve(reserved)
         record = JobRecord(id=new_job_id(), kind="batch", owner=owner, created=time.time(), count=job.count,
                            status="submitting", estimate_usd=estimate.batch_usd, reserved_usd=reserved, axes=job.axes,
-                           endpoint=spec.endpoint(job), edit=spec.stored_edit(job.edit))
+                           endpoint=spec.endpoint(job), edit=edit_job.stored(job.edit))
         rows = (spec.stored_row(r) for r in job.rows)
         record = self.store.create(record, rows)
         key = own_key or self.studio.settings.api_key or ""
@@ -132,26 +132,11 @@ class BatchManager:
         return record
 
     def _upload_edit(self, job: Job, record: JobRecord, key: str) -> tuple[dict[str, Any] | None, JobRecord]:
-        """A job of edits' references and mask, each uploaded once (``POST /files``, ``purpose=user_data``).
-
-        Returns the parts every row's body carries (``images`` and ``mask`` by file id) and the record
-        with the file ids kept, so a restart knows what the Batch refers to. Rows never carry the images
-        inline: see :mod:`dalle3.jobs.batch_files`.
-        """
-        inputs = job.edit
-        if inputs is None:
+        """A job of edits' files uploaded once each (:func:`dalle3.jobs.edit_job.upload`): the parts every
+        row's body carries, and the record with the file ids kept so a restart knows what the Batch names."""
+        if job.edit is None:
             return None, record
-        ids: dict[str, str] = {}
-        names = [*inputs.names, *[""] * len(inputs.images)]  # a name is known only for some references
-        for ref, name in zip(inputs.images, names):
-            if ref.sha256 not in ids:
-                ids[ref.sha256] = self.http.upload_input(batch_files.upload_name(ref, name), ref.data, ref.mime,
-                                                         key)["id"]
-        files: dict[str, Any] = {"images": [{"file_id": ids[ref.sha256]} for ref in inputs.images]}
-        if inputs.mask is not None:
-            files["mask"] = {"file_id": self.http.upload_input("mask.png", inputs.mask.data, inputs.mask.mime,
-                                                               key)["id"]}
-        kept = {"images": ids, "mask": files.get("mask", {}).get("file_id")}
+        files, kept = edit_job.upload(self.http, job.edit, key)
         return files, self.store.save(dataclasses.replace(record, edit={**(record.edit or {}), "files": kept}))
 
     def refresh(self, job_id: str, own_key: str | None = None) -> JobRecord:

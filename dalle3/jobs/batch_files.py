@@ -8,9 +8,7 @@ matched by ``custom_id``, never by order (the Batch API does not keep it).
 A job of edits goes to ``/v1/images/edits`` in the JSON form of that endpoint: each
 row's body names the references by file id (``"images": [{"file_id": ...}]``, and
 ``"mask": {"file_id": ...}``), the files uploaded once before the JSONL is written
-(:meth:`dalle3.jobs.batch.BatchManager.submit`). Inline base64 data URLs would repeat
-every reference in every row: a Batch's input file may be at most 200 MB, which a
-thousand rows of one 2 MB photo already pass.
+(:func:`dalle3.jobs.edit_job.upload`).
 """
 
 from __future__ import annotations
@@ -26,8 +24,6 @@ from dalle3 import errors
 from dalle3.models import pricing
 from dalle3.http.client import ApiImage
 from dalle3.errors import DalleError
-from dalle3.edits.inputs import safe_name
-from dalle3.edits.references import Reference
 from dalle3.jobs.spec import EDITS as EDITS, GENERATIONS as GENERATIONS, JobRow  # the endpoints: spec owns them
 from dalle3.files.metadata import image_format
 from dalle3.models.table import BATCH_PRICE_FACTOR
@@ -64,14 +60,6 @@ def write_input(rows: Iterable[JobRow], path: Path, endpoint: str = GENERATIONS,
             out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
             count += 1
     return count
-
-
-def upload_name(reference: Reference, name: str = "") -> str:
-    """The name a reference is uploaded under: its own file name (plain characters) with the extension of
-    what is sent (a reference scaled down or converted may have changed type)."""
-    extension = reference.filename.rsplit(".", 1)[1]
-    stem = safe_name(name).rsplit(".", 1)[0].strip() if name else ""
-    return f"{stem}.{extension}" if stem else reference.filename
 
 
 def read_lines(path: Path, base_url: str) -> Iterator[BatchLine]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from dalle3 import from_env
 from dalle3.edits.references import read_file
 from dalle3.errors import ValidationError
-from dalle3.jobs import spec
+from dalle3.jobs import edit_job, spec
 from dalle3.jobs.batch import BatchManager
 from dalle3.jobs.run import JobRunner, Progress, RowResult
 from dalle3.jobs.store import JobRecord, JobStore
@@ -79,7 +79,7 @@ def make_job(args: argparse.Namespace) -> spec.Job:
         return job
     images = [read_file(path, "reference image") for path in args.image]
     mask = read_file(args.mask, "mask") if args.mask is not None else None
-    return spec.with_edit(job, images, mask=mask, names=[path.name for path in args.image])
+    return edit_job.with_edit(job, images, mask=mask, names=[path.name for path in args.image])
 
 
 def _read(path: Path) -> str:

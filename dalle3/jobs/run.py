@@ -22,7 +22,7 @@ from typing import Callable
 from dalle3.edits.inputs import EditInputs
 from dalle3.errors import DalleError
 from dalle3.jobs.sheet import sheet_for_job
-from dalle3.jobs import spec
+from dalle3.jobs import edit_job, spec
 from dalle3.jobs.spec import Job, JobRow
 from dalle3.jobs.store import JobRecord, JobStore, new_job_id
 from dalle3.studio import Studio
@@ -94,7 +94,7 @@ class JobRunner:
         owner = self.store.owner_for(own_key, self.studio.backend_for(own_key) == "simulator")
         record = JobRecord(id=new_job_id(), kind="now", owner=owner, created=time.time(), count=job.count,
                            status="running", estimate_usd=job.estimate().now_usd, axes=job.axes,
-                           endpoint=spec.endpoint(job), edit=spec.stored_edit(job.edit))
+                           endpoint=spec.endpoint(job), edit=edit_job.stored(job.edit))
         rows = (spec.stored_row(r) for r in job.rows)
         record = self.store.create(record, rows)
         with self._lock:

@@ -8,7 +8,7 @@ prompt. Each row is checked by :func:`dalle3.params.validate`, the same rule
 as a single click, before anything runs; the job says how many requests it is
 and what it should cost now and as a Batch (half price).
 
-A job of edits (:func:`with_edit`) applies the same reference images, and
+A job of edits (:func:`dalle3.jobs.edit_job.with_edit`) applies the same reference images, and
 optionally a mask, to every row: each row is an edit with its own prompt and
 settings, checked and prepared by :mod:`dalle3.edits.inputs` as a single edit is.
 """
@@ -20,14 +20,14 @@ import io
 import itertools
 import json
 import re
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
 
 from dalle3.models import pricing
 from dalle3.errors import ValidationError
 from dalle3.models.table import BATCH_PRICE_FACTOR
-from dalle3.edits.inputs import EditInputs, check_rules, prepare_edit
-from dalle3.params import GenerationRequest, for_edit, profile_for, validate
+from dalle3.edits.inputs import EditInputs
+from dalle3.params import GenerationRequest, profile_for, validate
 
 GENERATIONS = "/v1/images/generations"
 EDITS = "/v1/images/edits"
@@ -57,13 +57,6 @@ def stored_row(row: JobRow) -> dict[str, Any]:
 def endpoint(job: Job) -> str:
     """The API path every row of ``job`` goes to (a Batch's ``endpoint``)."""
     return EDITS if job.edit is not None else GENERATIONS
-
-
-def stored_edit(inputs: EditInputs | None) -> dict[str, Any] | None:
-    """What a job's record keeps of its edit inputs: each image's recorded references and their input tokens."""
-    if inputs is None:
-        return None
-    return {"parameters": inputs.parameters(), "input_tokens": inputs.input_tokens(), "files": {}}
 
 
 @dataclass(frozen=True)
@@ -257,23 +250,6 @@ def build_job(rows: Iterable[Mapping[str, Any]], base: Mapping[str, Any] | None 
                 raise ValidationError(f"{where}: {exc.user_message}") from None
             made.append(JobRow(f"row-{len(made) + 1:05d}", request, tuple((k, str(v)) for k, v in labels)))
     return Job(tuple(made), tuple(axes))
-
-
-def with_edit(job: Job, images: Sequence[bytes], *, mask: bytes | None = None, names: Sequence[str] = (),
-              before_decoding: Callable[[tuple[tuple[int, int], ...]], None] | None = None) -> Job:
-    """``job`` as a job of edits: every row edits ``images`` (and ``mask``, on the first).
-
-    Every model of the job must be able to edit, by the rule a single edit follows
-    (:func:`dalle3.edits.inputs.check_rules`); then the files are checked (pixels from the
-    headers first, ``before_decoding`` called with their sizes) and prepared once, as
-    :func:`dalle3.edits.inputs.prepare_edit` prepares a single edit's. Raises ValidationError.
-    """
-    models = list(dict.fromkeys(row.request.model for row in job.rows))
-    for model in models:
-        check_rules(profile_for(model), len(images), mask=mask is not None)
-    inputs = prepare_edit(profile_for(models[0]), images, mask=mask, names=names, before_decoding=before_decoding)
-    rows = tuple(replace(row, request=for_edit(row.request)) for row in job.rows)
-    return replace(job, rows=rows, edit=inputs)
 
 
 def request_from(raw: Mapping[str, Any]) -> GenerationRequest:
