@@ -120,3 +120,19 @@ def test_a_job_of_edits_over_plain_http_takes_data_urls_through_the_guard(client
                            json={"data": [given.get(name, "") for name in SUBMIT_ARGS]})
     events = requests.get(f"{served.url}gradio_api/call/batch/{answer.json()['event_id']}", timeout=30).text
     assert "event: error" in events and "17 images given; an edit takes at most 16" in events
+
+
+def test_a_job_of_edits_the_server_cap_cannot_pay_is_refused_before_its_images_are_opened(fake, tmp_path,
+                                                                                         monkeypatch):
+    from dalle3.edits import inputs
+
+    monkeypatch.setattr(inputs, "prepare_all", lambda *a: pytest.fail("decoded before the cap was asked"))
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(image_bytes((64, 48)))
+    fake.reset()
+    with running_app(app_settings(fake.base_url, tmp_path / "out", max_spend_usd=0.001)) as app:
+        with app.connected() as client:
+            with pytest.raises(AppError, match="cap"):
+                client.predict(prompts="a hat", model="gpt-image-2", images=[handle_file(str(photo))], mode="now",
+                               api_name="/batch")
+    assert fake.batch_api.uploads == [] and fake.edit_requests == []

@@ -131,12 +131,20 @@ def _file_rows(upload: Any) -> list[dict[str, Any]]:
         raise ValidationError("The file is not UTF-8 text.") from None
 
 
-def _edited(job: spec.Job, sources: EditSources) -> spec.Job:
-    """``job`` as a job of edits when ``sources`` has images or a mask, else as it is."""
+def _edited(job: spec.Job, sources: EditSources, studio: Studio, key: str | None) -> spec.Job:
+    """``job`` as a job of edits when ``sources`` has images or a mask, else as it is.
+
+    As for a single edit, who pays is asked before any pixel is decoded (:meth:`Studio.admit`:
+    a visitor's key that can be sent, or room under the server key's cap for one row).
+    """
     if not sources:
         return job
     images, mask, names = sources.read()
-    return edit_job.with_edit(job, images, mask=mask, names=names)
+
+    def admit(sizes: tuple[tuple[int, int], ...]) -> None:
+        studio.admit(job.rows[0].request, sizes, key)
+
+    return edit_job.with_edit(job, images, mask=mask, names=names, before_decoding=admit)
 
 
 def _page_sources(images: Any, mask: Any) -> EditSources:
@@ -164,7 +172,7 @@ def wire_jobs(jc: JobsControls, own_key: gr.State, studio: Studio, host: str) ->
         identifier = safety.identifier_for(studio.settings, host, session)
         given = {name: data[component] for name, component in zip(FIELDS, fields)}
         job = job_from(given, _file_rows(data[jc.upload]), identifier)
-        return _edited(job, _page_sources(data[jc.images], data[jc.mask])), key
+        return _edited(job, _page_sources(data[jc.images], data[jc.mask]), studio, key), key
 
     def on_check(data: dict, request: gr.Request) -> Updates:
         try:
@@ -359,7 +367,8 @@ def wire_jobs_api(studio: Studio, host: str, demo: gr.Blocks) -> None:
         if mode not in ("batch", "now"):
             raise ValidationError(f"mode is batch or now; got {mode[:20]!r}.")
         identifier = safety.identifier_for(studio.settings, host, getattr(request, "session_hash", None))
-        job = _edited(job_from(given, None, identifier), edit_sources({name: given.get(name) for name in FILE_ARGS}))
+        job = _edited(job_from(given, None, identifier), edit_sources({name: given.get(name) for name in FILE_ARGS}),
+                      studio, key)
         if mode == "now":
             if refused := spec.refusal(job, batch=False, remaining_usd=_remaining(jobs, key)):
                 raise ValidationError(refused)
