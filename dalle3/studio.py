@@ -137,9 +137,11 @@ class Studio:
             self._moved.put((self.payer(own_key), request.model), choice.request.model)
             return self._run(choice.request, None, own_key, previews, on_preview, job)
 
-    def edit(self, request: GenerationRequest, inputs: EditInputs, own_key: str | None = None) -> GenerationResult:
-        """Edit ``inputs`` (prepared by :func:`dalle3.edits.inputs.prepare_edit`) as ``request`` says."""
-        return self._run(for_edit(request), inputs, own_key, 0, None)
+    def edit(self, request: GenerationRequest, inputs: EditInputs, own_key: str | None = None, *,
+             job: Mapping[str, Any] | None = None) -> GenerationResult:
+        """Edit ``inputs`` (prepared by :func:`dalle3.edits.inputs.prepare_edit`) as ``request`` says;
+        ``job`` as for :meth:`generate`."""
+        return self._run(for_edit(request), inputs, own_key, 0, None, job)
 
     def admit(self, request: GenerationRequest, reference_sizes: Sequence[tuple[int, int]],
               own_key: str | None = None, input_fidelity: str | None = None) -> None:
@@ -214,8 +216,7 @@ class Studio:
             raise errors.model_unavailable(request.model)  # OpenAI's API: its shutdown day has come, no call
         profile = profile_for(request.model)
         on_partial = self._preview_writer(request, on_preview) if on_preview else None
-        fidelity = inputs.input_fidelity if inputs else None
-        tokens = sum(pricing.input_image_tokens(*r.size, fidelity) for r in inputs.images) if inputs else 0
+        tokens = inputs.input_tokens() if inputs else 0
 
         def call(key: str, retry_after_send: bool) -> tuple[ApiImage, Price]:
             if inputs is not None:

@@ -4,9 +4,12 @@ What the app sends is checked against the installed ``openai`` SDK's types, as
 :mod:`tests.fake_openai` does for images: ``POST /batches`` against
 ``BatchCreateParams`` (``tests/sdk_check.py``), the upload's ``purpose`` against
 ``FilePurpose``, each JSONL row's body by the fake's own image-generation
-checks (the real API reports a bad row in the error file). Answers follow the
-SDK's ``Batch`` and ``FileObject`` shapes; the tests validate them with those
-models.
+checks (the real API reports a bad row in the error file). A row of an
+``/v1/images/edits`` Batch is the JSON form of an edit: its ``images`` (and
+``mask``) name files uploaded here with a purpose other than ``batch``; an
+unknown file id fails that row with a 400 (:func:`tests.fake_edits.parts_from_json`),
+and the rest is checked as an edit request is. Answers follow the SDK's
+``Batch`` and ``FileObject`` shapes; the tests validate them with those models.
 
 A Batch moves one state per ``GET /batches/{id}``: ``validating`` →
 ``in_progress`` → ``finalizing`` → :attr:`BatchState.plan` (``completed``,
@@ -49,7 +52,8 @@ class BatchState:
         self.outcomes: dict[str, Outcome] = {}  # custom_id -> how that row is answered (default success)
         self.files: dict[str, dict[str, Any]] = {}  # id -> FileObject + "_content"
         self.batches: dict[str, dict[str, Any]] = {}
-        self.uploads: list[dict[str, Any]] = []  # each POST /files: purpose, filename, token, lines
+        self.uploads: list[dict[str, Any]] = []  # each POST /files: purpose, filename, content_type, token, lines
+        self.edit_rows: list[dict[str, Any]] = []  # each edit row answered: its body
         self.creates: list[dict[str, Any]] = []  # each POST /batches body
         self.retrieves = 0
         self.lock = threading.Lock()
@@ -105,9 +109,10 @@ def _upload(state: BatchState, h: _Handler, headers: Mapping[str, str], raw: byt
     obj = {"id": file_id, "object": "file", "bytes": len(part.data), "created_at": int(time.time()),
            "filename": part.filename, "purpose": purpose, "status": "processed"}
     with state.lock:
-        state.files[file_id] = {**obj, "_content": part.data}
-        state.uploads.append({"purpose": purpose, "filename": part.filename, "token": token,
-                              "lines": part.data.decode("utf-8", "replace").splitlines()})
+        state.files[file_id] = {**obj, "_content": part.data, "_type": part.content_type}
+        state.uploads.append({"purpose": purpose, "filename": part.filename, "content_type": part.content_type,
+                              "token": token, "bytes": len(part.data),
+                              "lines": part.data.decode("utf-8", "replace").splitlines() if purpose == "batch" else []})
     h.send_json(200, obj)
 
 
@@ -220,7 +225,7 @@ def _end(fake: FakeOpenAI, state: BatchState, batch: dict[str, Any], status: str
     output: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for row in ran:
-        line = _answer(fake, state, row, token)
+        line = _answer(fake, state, row, token, batch["endpoint"])
         (output if line["response"]["status_code"] == 200 else errors).append(line)
     code = "batch_expired" if status == "expired" else "batch_cancelled"
     for row in rows[len(ran):]:
@@ -240,21 +245,45 @@ def _end(fake: FakeOpenAI, state: BatchState, batch: dict[str, Any], status: str
             batch[name] = file_id
 
 
-def _answer(fake: FakeOpenAI, state: BatchState, row: dict[str, Any], token: str) -> dict[str, Any]:
+def _answer(fake: FakeOpenAI, state: BatchState, row: dict[str, Any], token: str, endpoint: str) -> dict[str, Any]:
     from tests.fake_openai import Outcome, _error_payload
 
-    body = row["body"]
+    body, tokens = row["body"], 0
     request_id = f"req_{uuid.uuid4().hex[:24]}"
-    outcome = fake._validate(token, json.dumps(body).encode(), body) or state.outcomes.get(row["custom_id"]) \
-        or Outcome.success()
+    if endpoint == "/v1/images/edits":
+        rejection, body, tokens = _edit_row(fake, state, body)
+    else:
+        rejection = fake._validate(token, json.dumps(body).encode(), body)
+    outcome = rejection or state.outcomes.get(row["custom_id"]) or Outcome.success()
     if outcome.kind == "error":
         response = {"status_code": outcome.status, "request_id": request_id,
                     "body": _error_payload(outcome.message, outcome.type, outcome.param, outcome.code)}
     else:
         response = {"status_code": 200, "request_id": request_id,
-                    "body": fake._success_payload(outcome, body, force_url=False)}
+                    "body": fake._success_payload(outcome, body, force_url=False, input_image_tokens=tokens)}
     return {"id": f"batch_req_{uuid.uuid4().hex[:24]}", "custom_id": row["custom_id"], "response": response,
             "error": None}
+
+
+def _edit_row(fake: FakeOpenAI, state: BatchState, body: Any) -> tuple[Outcome | None, dict[str, Any], int]:
+    """An edit row's refusal (or None), the request as typed values, and its input image tokens."""
+    from tests.fake_openai import Outcome
+
+    def find(file_id: str) -> fake_edits.Part | None:
+        with state.lock:
+            stored = state.files.get(file_id)
+        if stored is None or stored["purpose"] in ("batch", "batch_output"):
+            return None
+        return fake_edits.Part("file", stored["filename"], stored.get("_type", "application/octet-stream"),
+                               stored["_content"])
+
+    with state.lock:
+        state.edit_rows.append(body)
+    problem, fields, parts = fake_edits.parts_from_json(body, find)
+    if problem is not None:
+        return Outcome.error(problem.status, problem.code, problem.message, param=problem.param), {}, 0
+    rejection, request, sizes = fake._check_edit(fields, parts)
+    return rejection, request, fake_edits.input_image_tokens(sizes)
 
 
 def _file(state: BatchState, h: _Handler, file_id: str, content: bool) -> None:

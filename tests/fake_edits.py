@@ -16,6 +16,11 @@ plus the rules its docstrings state:
   refused (unknown parameter) on the gpt-image-2 family;
 * ``n`` 1..10; the generation rules for quality, size, background...
 
+A Batch row of edits is the JSON form of the same endpoint (:func:`parts_from_json`):
+``images`` (and ``mask``) name files by ``file_id`` (uploaded with a purpose other than
+``batch``) or carry a data URL as ``image_url``; the body's keys are checked against the
+SDK's types (``tests/sdk_check.py``), then the files go through the same rules as parts.
+
 Fake-specific: a request body over :attr:`FakeOpenAI.max_body_bytes` is
 answered 413 (as a gateway would); input image tokens in ``usage`` are
 ``65 + 129 * ceil(w/512) * ceil(h/512)`` per uploaded image, unscaled.
@@ -23,6 +28,8 @@ answered 413 (as a gateway would); input image tokens in ``usage`` are
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.parser
 import email.policy
 import functools
@@ -30,9 +37,11 @@ import io
 import math
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from PIL import Image
+
+from tests.sdk_check import edit_json_params_problem
 
 #: The SDK's ImageModel lists this alias beside the gpt-image ids; its input rules are theirs.
 GPT_IMAGE_ALIASES = ("chatgpt-image-latest",)
@@ -206,3 +215,43 @@ def check_edit(fields: dict[str, str], files: list[Part]) -> tuple[Problem | Non
 def input_image_tokens(sizes: list[tuple[int, int]]) -> int:
     """The fake's image-input tokens (see the module docstring)."""
     return sum(65 + 129 * math.ceil(w / 512) * math.ceil(h / 512) for w, h in sizes)
+
+
+def _reference(item: dict[str, str], name: str, find: Callable[[str], Part | None]) -> Part | Problem:
+    """The file one ``{"file_id"}`` / ``{"image_url"}`` object names, as a part called ``name``."""
+    if "file_id" in item:
+        found = find(item["file_id"])
+        if found is None:
+            return Problem(name.rstrip("[]"), f"Invalid file id '{item['file_id']}': no such file was uploaded "
+                           "for this purpose (upload images with purpose 'user_data' or 'vision').")
+        return Part(name, found.filename, found.content_type, found.data)
+    url = item["image_url"]
+    head, _, data = url.partition(";base64,")
+    try:
+        decoded = base64.b64decode(data, validate=True) if head.startswith("data:image/") else None
+    except (binascii.Error, ValueError):
+        decoded = None
+    if decoded is None:
+        return Problem(name.rstrip("[]"), "This fake takes image_url only as a data:image/...;base64 URL.",
+                       "unsupported_by_fake")
+    return Part(name, "image_url", head[5:], decoded)
+
+
+def parts_from_json(body: Any, find: Callable[[str], Part | None]) -> tuple[Problem | None, dict[str, str], list[Part]]:
+    """An edit's JSON body as the multipart form's (text fields, file parts), for :func:`check_edit`.
+
+    ``find`` gives an uploaded file by id (None when there is none the edit may use).
+    """
+    problem = edit_json_params_problem(body)
+    if problem is not None:
+        return Problem(problem.param, problem.message, problem.code), {}, []
+    parts: list[Part] = []
+    named = [(item, "image[]") for item in body["images"]] + ([(body["mask"], "mask")] if "mask" in body else [])
+    for item, name in named:
+        part = _reference(item, name, find)
+        if isinstance(part, Problem):
+            return part, {}, []
+        parts.append(part)
+    fields = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in body.items()
+              if k not in ("images", "mask") and v is not None}
+    return None, fields, parts

@@ -1178,24 +1178,26 @@ class FakeOpenAI:
         if parsed is None:
             self._act(h, _bad_request(None, "Expected a multipart/form-data body.", None), token=token, request={})
             return
-        if "model" in fields:
-            fields = {**fields, "model": self._deployed(fields["model"])}
-        problem, request, sizes = fake_edits.check_edit(fields, files)
-        if problem is None and request.get("model") in self.retired_models:
-            self._act(h, Outcome.model_not_found(), token=token, request=request)
-            return
-        if problem is None:
-            generation_problem = _check_gpt_image(request["model"], {**request, "n": None})
-            if generation_problem is not None:
-                self._act(h, generation_problem, token=token, request=request)
-                return
-        if problem is not None:
-            outcome = Outcome.error(problem.status, problem.code, problem.message, param=problem.param)
-            self._act(h, outcome, token=token, request=request)
+        rejection, request, sizes = self._check_edit(fields, files)
+        if rejection is not None:
+            self._act(h, rejection, token=token, request=request)
             return
         with self._lock:
             outcome = self._queue.popleft() if self._queue else Outcome.success()
         self._act(h, outcome, token=token, request=request, input_image_tokens=fake_edits.input_image_tokens(sizes))
+
+    def _check_edit(self, fields: dict[str, str], files: list[fake_edits.Part],
+                    ) -> tuple[Outcome | None, dict[str, Any], list[tuple[int, int]]]:
+        """An edit's checks once it is parsed (a request, or a Batch row): the SDK's rules, retired models,
+        then the generation rules; (the refusal or None, the request as typed values, the images' sizes)."""
+        if "model" in fields:
+            fields = {**fields, "model": self._deployed(fields["model"])}
+        problem, request, sizes = fake_edits.check_edit(fields, files)
+        if problem is not None:
+            return Outcome.error(problem.status, problem.code, problem.message, param=problem.param), request, sizes
+        if request.get("model") in self.retired_models:
+            return Outcome.model_not_found(), request, sizes
+        return _check_gpt_image(request["model"], {**request, "n": None}), request, sizes
 
     def _validate(self, token: str | None, raw: bytes, body: Any) -> Outcome | None:
         """The real API's checks, in its order: auth, JSON, schema, model, per-model rules."""
@@ -1242,12 +1244,8 @@ class FakeOpenAI:
             if not self._sleep(delay):
                 h.reset()
                 return
-            payload = self._success_payload(outcome, request, force_url=kind == "success_url")
-            if input_image_tokens and "usage" in payload:
-                usage = payload["usage"]
-                usage["input_tokens_details"]["image_tokens"] = input_image_tokens
-                usage["input_tokens"] += input_image_tokens
-                usage["total_tokens"] += input_image_tokens
+            payload = self._success_payload(outcome, request, force_url=kind == "success_url",
+                                            input_image_tokens=input_image_tokens)
             h.send_json(200, payload, request_id=outcome.request_id)
         elif kind == "hang":
             if not self._sleep(outcome.seconds):
@@ -1283,8 +1281,19 @@ class FakeOpenAI:
         else:  # pragma: no cover - guarded by the constructors
             raise ValueError(f"unknown outcome kind {kind!r}")
 
-    def _success_payload(self, outcome: Outcome, request: Mapping[str, Any], force_url: bool) -> dict[str, Any]:
-        """Build a spec-valid ``ImagesResponse`` for *request* (see module docstring for choices)."""
+    def _success_payload(self, outcome: Outcome, request: Mapping[str, Any], force_url: bool,
+                         input_image_tokens: int = 0) -> dict[str, Any]:
+        """A spec-valid ``ImagesResponse`` for *request* (see module docstring for choices); an edit's
+        ``input_image_tokens`` are added to its usage."""
+        payload = self._images_response(outcome, request, force_url)
+        if input_image_tokens and "usage" in payload:
+            usage = payload["usage"]
+            usage["input_tokens_details"]["image_tokens"] = input_image_tokens
+            usage["input_tokens"] += input_image_tokens
+            usage["total_tokens"] += input_image_tokens
+        return payload
+
+    def _images_response(self, outcome: Outcome, request: Mapping[str, Any], force_url: bool) -> dict[str, Any]:
         model = str(request.get("model") or "")
         prompt = str(request.get("prompt") or "")
         size = request.get("size") or "auto"

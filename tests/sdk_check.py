@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Union, get_args, get_origin
 
 import typing_extensions
-from openai.types import image_generate_params
+from openai.types import ImageInputReferenceParam, image_edit_params, image_generate_params
 from openai.types.responses import response_create_params
 
-__all__ = ["Problem", "FIELDS", "REQUIRED", "generate_params_problem", "responses_params_problem"]
+__all__ = ["Problem", "FIELDS", "REQUIRED", "generate_params_problem", "responses_params_problem",
+           "edit_json_params_problem"]
 
 #: The two request shapes the SDK sends (``stream`` false/omitted, or true); a body may be either.
 _SHAPES = (image_generate_params.ImageGenerateParamsNonStreaming, image_generate_params.ImageGenerateParamsStreaming)
@@ -172,7 +173,23 @@ FIELDS, REQUIRED = _fields()
 #: ``POST /responses``: the SDK's ``ResponseCreateParams`` (plain and streaming), checked the same way.
 RESPONSE_FIELDS, RESPONSE_REQUIRED = _fields((response_create_params.ResponseCreateParamsNonStreaming,
                                               response_create_params.ResponseCreateParamsStreaming))
-for _alternatives in (*FIELDS.values(), *RESPONSE_FIELDS.values()):
+
+
+def _edit_json_fields() -> tuple[dict[str, tuple[Any, ...]], frozenset[str]]:
+    """``POST /images/edits`` as a JSON body (what a Batch row of edits is): the SDK's edit parameters with
+    the files named, not sent. The SDK types only the multipart form (``image``, ``mask``, ``markup`` as
+    files); the JSON form's ``images`` items and ``mask`` are ``{"file_id"}`` or ``{"image_url"}`` objects,
+    the shape of the SDK's ``ImageInputReferenceParam``."""
+    fields, required = _fields((image_edit_params.ImageEditParamsNonStreaming,))
+    for name in ("image", "mask", "markup"):
+        fields.pop(name)
+    fields["images"] = (list[ImageInputReferenceParam],)
+    fields["mask"] = (ImageInputReferenceParam,)
+    return fields, frozenset((required - {"image"}) | {"images"})
+
+
+EDIT_JSON_FIELDS, EDIT_JSON_REQUIRED = _edit_json_fields()
+for _alternatives in (*FIELDS.values(), *RESPONSE_FIELDS.values(), *EDIT_JSON_FIELDS.values()):
     for _tp in _alternatives:
         _readable(_tp)
 
@@ -185,6 +202,20 @@ def generate_params_problem(body: Any) -> Problem | None:
 def responses_params_problem(body: Any) -> Problem | None:
     """None when ``body`` is what the SDK's ``responses.create`` parameter types allow, else the first problem."""
     return _params_problem(body, RESPONSE_FIELDS, RESPONSE_REQUIRED)
+
+
+def edit_json_params_problem(body: Any) -> Problem | None:
+    """None when ``body`` is an edit's JSON form as the SDK's types allow (see :func:`_edit_json_fields`);
+    each reference must name exactly one of ``file_id`` and ``image_url``, as the API reference says."""
+    if problem := _params_problem(body, EDIT_JSON_FIELDS, EDIT_JSON_REQUIRED):
+        return problem
+    references = [(f"images[{i}]", item) for i, item in enumerate(body["images"])]
+    if "mask" in body:
+        references.append(("mask", body["mask"]))
+    for name, item in references:
+        if len(item) != 1:
+            return Problem(name, "invalid_value", f"Invalid '{name}': give exactly one of 'file_id' or 'image_url'.")
+    return None
 
 
 def _params_problem(body: Any, fields: Mapping[str, tuple[Any, ...]], required: frozenset[str]) -> Problem | None:

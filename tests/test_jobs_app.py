@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 
 import pytest
+import requests
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from dalle3.files.metadata import read_parameters
 from tests.apphelpers import SERVER_KEY, app_settings, running_app
+from tests.test_edit import image_bytes
+from ui.jobs import SUBMIT_ARGS
 
 OWN = "sk-visitor-own-0123456789abcdef"
 
@@ -78,3 +84,55 @@ def test_on_a_public_server_the_server_key_takes_no_batch_and_own_jobs_stay_priv
             with pytest.raises(AppError, match="no job"):
                 other.predict(job_id=job["id"], api_name="/batch_status")
             assert until_ended(visitor, job["id"])["status"] == "completed"
+
+
+def test_a_job_of_edits_over_http_takes_images_as_edit_does(client, fake, served, tmp_path):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(image_bytes((64, 48)))
+    job = client.predict(prompts="a red hat\na blue hat", model="gpt-image-2", images=[handle_file(str(photo))],
+                         api_name="/batch")
+    assert job["endpoint"] == "/v1/images/edits" and job["edit"]["files"]["images"]
+    assert [u["purpose"] for u in fake.batch_api.uploads] == ["user_data", "batch"]
+    ended = until_ended(client, job["id"])
+    assert ended["status"] == "completed" and ended["done"] == 2
+    saved = read_parameters(served.studio.output_dir / ended["results"][0]["files"][0])
+    assert saved["references"] == [hashlib.sha256(photo.read_bytes()).hexdigest()]
+    with pytest.raises(AppError, match="dall-e-3 cannot edit images"):
+        client.predict(prompts="a hat", model="dall-e-3", images=[handle_file(str(photo))], api_name="/batch")
+
+
+def test_a_job_of_edits_over_plain_http_takes_data_urls_through_the_guard(client, fake, served):
+    data_url = "data:image/png;base64," + base64.b64encode(image_bytes((64, 48))).decode()
+    given = {"prompts": "a red hat", "model": "gpt-image-2", "mode": "now", "images": [data_url]}
+    answer = requests.post(f"{served.url}gradio_api/call/batch", timeout=30,
+                           json={"data": [given.get(name, "") for name in SUBMIT_ARGS]})
+    assert answer.status_code == 200, answer.text
+    events = requests.get(f"{served.url}gradio_api/call/batch/{answer.json()['event_id']}", timeout=30).text
+    job = json.loads(events.split("data: ", 2)[-1].splitlines()[0])[0]
+    assert job["kind"] == "now" and job["endpoint"] == "/v1/images/edits"
+    assert until_ended(client, job["id"])["done"] == 1 and len(fake.edit_requests) == 1
+    too_many = {**given, "images": [data_url] * 19}
+    refused = requests.post(f"{served.url}gradio_api/call/batch", timeout=30,
+                            json={"data": [too_many.get(name, "") for name in SUBMIT_ARGS]})
+    assert refused.status_code == 422 and "/batch takes at most 16 images and a mask" in refused.text
+    given["images"] = [data_url] * 17  # past the guard's count of files, refused by the edit's own rule
+    answer = requests.post(f"{served.url}gradio_api/call/batch", timeout=30,
+                           json={"data": [given.get(name, "") for name in SUBMIT_ARGS]})
+    events = requests.get(f"{served.url}gradio_api/call/batch/{answer.json()['event_id']}", timeout=30).text
+    assert "event: error" in events and "17 images given; an edit takes at most 16" in events
+
+
+def test_a_job_of_edits_the_server_cap_cannot_pay_is_refused_before_its_images_are_opened(fake, tmp_path,
+                                                                                         monkeypatch):
+    from dalle3.edits import inputs
+
+    monkeypatch.setattr(inputs, "prepare_all", lambda *a: pytest.fail("decoded before the cap was asked"))
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(image_bytes((64, 48)))
+    fake.reset()
+    with running_app(app_settings(fake.base_url, tmp_path / "out", max_spend_usd=0.001)) as app:
+        with app.connected() as client:
+            with pytest.raises(AppError, match="cap"):
+                client.predict(prompts="a hat", model="gpt-image-2", images=[handle_file(str(photo))], mode="now",
+                               api_name="/batch")
+    assert fake.batch_api.uploads == [] and fake.edit_requests == []

@@ -134,7 +134,7 @@ def test_cancel_stops_a_pending_batch(fake_api, tmp_path):
 def test_a_batch_openai_refuses_at_validation_is_failed_with_its_reason(fake_api, tmp_path, monkeypatch):
     manager = manager_for(fake_api, tmp_path)
     real = batch_files.write_input
-    monkeypatch.setattr(batch_files, "write_input", lambda rows, path, endpoint=batch_files.GENERATIONS:
+    monkeypatch.setattr(batch_files, "write_input", lambda rows, path, *args, **kwargs:
                         real(rows, path, "/v1/images/edits"))
     record = manager.submit(compare_job(), server_allowed=True)
     final = run_to_end(manager, record.id)
@@ -201,11 +201,11 @@ def test_a_stop_half_way_through_the_results_resumes_without_saving_a_row_twice(
     real = manager._result
     calls = []
 
-    def stops_at_the_third_row(line, row, tags):
+    def stops_at_the_third_row(line, row, *rest):
         calls.append(line.custom_id)
         if len(calls) == 3:
             raise DalleError("The disk filled up.")  # two rows are saved, then the process stops
-        return real(line, row, tags)
+        return real(line, row, *rest)
 
     monkeypatch.setattr(manager, "_result", stops_at_the_third_row)
     with pytest.raises(DalleError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.apphelpers import app_settings
+from tests.test_edit import image_bytes
 from tests.browser_support import (SCREENSHOTS, VIEWPORT, assert_no_error_shown, close_page, markdown, served_page,
                                    text_input)
 
@@ -77,3 +78,21 @@ def test_a_batch_is_submitted_listed_and_checked(jobs_tab, fake):
     expect(markdown(pg, "job_summary")).to_contain_text("completed · 2 done · 0 failed · 0 left")
     expect(pg.locator("#job_gallery img")).to_have_count(2)
     assert fake.batch_api.uploads and len(fake.batch_api.uploads[-1]["lines"]) == 2
+
+
+def test_reference_images_make_a_job_of_edits_that_runs_with_every_row(jobs_tab, fake, tmp_path):
+    pg = jobs_tab
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(image_bytes((64, 48)))
+    expect(pg.get_by_text("Edit these images with every row")).to_be_visible()
+    pg.locator("#job_images input[type=file]").set_input_files(str(photo))
+    expect(pg.locator("#job_images")).to_contain_text("photo.png")
+    text_input(pg, "job_prompts").fill("a red hat\na blue hat")
+    pg.locator("#job_model input").fill("gpt-image-2")
+    pg.locator("#job_model input").press("Enter")
+    pg.locator("#job_check").click()
+    expect(markdown(pg, "job_summary")).to_contain_text("each edited from 1 reference")
+    pg.locator("#job_run").click()
+    expect(markdown(pg, "job_progress")).to_contain_text("2 done · 0 failed · 0 left", timeout=60_000)
+    assert len(fake.edit_requests) == 2 and fake.generation_count == 0
+    assert_no_error_shown(pg)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import hashlib
+
 from dalle3.files.metadata import read_parameters
 from tests.test_cli import KEY, run_cli
+from tests.test_edit import image_bytes
 
 
 def test_submit_now_runs_a_template_across_an_axis_and_prints_each_result(tmp_path, fake_api):
@@ -47,3 +50,23 @@ def test_cancel_and_plain_refusals(tmp_path, fake_api):
     assert over.returncode == 1 and "spending cap" in over.stderr
     missing = run_cli(tmp_path, "batch", "status", "job-20990101-000000-abcdef", fake=fake_api)
     assert missing.returncode == 1 and "no job" in missing.stderr
+
+
+def test_submit_with_image_edits_it_with_every_row_and_refuses_plainly(tmp_path, fake_api):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(image_bytes((64, 48)))
+    done = run_cli(tmp_path, "batch", "submit", "a red hat", "a blue hat", "--image", str(photo), "--model",
+                   "gpt-image-2", "--quality", "low", "--now", fake=fake_api)
+    assert done.returncode == 0, done.stderr
+    assert "each edited from 1 reference" in done.stderr and len(fake_api.edit_requests) == 2
+    params = read_parameters(re.search(r"row-00002  (\S+)", done.stdout).group(1))
+    assert params["references"] == [hashlib.sha256(photo.read_bytes()).hexdigest()]
+    assert params["reference_names"] == ["photo.png"] and params["prompt"] == "a blue hat"
+    submitted = run_cli(tmp_path, "batch", "submit", "a hat", "--image", str(photo), "--image", str(photo),
+                        "--model", "gpt-image-2", fake=fake_api)
+    assert submitted.returncode == 0, submitted.stderr
+    assert [u["purpose"] for u in fake_api.batch_api.uploads] == ["user_data", "batch"]
+    dalle = run_cli(tmp_path, "batch", "submit", "a hat", "--image", str(photo), "--model", "dall-e-3", fake=fake_api)
+    assert dalle.returncode == 1 and "dall-e-3 cannot edit images" in dalle.stderr and "Traceback" not in dalle.stderr
+    missing = run_cli(tmp_path, "batch", "submit", "a hat", "--image", str(tmp_path / "nope.png"), fake=fake_api)
+    assert missing.returncode == 1 and "Cannot read the reference image nope.png" in missing.stderr

@@ -145,7 +145,8 @@ def test_the_job_and_chat_inputs_are_typed(served):
     _, tools = listed(served[0])
     batch = tools["batch"].inputSchema["properties"]
     assert batch["mode"]["enum"] == ["batch", "now"]
-    assert list(batch) == ["prompts", "template", "lists", "axes", "settings", "model", "mode"]
+    assert list(batch) == ["prompts", "template", "lists", "axes", "settings", "model", "mode", "images", "mask"]
+    assert batch["images"]["type"] == "array" and batch["images"]["items"]["type"] == "string"
     assert batch["axes"]["description"].endswith("seed).")  # the whole line, not its first half
     chat = tools["chat"].inputSchema
     assert chat["required"] == ["text"]
@@ -194,6 +195,17 @@ def test_edit_with_a_mask_and_with_a_markup(served):
                                             "markup": data_url(markup), "model": "gpt-image-2.5-flare"})
     facts = structured(result, tool)
     assert "markup" in facts and "mask" not in facts and facts["model"] == "gpt-image-2.5-flare"
+
+
+def test_a_job_of_edits_takes_its_images_as_data_urls(served):
+    photo = Image.new("RGB", (256, 192), (90, 140, 200))
+    result, tool = call(served[0], "batch", {"prompts": "a red hat\na blue hat", "images": [data_url(photo)],
+                                             "mode": "now", "model": "gpt-image-2"})
+    job = structured(result, tool)
+    assert job["kind"] == "now" and job["count"] == 2 and job["endpoint"] == "/v1/images/edits"
+    assert len(job["edit"]["parameters"]["references"]) == 1
+    result, _ = call(served[0], "batch", {"prompts": "a hat", "images": [data_url(photo)], "model": "dall-e-3"})
+    assert result.isError and "dall-e-3 cannot edit images" in result.content[0].text
 
 
 def test_models_lists_choices_and_prices_an_agent_can_plan_with(served):

@@ -3,7 +3,9 @@
 The tab makes a job (prompts, a template with lists, compare axes, settings for
 every row, or a CSV/JSONL file), shows its count and estimates before anything
 runs, runs it now with a progress bar and Stop, or submits it as a Batch and
-lists pending jobs with their status and a Cancel. The logic is in
+lists pending jobs with their status and a Cancel. Reference images (and a mask)
+added to a job make it a job of edits: every row edits them. ``/batch`` takes
+them as ``/edit`` does (uploaded files or data URLs, through the same guard). The logic is in
 :mod:`dalle3.jobs`; this module is layout, wiring and the API functions.
 
 Keys: the visitor's own key (the Studio tab's) pays where given; a Batch on the
@@ -26,12 +28,13 @@ from gradio.blocks import Block
 from dalle3 import DalleError, Studio, safety
 from dalle3.views import studio_view, status
 from dalle3.errors import ValidationError
-from dalle3.jobs import spec
+from dalle3.jobs import edit_job, spec
 from dalle3.jobs.batch import server_key_allowed
 from dalle3.results import SIMULATOR
 from dalle3.jobs.run import Progress, RowResult
 from dalle3.jobs.service import (Jobs, failures_markdown, job_from, jobs_for, jobs_table, progress_markdown)
-from ui.api import KEY_HEADER
+from ui.api import KEY_HEADER, edit_sources
+from ui.run import EditSources
 from ui.sessions import forget_api_only_session
 from ui.wiring import PRIVATE, Updates
 
@@ -65,6 +68,8 @@ class JobsControls:
     cancel: gr.Button
     show: gr.Button
     timer: gr.Timer
+    images: gr.File
+    mask: gr.File
 
 
 def layout_jobs(default_model: str) -> JobsControls:
@@ -79,6 +84,10 @@ def layout_jobs(default_model: str) -> JobsControls:
             lists = gr.Textbox(label="Lists", lines=2, elem_id="job_lists", placeholder="animal: fox | owl")
             upload = gr.File(label="Or a file: .txt (one prompt per line), .csv or .jsonl (settings per row)",
                              file_types=[".txt", ".csv", ".jsonl"], elem_id="job_file", height=120)
+            images = gr.File(label="Edit these images with every row", file_count="multiple", file_types=["image"],
+                             elem_id="job_images", height=120)
+            mask = gr.File(label="Mask for the first image (optional): transparent where it may change",
+                           file_types=["image"], elem_id="job_mask", height=100)
         with gr.Column(scale=4):
             model = gr.Dropdown(studio_view.model_choices(), value=default_model, label="Model", elem_id="job_model")
             axes = gr.Textbox(label="Compare axes", lines=2, elem_id="job_axes",
@@ -106,7 +115,7 @@ def layout_jobs(default_model: str) -> JobsControls:
         refresh = gr.Button("Refresh the list", elem_id="job_refresh")
     return JobsControls(prompts, template, lists, axes, settings, model, upload, check, run, stop, submit, summary,
                         progress, gallery, sheet, failures, gr.State(None), table, refresh, picked, cancel, show,
-                        gr.Timer(30))
+                        gr.Timer(30), images=images, mask=mask)
 
 
 def _file_rows(upload: Any) -> list[dict[str, Any]]:
@@ -122,6 +131,28 @@ def _file_rows(upload: Any) -> list[dict[str, Any]]:
         raise ValidationError("The file is not UTF-8 text.") from None
 
 
+def _edited(job: spec.Job, sources: EditSources, studio: Studio, key: str | None) -> spec.Job:
+    """``job`` as a job of edits when ``sources`` has images or a mask, else as it is.
+
+    As for a single edit, who pays is asked before any pixel is decoded (:meth:`Studio.admit`:
+    a visitor's key that can be sent, or room under the server key's cap for one row).
+    """
+    if not sources:
+        return job
+    images, mask, names = sources.read()
+
+    def admit(sizes: tuple[tuple[int, int], ...]) -> None:
+        studio.admit(job.rows[0].request, sizes, key)
+
+    return edit_job.with_edit(job, images, mask=mask, names=names, before_decoding=admit)
+
+
+def _page_sources(images: Any, mask: Any) -> EditSources:
+    """The Jobs tab's reference files and mask: paths of files Gradio took in."""
+    paths = images if isinstance(images, list) else [images] if images else []
+    return EditSources(tuple(Path(p) for p in paths if p), Path(mask) if mask else None)
+
+
 def _remaining(jobs: Jobs, own_key: str | None) -> float | None:
     """What the cap leaves when the server key pays; None when the visitor's key, the simulator or no cap does."""
     simulated = jobs.studio.backend_for(own_key) == SIMULATOR
@@ -134,13 +165,14 @@ def wire_jobs(jc: JobsControls, own_key: gr.State, studio: Studio, host: str) ->
     jobs.start()
     allowed = server_key_allowed(studio.settings, host)
     fields = [jc.prompts, jc.template, jc.lists, jc.axes, jc.settings, jc.model]
-    form: set[Block] = {*fields, jc.upload, own_key}  # a set: handlers get {component: value}
+    form: set[Block] = {*fields, jc.upload, jc.images, jc.mask, own_key}  # a set: handlers get {component: value}
 
     def make(data: dict, session: str | None) -> tuple[spec.Job, str | None]:
         key = (data[own_key] or "").strip() or None
         identifier = safety.identifier_for(studio.settings, host, session)
         given = {name: data[component] for name, component in zip(FIELDS, fields)}
-        return job_from(given, _file_rows(data[jc.upload]), identifier), key
+        job = job_from(given, _file_rows(data[jc.upload]), identifier)
+        return _edited(job, _page_sources(data[jc.images], data[jc.mask]), studio, key), key
 
     def on_check(data: dict, request: gr.Request) -> Updates:
         try:
@@ -262,6 +294,8 @@ Args:
     settings: Settings every row shares, one per line: "quality: high".
     model: The model of every row (empty: the server's).
     mode: "batch" (empty: batch) or "now" (runs at once within the server's concurrency, full price).
+    images: Reference images to edit with every row (a job of edits; up to 16, GPT Image models), as /edit takes them.
+    mask: A mask for the first image (transparent where it may change), as /edit takes it; only with images.
 """
 STATUS_DOC = """Where a job stands: status, done, failed, left, spent_usd, and once it has ended its results (each row's
 files, cost and error in plain words). A pending Batch is checked with OpenAI first. Without job_id: every job you
@@ -281,8 +315,8 @@ def _api(name: str, doc: str, arguments: tuple[str, ...], answer: Any) -> Any:
     def endpoint(*values: Any) -> Any:
         return answer(*values)
 
-    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str, default="")
-              for n in arguments]
+    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str,
+                                default=None if n in FILE_ARGS else "") for n in arguments]
     params.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=gr.Request,
                                     default=None))
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -292,8 +326,16 @@ def _api(name: str, doc: str, arguments: tuple[str, ...], answer: Any) -> Any:
     return endpoint
 
 
-SUBMIT_ARGS = ("prompts", "template", "lists", "axes", "settings", "model", "mode")
+FILE_ARGS = ("images", "mask")
+SUBMIT_ARGS = ("prompts", "template", "lists", "axes", "settings", "model", "mode", *FILE_ARGS)
 API_INPUTS = {"batch": SUBMIT_ARGS, "batch_status": ("job_id",), "batch_cancel": ("job_id",)}
+
+
+def _api_input(name: str) -> gr.components.Component:
+    """Free text, or a file input taking what ``/edit``'s does (``gradio_client.handle_file``, data URLs)."""
+    if name == "images":
+        return gr.File(file_count="multiple", label=name)
+    return gr.File(None, label=name) if name in FILE_ARGS else gr.Textbox("", label=name)
 
 
 def wire_jobs_api(studio: Studio, host: str, demo: gr.Blocks) -> None:
@@ -325,7 +367,8 @@ def wire_jobs_api(studio: Studio, host: str, demo: gr.Blocks) -> None:
         if mode not in ("batch", "now"):
             raise ValidationError(f"mode is batch or now; got {mode[:20]!r}.")
         identifier = safety.identifier_for(studio.settings, host, getattr(request, "session_hash", None))
-        job = job_from(given, None, identifier)
+        job = _edited(job_from(given, None, identifier), edit_sources({name: given.get(name) for name in FILE_ARGS}),
+                      studio, key)
         if mode == "now":
             if refused := spec.refusal(job, batch=False, remaining_usd=_remaining(jobs, key)):
                 raise ValidationError(refused)
@@ -351,7 +394,7 @@ def wire_jobs_api(studio: Studio, host: str, demo: gr.Blocks) -> None:
         arguments = API_INPUTS[work.__name__]
         fn = _api(work.__name__, doc, arguments, guarded(work))
         with gr.Column(visible=False):
-            inputs = [gr.Textbox("", label=name) for name in arguments]
+            inputs = [_api_input(name) for name in arguments]
             output = gr.JSON(label="job")
             trigger = gr.Button(visible=False)
         trigger.click(fn, inputs, [output], api_name=work.__name__, preprocess=False, concurrency_id="jobs_api",

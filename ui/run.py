@@ -55,11 +55,16 @@ class EditSources:
         ``before_decoding`` gets the references' sizes from their headers, before any pixel is
         decoded (see :func:`dalle3.edits.inputs.prepare_edit`).
         """
-        images = [self._read(s, "reference image") for s in self.images]
+        images, mask, names = self.read()
+        return prepare_edit(profile_for(model), images, mask=mask, markup=self._read(self.markup, "markup"),
+                            input_fidelity=self.input_fidelity, before_decoding=before_decoding, names=names)
+
+    def read(self) -> tuple[list[bytes], bytes | None, list[str]]:
+        """The references' bytes, the mask's, and the references' file names ("" where none is known);
+        a file larger than an upload may be is refused unread."""
+        images = [self._read(s, "reference image") or b"" for s in self.images]
         names = [s.name if isinstance(s, Path) else "" for s in self.images]  # Gradio keeps the upload's name
-        return prepare_edit(profile_for(model), images, mask=self._read(self.mask, "mask"),  # type: ignore[arg-type]
-                            markup=self._read(self.markup, "markup"), input_fidelity=self.input_fidelity,
-                            before_decoding=before_decoding, names=names)
+        return images, self._read(self.mask, "mask"), names
 
 
 def run_live(studio: Studio, values: Mapping[str, Any], extras: Mapping[str, Any], own_key: str | None,

@@ -26,7 +26,7 @@ from PIL import Image, ImageChops
 from dalle3.files.decode_budget import MAX_PIXELS_PER_CALL
 from dalle3.models.edit_rules import rules_for
 from dalle3.errors import ValidationError
-from dalle3.models import ModelProfile
+from dalle3.models import ModelProfile, pricing
 from dalle3.edits.references import LONG_EDGE, Reference, decode_oriented, decoded_pixels, open_checked, prepare_all, sha256
 from typing import cast
 from dalle3.models.edit_rules import MAX_REFERENCES
@@ -57,6 +57,10 @@ class EditInputs:
         if self.input_fidelity is not None:
             data["input_fidelity"] = self.input_fidelity
         return data
+
+    def input_tokens(self) -> int:
+        """The references' estimated image-input tokens, as every call with them is billed for."""
+        return sum(pricing.input_image_tokens(*r.size, self.input_fidelity) for r in self.images)
 
     def describe(self) -> str:
         """``"edited from 3 references, mask on the first"`` for the status line."""
@@ -178,6 +182,34 @@ def safe_name(name: str) -> str:
     return _NAME_UNSAFE.sub("", str(name).replace("\\", "/").rsplit("/", 1)[-1])[:NAME_MAX]
 
 
+def check_rules(profile: ModelProfile, count: int, *, mask: bool = False, markup: bool = False,
+                input_fidelity: str | None = None) -> str | None:
+    """Refuse an edit of ``count`` references (with a mask or markup) that ``profile`` cannot make;
+    return the input fidelity to send (None: leave it out). Reads no file: a job checks each of
+    its models with it before its references are prepared once.
+    """
+    rules = rules_for(profile)
+    if not rules.edits:
+        raise ValidationError(f"{profile.id} cannot edit images. Choose a GPT Image model, such as gpt-image-2.")
+    if not count:
+        what = "a mask" if mask else "a markup" if markup else "an edit"
+        raise ValidationError(f"Add an image to edit: {what} needs the image it applies to.")
+    if count > MAX_REFERENCES:
+        raise ValidationError(f"{count} images given; an edit takes at most {MAX_REFERENCES}. Remove "
+                              f"{count - MAX_REFERENCES}.")
+    if mask and markup:
+        raise ValidationError("Use a mask or a markup, not both: the API takes one or the other.")
+    if markup and not rules.markup:
+        raise ValidationError(f"{profile.id} does not take a markup; GPT Image 2.5 and later do. "
+                              "Use a mask instead, or switch model.")
+    fidelity = None if input_fidelity in (None, "") else input_fidelity
+    if fidelity is not None and fidelity not in rules.input_fidelity:
+        allowed = ", ".join(rules.input_fidelity)
+        raise ValidationError(f"Input fidelity {fidelity!r} is not available for {profile.id}"
+                              + (f"; choose {allowed}." if allowed else "; leave it empty."))
+    return fidelity
+
+
 def prepare_edit(profile: ModelProfile, images: Sequence[bytes], mask: bytes | None = None,
                  markup: bytes | None = None, input_fidelity: str | None = None,
                  before_decoding: Callable[[tuple[tuple[int, int], ...]], None] | None = None,
@@ -189,25 +221,8 @@ def prepare_edit(profile: ModelProfile, images: Sequence[bytes], mask: bytes | N
     call nobody may pay for (it raises to stop). ``names`` are the references' file names,
     recorded with the edit so a missing one can be named.
     """
-    rules = rules_for(profile)
-    if not rules.edits:
-        raise ValidationError(f"{profile.id} cannot edit images. Choose a GPT Image model, such as gpt-image-2.")
-    if not images:
-        what = "a mask" if mask is not None else "a markup" if markup is not None else "an edit"
-        raise ValidationError(f"Add an image to edit: {what} needs the image it applies to.")
-    if len(images) > MAX_REFERENCES:
-        raise ValidationError(f"{len(images)} images given; an edit takes at most {MAX_REFERENCES}. Remove "
-                              f"{len(images) - MAX_REFERENCES}.")
-    if mask is not None and markup is not None:
-        raise ValidationError("Use a mask or a markup, not both: the API takes one or the other.")
-    if markup is not None and not rules.markup:
-        raise ValidationError(f"{profile.id} does not take a markup; GPT Image 2.5 and later do. "
-                              "Use a mask instead, or switch model.")
-    fidelity = None if input_fidelity in (None, "") else input_fidelity
-    if fidelity is not None and fidelity not in rules.input_fidelity:
-        allowed = ", ".join(rules.input_fidelity)
-        raise ValidationError(f"Input fidelity {fidelity!r} is not available for {profile.id}"
-                              + (f"; choose {allowed}." if allowed else "; leave it empty."))
+    fidelity = check_rules(profile, len(images), mask=mask is not None, markup=markup is not None,
+                           input_fidelity=input_fidelity)
     images = [bytes(i) for i in images]
     sizes = measure(images, None if mask is None else bytes(mask), None if markup is None else bytes(markup))
     if before_decoding is not None:

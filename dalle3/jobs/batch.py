@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dalle3.errors import DalleError, PermissionDeniedError, ValidationError, scrub
-from dalle3.jobs import batch_files, spec
+from dalle3.jobs import batch_files, edit_job, spec
 from dalle3.jobs.batch_http import BatchHttp
 from dalle3.jobs.sheet import sheet_for_job
 from dalle3.jobs.spec import Job, refusal, request_from
@@ -110,15 +110,17 @@ class BatchManager:
         if reserved:
             self.studio.ledger.reserve(reserved)
         record = JobRecord(id=new_job_id(), kind="batch", owner=owner, created=time.time(), count=job.count,
-                           status="submitting", estimate_usd=estimate.batch_usd, reserved_usd=reserved, axes=job.axes)
+                           status="submitting", estimate_usd=estimate.batch_usd, reserved_usd=reserved, axes=job.axes,
+                           endpoint=spec.endpoint(job), edit=edit_job.stored(job.edit))
         rows = (spec.stored_row(r) for r in job.rows)
         record = self.store.create(record, rows)
         key = own_key or self.studio.settings.api_key or ""
         try:
             path = self.store.folder(record.id) / "input.jsonl"
-            batch_files.write_input(job.rows, path)
+            files, record = self._upload_edit(job, record, key)
+            batch_files.write_input(job.rows, path, record.endpoint, files=files)
             uploaded = self.http.upload(path, key)
-            batch = self.http.create(uploaded["id"], batch_files.GENERATIONS, key, {"dalle3_job": record.id})
+            batch = self.http.create(uploaded["id"], record.endpoint, key, {"dalle3_job": record.id})
         except DalleError as exc:
             self._close(dataclasses.replace(record, status="failed", message=exc.user_message), images=0)
             raise
@@ -128,6 +130,14 @@ class BatchManager:
         record = self.store.save(self._apply(dataclasses.replace(record, input_file_id=uploaded["id"]), batch))
         self.on_change(record.id)
         return record
+
+    def _upload_edit(self, job: Job, record: JobRecord, key: str) -> tuple[dict[str, Any] | None, JobRecord]:
+        """A job of edits' files uploaded once each (:func:`dalle3.jobs.edit_job.upload`): the parts every
+        row's body carries, and the record with the file ids kept so a restart knows what the Batch names."""
+        if job.edit is None:
+            return None, record
+        files, kept = edit_job.upload(self.http, job.edit, key)
+        return files, self.store.save(dataclasses.replace(record, edit={**(record.edit or {}), "files": kept}))
 
     def refresh(self, job_id: str, own_key: str | None = None) -> JobRecord:
         """Ask the API where a pending Batch stands; finish it when it has ended."""
@@ -209,20 +219,24 @@ class BatchManager:
 
     def save_results(self, record: JobRecord, path: Path, rows: dict[str, dict[str, Any]], seen: set[Any]) -> None:
         """Save every row of a downloaded output or error file, a line at a time (``seen`` rows are skipped)."""
-        tags = {"job_id": record.id, "batch_id": record.batch_id}
+        edit = record.edit or {}
+        tags = {"job_id": record.id, "batch_id": record.batch_id, **(edit.get("parameters") or {})}
+        tokens = int(edit.get("input_tokens") or 0)
         for line in batch_files.read_lines(path, self.studio.settings.base_url_shown):
             if line.custom_id in rows and line.custom_id not in seen:
                 seen.add(line.custom_id)
-                self.store.add_result(record.id, self._result(line, rows[line.custom_id], tags))
+                self.store.add_result(record.id, self._result(line, rows[line.custom_id], tags, tokens))
 
-    def _result(self, line: batch_files.BatchLine, row: dict[str, Any], tags: dict[str, Any]) -> dict[str, Any]:
+    def _result(self, line: batch_files.BatchLine, row: dict[str, Any], tags: dict[str, Any],
+                input_tokens: int = 0) -> dict[str, Any]:
         result = {"custom_id": line.custom_id, "ok": False, "paths": [], "cost_usd": 0.0, "error": line.error,
                   "labels": row.get("labels", [])}
         if line.body is None:
             return result
         try:
             request = request_from(row["parameters"])
-            paths, cost = batch_files.save_line(self.studio, line, request, {**tags, "job_row": line.custom_id})
+            paths, cost = batch_files.save_line(self.studio, line, request, {**tags, "job_row": line.custom_id},
+                                                input_tokens)
         except (DalleError, OSError, KeyError) as exc:
             return {**result, "error": batch_files.describe(exc)}
         return {**result, "ok": True, "paths": [str(p) for p in paths], "cost_usd": round(cost.usd, 6),

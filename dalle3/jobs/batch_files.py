@@ -4,6 +4,11 @@ Both directions stream: the input is written a row at a time, and a result
 file (up to gigabytes of base64 images) is read a line at a time, each row's
 images saved with that row's parameters as soon as its line is read. Rows are
 matched by ``custom_id``, never by order (the Batch API does not keep it).
+
+A job of edits goes to ``/v1/images/edits`` in the JSON form of that endpoint: each
+row's body names the references by file id (``"images": [{"file_id": ...}]``, and
+``"mask": {"file_id": ...}``), the files uploaded once before the JSONL is written
+(:func:`dalle3.jobs.edit_job.upload`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dalle3 import errors
 from dalle3.models import pricing
 from dalle3.http.client import ApiImage
 from dalle3.errors import DalleError
-from dalle3.jobs.spec import JobRow
+from dalle3.jobs.spec import EDITS as EDITS, GENERATIONS as GENERATIONS, JobRow  # the endpoints: spec owns them
 from dalle3.files.metadata import image_format
 from dalle3.models.table import BATCH_PRICE_FACTOR
 from dalle3.params import GenerationRequest, profile_for, request_body
@@ -27,7 +32,6 @@ from dalle3.models.pricing import Price
 from dalle3.results import OPENAI
 from dalle3.studio import Studio
 
-GENERATIONS = "/v1/images/generations"
 MAX_LINE_BYTES = 1024 * 1024 * 1024  # one row: up to 10 large images in base64
 _MAX_MESSAGE = 300
 
@@ -42,13 +46,17 @@ class BatchLine:
     request_id: str | None = None
 
 
-def write_input(rows: Iterable[JobRow], path: Path, endpoint: str = GENERATIONS) -> int:
-    """The Batch's input file: one ``{custom_id, method, url, body}`` line per row; returns its row count."""
+def write_input(rows: Iterable[JobRow], path: Path, endpoint: str = GENERATIONS, *,
+                files: Mapping[str, Any] | None = None) -> int:
+    """The Batch's input file: one ``{custom_id, method, url, body}`` line per row; returns its row count.
+
+    ``files``: for a job of edits, the ``images`` (and ``mask``) parts naming uploaded files, in every body.
+    """
     count = 0
     with open(path, "w", encoding="utf-8") as out:
         for row in rows:
             line = {"custom_id": row.custom_id, "method": "POST", "url": endpoint,
-                    "body": request_body(row.request, profile_for(row.request.model))}
+                    "body": {**request_body(row.request, profile_for(row.request.model)), **(files or {})}}
             out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
             count += 1
     return count
@@ -108,15 +116,17 @@ def row_error(data: Mapping[str, Any], status: Any, body: Mapping[str, Any] | No
     return f"This request failed in the Batch: {message or 'no reason given'}."
 
 
-def row_cost(request: GenerationRequest, usage: Mapping[str, Any] | None, images: int) -> Price:
-    """The row's bill at Batch prices: its ``usage`` where there is one, else the table's figure."""
-    full = pricing.charged(profile_for(request.model), request.quality, request.size, usage, images)
+def row_cost(request: GenerationRequest, usage: Mapping[str, Any] | None, images: int, input_tokens: int = 0) -> Price:
+    """The row's bill at Batch prices: its ``usage`` where there is one, else the table's figure (and
+    ``input_tokens`` of reference images)."""
+    full = pricing.charged(profile_for(request.model), request.quality, request.size, usage, images, input_tokens)
     return Price(full.usd * BATCH_PRICE_FACTOR, full.estimate)
 
 
 def save_line(studio: Studio, line: BatchLine, request: GenerationRequest,
-              tags: Mapping[str, Any]) -> tuple[tuple[Path, ...], Price]:
-    """Save every image of a successful row with the row's parameters and ``tags`` (job, row, batch)."""
+              tags: Mapping[str, Any], input_tokens: int = 0) -> tuple[tuple[Path, ...], Price]:
+    """Save every image of a successful row with the row's parameters and ``tags`` (job, row, batch, and
+    for an edit its references as a single edit records them)."""
     assert line.body is not None
     fmt = request.output_format or "png"
     images = []
@@ -133,7 +143,7 @@ def save_line(studio: Studio, line: BatchLine, request: GenerationRequest,
     if not images:
         raise errors.BadResponseError("The Batch answered this row without an image.", request_id=line.request_id)
     usage = line.body.get("usage") if isinstance(line.body.get("usage"), dict) else None
-    cost = row_cost(request, usage, len(images))
+    cost = row_cost(request, usage, len(images), input_tokens)
     revised = line.body["data"][0].get("revised_prompt") if isinstance(line.body["data"][0], dict) else None
     answer = ApiImage(images[0], revised if isinstance(revised, str) else None, line.request_id, usage, 1,
                       others=tuple(images[1:]))

@@ -83,9 +83,14 @@ class BatchHttp:
     def upload(self, path: Path, api_key: str) -> dict[str, Any]:
         """``POST /files`` with ``purpose=batch``: the JSONL of a job's requests."""
         with open(path, "rb") as handle:
-            response = self._send("POST", "/files", api_key, data={"purpose": "batch"},
-                                  files={"file": (path.name, handle, "application/jsonl")})
-        return self._json(response)
+            return self._upload((path.name, handle, "application/jsonl"), "batch", api_key)
+
+    def upload_input(self, name: str, data: bytes, mime: str, api_key: str) -> dict[str, Any]:
+        """``POST /files`` with ``purpose=user_data``: an image a job of edits names by its file id in every row."""
+        return self._upload((name, data, mime), "user_data", api_key)
+
+    def _upload(self, file: tuple[str, Any, str], purpose: str, api_key: str) -> dict[str, Any]:
+        return self._json(self._send("POST", "/files", api_key, data={"purpose": purpose}, files={"file": file}))
 
     def create(self, input_file_id: str, endpoint: str, api_key: str, metadata: dict[str, str]) -> dict[str, Any]:
         """``POST /batches`` over an uploaded file, within the 24-hour window."""

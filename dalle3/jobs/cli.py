@@ -2,7 +2,8 @@
 
 ``submit`` makes a job from prompts (arguments, or ``--file`` with one per line,
 a CSV or a JSONL), a ``--template`` with ``{a|b}`` and ``--list name=a|b``, and
-``--axis quality=low,high`` compare axes; it prints the count and the
+``--axis quality=low,high`` compare axes (with ``--image PATH``, repeated, and
+``--mask PATH``: a job of edits, every row editing those files); it prints the count and the
 estimates, then sends the job as an OpenAI Batch (half price, within 24 hours)
 or, with ``--now``, runs it at once within ``DALLE3_CONCURRENCY``. The command
 line is the owner's: it spends the server key (``OPENAI_API_KEY``).
@@ -16,8 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from dalle3 import from_env
+from dalle3.edits.references import read_file
 from dalle3.errors import ValidationError
-from dalle3.jobs import spec
+from dalle3.jobs import edit_job, spec
 from dalle3.jobs.batch import BatchManager
 from dalle3.jobs.run import JobRunner, Progress, RowResult
 from dalle3.jobs.store import JobRecord, JobStore
@@ -47,6 +49,10 @@ def parser() -> argparse.ArgumentParser:
     for name in ("model", "quality", "size", "style", "background", "output_format"):
         s.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="V", help=f"{name} for every row")
     s.add_argument("--seed", metavar="N", help="seed for every row (default: 0)")
+    s.add_argument("--image", action="append", default=[], type=Path, metavar="PATH",
+                   help="edit this image with every row (repeat for up to 16 references; a GPT Image model)")
+    s.add_argument("--mask", type=Path, metavar="PATH", help="with --image: transparent where the first image may "
+                   "change (or white strokes on black)")
     s.add_argument("--now", action="store_true", help="run at once instead of as a Batch (full price)")
     s.add_argument("--offline", action="store_true", help="with --now: the offline simulator draws")
     for action, text in (("status", "list jobs, or show one (a pending Batch is checked first)"),
@@ -68,7 +74,12 @@ def make_job(args: argparse.Namespace) -> spec.Job:
     axes = spec.parse_axes("\n".join(args.axis))
     base = {name: getattr(args, name) for name in ("model", "quality", "size", "style", "background",
                                                    "output_format", "seed") if getattr(args, name) is not None}
-    return spec.build_job(rows, base, axes)
+    job = spec.build_job(rows, base, axes)
+    if not (args.image or args.mask):
+        return job
+    images = [read_file(path, "reference image") for path in args.image]
+    mask = read_file(args.mask, "mask") if args.mask is not None else None
+    return edit_job.with_edit(job, images, mask=mask, names=[path.name for path in args.image])
 
 
 def _read(path: Path) -> str:

@@ -1,6 +1,8 @@
 """Running a job now: its requests within ``DALLE3_CONCURRENCY``, each through :class:`~dalle3.studio.Studio`.
 
-So every request is what a click would be: validated already, answered from the
+A job of edits sends each row through :meth:`~dalle3.studio.Studio.edit` with the
+job's references, so its images record them as a single edit's do. So every
+request is what a click would be: validated already, answered from the
 cache when repeated, reserved against the spend cap one by one on the server
 key, saved with its parameters (and the job's id and row) and recorded in the
 library. One failed request is reported and the others go on; Stop ends what
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from dalle3.edits.inputs import EditInputs
 from dalle3.errors import DalleError
 from dalle3.jobs.sheet import sheet_for_job
-from dalle3.jobs import spec
+from dalle3.jobs import edit_job, spec
 from dalle3.jobs.spec import Job, JobRow
 from dalle3.jobs.store import JobRecord, JobStore, new_job_id
 from dalle3.studio import Studio
@@ -90,7 +93,8 @@ class JobRunner:
         """Keep ``job`` as a new run-now job (status "running") and return its record."""
         owner = self.store.owner_for(own_key, self.studio.backend_for(own_key) == "simulator")
         record = JobRecord(id=new_job_id(), kind="now", owner=owner, created=time.time(), count=job.count,
-                           status="running", estimate_usd=job.estimate().now_usd, axes=job.axes)
+                           status="running", estimate_usd=job.estimate().now_usd, axes=job.axes,
+                           endpoint=spec.endpoint(job), edit=edit_job.stored(job.edit))
         rows = (spec.stored_row(r) for r in job.rows)
         record = self.store.create(record, rows)
         with self._lock:
@@ -119,7 +123,7 @@ class JobRunner:
         guard = threading.Lock()
 
         def one(row: JobRow) -> None:
-            result = self._row(record.id, row, own_key, stop)
+            result = self._row(record.id, row, own_key, stop, job.edit)
             with guard:
                 p = state["progress"]
                 p = dataclasses.replace(p, done=p.done + (result.ok and not result.stopped),
@@ -152,18 +156,24 @@ class JobRunner:
         return self.store.save(dataclasses.replace(record, status=status, done=progress.done, failed=progress.failed,
                                                    spent_usd=round(progress.spent_usd, 6)))
 
-    def _row(self, job_id: str, row: JobRow, own_key: str | None, stop: threading.Event) -> RowResult:
+    def _row(self, job_id: str, row: JobRow, own_key: str | None, stop: threading.Event,
+             edit: EditInputs | None) -> RowResult:
         if stop.is_set():
             return RowResult(row.custom_id, row.labels, stopped=True)
         with self._slots:
             if stop.is_set():  # Stop was pressed while this row waited for a slot
                 return RowResult(row.custom_id, row.labels, stopped=True)
-            return self._call(job_id, row, own_key)
+            return self._call(job_id, row, own_key, edit)
 
-    def _call(self, job_id: str, row: JobRow, own_key: str | None) -> RowResult:
+    def _call(self, job_id: str, row: JobRow, own_key: str | None, edit: EditInputs | None) -> RowResult:
+        """One row through the studio: an edit of the job's references, or a generation."""
         began = time.perf_counter()
+        tags = {"job_id": job_id, "job_row": row.custom_id}
         try:
-            result = self.studio.generate(row.request, own_key, job={"job_id": job_id, "job_row": row.custom_id})
+            if edit is not None:
+                result = self.studio.edit(row.request, edit, own_key, job=tags)
+            else:
+                result = self.studio.generate(row.request, own_key, job=tags)
         except DalleError as exc:
             return RowResult(row.custom_id, row.labels, error=exc.user_message, seconds=time.perf_counter() - began)
         except Exception as exc:  # noqa: BLE001 - one broken row must not stop the others

@@ -7,6 +7,10 @@ quality, size, style, background, output format, seed) crossed with every
 prompt. Each row is checked by :func:`dalle3.params.validate`, the same rule
 as a single click, before anything runs; the job says how many requests it is
 and what it should cost now and as a Batch (half price).
+
+A job of edits (:func:`dalle3.jobs.edit_job.with_edit`) applies the same reference images, and
+optionally a mask, to every row: each row is an edit with its own prompt and
+settings, checked and prepared by :mod:`dalle3.edits.inputs` as a single edit is.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ from typing import Any, Iterable, Mapping, Sequence
 from dalle3.models import pricing
 from dalle3.errors import ValidationError
 from dalle3.models.table import BATCH_PRICE_FACTOR
+from dalle3.edits.inputs import EditInputs
 from dalle3.params import GenerationRequest, profile_for, validate
 
+GENERATIONS = "/v1/images/generations"
+EDITS = "/v1/images/edits"
 MAX_REQUESTS = 10_000  # one job; the Batch API itself takes up to 50,000 rows per file
 MAX_JOB_TEXT = 8 * 1024 * 1024  # a prompt list or file pasted or uploaded, before it is parsed
 AXES = ("model", "quality", "size", "style", "background", "output_format", "seed")
@@ -47,6 +54,11 @@ def stored_row(row: JobRow) -> dict[str, Any]:
             "labels": [list(pair) for pair in row.labels]}
 
 
+def endpoint(job: Job) -> str:
+    """The API path every row of ``job`` goes to (a Batch's ``endpoint``)."""
+    return EDITS if job.edit is not None else GENERATIONS
+
+
 @dataclass(frozen=True)
 class Estimate:
     """What a job should cost before it runs (USD): now, as a Batch, and the most a Batch may bill."""
@@ -61,10 +73,14 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Job:
-    """A validated list of requests; ``axes`` names the compare axes (empty for a plain list)."""
+    """A validated list of requests; ``axes`` names the compare axes (empty for a plain list).
+
+    ``edit``: the prepared references (and mask) every row edits; None for a job of generations.
+    """
 
     rows: tuple[JobRow, ...]
     axes: tuple[str, ...] = ()
+    edit: EditInputs | None = None
 
     @property
     def count(self) -> int:
@@ -75,8 +91,10 @@ class Job:
         return sum(row.request.n for row in self.rows)
 
     def estimate(self) -> Estimate:
+        """Each row as a click would be priced; a job of edits adds its references' input tokens to every row."""
         now = worst = 0.0
         exact, unknown = True, 0
+        tokens = self.edit.input_tokens() if self.edit is not None else 0
         for row in self.rows:
             request = row.request
             profile = profile_for(request.model)
@@ -84,9 +102,9 @@ class Job:
             if price is None:
                 unknown += 1
             else:
-                now += price.usd * request.n
-                exact = exact and not price.estimate
-            worst += pricing.worst_case(profile, request.quality, request.size, request.prompt, request.n)
+                now += price.usd * request.n + pricing.input_cost(profile, tokens)
+                exact = exact and not price.estimate and not tokens
+            worst += pricing.worst_case(profile, request.quality, request.size, request.prompt, request.n, tokens)
         return Estimate(now_usd=now, batch_usd=now * BATCH_PRICE_FACTOR, batch_worst_usd=worst * BATCH_PRICE_FACTOR,
                         now_worst_usd=worst, exact=exact and not unknown, unknown=unknown)
 
@@ -273,6 +291,7 @@ def summary(job: Job) -> str:
     e = job.estimate()
     mark = "" if e.exact else "≈ "
     unknown = f" · {e.unknown} not priced (quality auto)" if e.unknown else ""
+    edits = f" · each {job.edit.describe()}" if job.edit is not None else ""
     return (f"{job.count:,} request{'s' if job.count != 1 else ''} ({job.images:,} image{'s' if job.images != 1 else ''})"
             f" · {mark}{pricing.format_usd(e.now_usd)} now · {mark}{pricing.format_usd(e.batch_usd)} as a Batch "
-            f"(half price, within 24 h){unknown}")
+            f"(half price, within 24 h){unknown}{edits}")

@@ -67,6 +67,9 @@ class JobRecord:
     message: str = ""  # a sentence for people: why it failed, what is left to do
     settled: bool = False
     sheet: str | None = None  # the contact sheet's file name, relative to the outputs folder
+    # a job of edits: what each image records of its references (hashes and names, never pixels), their
+    # input tokens, and a Batch's uploaded file ids ({"images": {sha256: file id}, "mask": file id})
+    edit: dict[str, Any] | None = None
     updated: float = 0.0
 
     @property
@@ -202,6 +205,8 @@ def _record(raw: bytes, job_id: str) -> JobRecord:
         names = {f.name for f in dataclasses.fields(JobRecord)}
         data = {k: v for k, v in data.items() if k in names}
         data["axes"] = tuple(data.get("axes") or ())
+        if not isinstance(data.get("edit"), (dict, type(None))):
+            raise ValueError("edit")
         record = JobRecord(**data)
     except (ValueError, TypeError, AttributeError):
         raise problem from None

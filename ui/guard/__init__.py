@@ -10,7 +10,7 @@ middleware given through ``app_kwargs`` runs *before* Gradio's login check. So h
 2. Every body is bounded: refused by ``Content-Length`` first, counted while it streams.
 3. Every route that reaches a Blocks function (``/call``, ``/run``, ``/api``, ``/queue/join``)
    gets the same checks (:mod:`ui.guard.calls`): input count, no http(s) URL as a file, data
-   URLs of ``/edit`` turned into uploads off the event loop.
+   URLs of ``/edit`` and ``/batch`` (a job of edits) turned into uploads off the event loop.
 4. Uploads are bounded per request and per visitor (:mod:`ui.guard.uploads`).
 
 Pure ASGI, not Starlette's ``BaseHTTPMiddleware``, so the server-sent events Gradio streams
@@ -33,6 +33,7 @@ from dalle3.errors import ValidationError
 from dalle3.edits.references import from_data_url
 from dalle3.settings import Settings
 from ui.guard.calls import (
+    IMAGE_ENDPOINTS,
     URL_INPUT,
     Refused,
     body_limit,
@@ -201,11 +202,11 @@ class Guard:
             self._count_new_session(scope, payload.get("session_hash"))
         check_count(target, data, names)
         check_files(target, data)
-        if target.api_name == "edit" and names is not None:
+        if target.api_name in IMAGE_ENDPOINTS and names is not None:
             sent = _data_url_bytes(data, names)
             if sent and not self.uploads.take(_client(scope), sent):
                 raise Refused(429, over_budget(self.uploads.limit))
-            body = await off_loop(_edit_body, payload, names, size=len(body))
+            body = await off_loop(_edit_body, payload, names, target.api_name, size=len(body))
         return await self.app(scope, _replay(body, receive), send)
 
     def _count_new_session(self, scope: Scope, session_hash: Any) -> None:
@@ -220,10 +221,18 @@ class Guard:
             raise Refused(429, TOO_MANY_SESSIONS)
 
 
+_FILE_INPUTS = ("images", "mask", "markup")
+
+
+def _files_of(names: tuple[str, ...]) -> list[str]:
+    """The file inputs among an endpoint's ``names`` (a job of edits takes no markup)."""
+    return [name for name in _FILE_INPUTS if name in names]
+
+
 def _data_url_bytes(data: list, names: tuple[str, ...]) -> int:
-    """The bytes of the data URLs among ``/edit``'s file inputs (what would be written)."""
+    """The bytes of the data URLs among the endpoint's file inputs (what would be written)."""
     total = 0
-    for name in ("images", "mask", "markup"):
+    for name in _files_of(names):
         value = data[names.index(name)]
         for item in value if isinstance(value, list) else [value]:
             path = item.get("path") if isinstance(item, dict) else item
@@ -232,16 +241,17 @@ def _data_url_bytes(data: list, names: tuple[str, ...]) -> int:
     return total
 
 
-def _edit_body(payload: dict, names: tuple[str, ...]) -> bytes:
-    """``/edit``'s body with its data URLs saved as uploads (see :func:`_files_as_uploads`); refused with a sentence."""
+def _edit_body(payload: dict, names: tuple[str, ...], api_name: str) -> bytes:
+    """The body with its data URLs saved as uploads (see :func:`_files_as_uploads`); refused with a sentence."""
     data = payload["data"]
-    if problem := _files_as_uploads(data, names):
+    if problem := _files_as_uploads(data, names, api_name):
         raise Refused(422, problem)
     return json.dumps({**payload, "data": data}).encode()
 
 
-def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
-    """Turn ``/call/edit``'s data URLs into uploads (as Gradio's MCP server does); a sentence if one is refused.
+def _files_as_uploads(data: list, names: tuple[str, ...], api_name: str = "edit") -> str | None:
+    """Turn ``/call/edit``'s (or ``/call/batch``'s) data URLs into uploads (as Gradio's MCP server does); a
+    sentence if one is refused.
 
     Gradio's ``File`` takes only file objects, and would answer a data URL or a path outside its
     upload folder with ``{"error": null}``. A data URL is decoded (bounded, images only) and saved
@@ -249,11 +259,14 @@ def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
     would download it, unbounded) and any other path a caller names are refused here, unread.
     """
     uploads = Path(get_upload_folder()).resolve()
+    files = _files_of(names)
     count = sum(len(v) if isinstance(v, list) else v not in (None, "")
-                for v in (data[names.index(n)] for n in ("images", "mask", "markup")))
-    if count > MAX_REFERENCES + 2:
-        return f"/edit takes at most {MAX_REFERENCES} images, a mask and a markup; this call sent {count} files."
-    for name in ("images", "mask", "markup"):
+                for v in (data[names.index(n)] for n in files))
+    if count > MAX_REFERENCES + len(files) - 1:
+        others = " and ".join(f"a {n}" for n in files[1:])
+        return f"/{api_name} takes at most {MAX_REFERENCES} images{', ' if len(files) > 2 else ' and '}{others}; " \
+               f"this call sent {count} files."
+    for name in files:
         at = names.index(name)
         value, many = data[at], name == "images"
         items = value if isinstance(value, list) else [value]
@@ -261,7 +274,7 @@ def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
             data[at] = [] if many else None
             continue
         if not many and isinstance(value, list):
-            return f"/edit's {name} is one file, not a list."
+            return f"/{api_name}'s {name} is one file, not a list."
         converted = []
         for item in items:
             path = item.get("path") if isinstance(item, dict) else item
@@ -275,7 +288,7 @@ def _files_as_uploads(data: list, names: tuple[str, ...]) -> str | None:
             elif isinstance(path, str) and is_url(path):
                 return URL_INPUT
             elif not (isinstance(path, str) and Path(path).resolve().is_relative_to(uploads)):
-                return (f"/edit's {name} must be data:image/...;base64 URLs or files uploaded to "
+                return (f"/{api_name}'s {name} must be data:image/...;base64 URLs or files uploaded to "
                         "/gradio_api/upload; a path on the server is never read.")
             converted.append({"path": path, "meta": {"_type": "gradio.FileData"}})
         data[at] = converted if many else converted[0]

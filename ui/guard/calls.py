@@ -26,8 +26,8 @@ from typing import Any
 Receive = Callable[[], Awaitable[dict]]
 
 MAX_CALL_BODY = 4 * 1024 * 1024  # a 32,000-character prompt is far below this
-# /edit over plain HTTP may carry its images as data URLs; larger sets go as uploaded files. Parsing
-# and decoding hold the GIL even in a worker thread (json and base64 are single C calls), so the
+# /edit (and /batch, a job of edits) over plain HTTP may carry its images as data URLs; larger sets go
+# as uploaded files. Parsing and decoding hold the GIL even in a worker thread (json and base64 are single C calls), so the
 # bound is what keeps other visitors' requests from waiting: a 15 MB body delays them ~0.1 s.
 MAX_EDIT_BODY = 16 * 1024 * 1024
 PARSE_ON_LOOP = 256 * 1024  # larger bodies are parsed in a worker thread: the loop serves everyone
@@ -101,9 +101,13 @@ def event_route(path: str) -> tuple[str | None, str | None] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+#: Endpoints that take images (an edit's, or a job of edits'): their data URLs may make a larger body.
+IMAGE_ENDPOINTS = ("edit", "batch")
+
+
 def body_limit(route: tuple[str | None, str | None]) -> int:
     kind, api_name = route
-    return MAX_EDIT_BODY if kind is not None and api_name == "edit" else MAX_CALL_BODY
+    return MAX_EDIT_BODY if kind is not None and api_name in IMAGE_ENDPOINTS else MAX_CALL_BODY
 
 
 def resolve(scope: dict, route: tuple[str | None, str | None], payload: dict) -> Target | None:

@@ -77,6 +77,8 @@ _JOB = {
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
             "files": {**_STRINGS, "description": "saved names (date/name), never server paths"}}}},
     "results_truncated": {"type": "boolean"},
+    "edit": {"type": ["object", "null"], "description": "a job of edits: what each image records of the references "
+             "(content hashes, names, mask), their input tokens, and a Batch's uploaded file ids; null otherwise"},
 }
 _JOB_REQUIRED = ["id", "kind", "status", "count", "done", "failed", "left", "spent_usd", "message"]
 JOB_SCHEMA: dict[str, Any] = {"type": "object", "properties": _JOB, "required": _JOB_REQUIRED}
