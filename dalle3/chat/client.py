@@ -26,7 +26,8 @@ import requests
 from dalle3 import errors
 from dalle3.http import body, limits
 from dalle3.chat import answer, request, stream
-from dalle3.http.client import KeyAuth, _error_fields, _network_error, _refuses_streaming
+from dalle3.http.answers import error_fields, network_failure, refuses_streaming
+from dalle3.http.client import KeyAuth
 from dalle3.params import profile_for
 from dalle3.http.retry import RetryPolicy
 from dalle3.settings import Settings
@@ -93,7 +94,7 @@ class ResponsesClient:
                 if self.policy.should_retry(attempt, None) and not errors.request_was_sent(exc):
                     self._sleep(self.policy.delay_s(attempt))
                     continue
-                raise _network_error(exc, base, lim.read_s, attempt) from None
+                raise network_failure(exc, base, lim.read_s, attempt) from None
             with response:
                 outcome = self._answer(response, turn, lim, started, streaming, on_partial, attempt)
             if outcome == "plain":
@@ -123,8 +124,8 @@ class ResponsesClient:
                 with self._lock:
                     self._plain_only.add(self.settings.base_url)
             return answer.read(_json(raw, rid), rid, lim.max_image_bytes, fmt)
-        error = _error_fields(raw)
-        if streaming and status == 400 and _refuses_streaming(error):
+        error = error_fields(raw)
+        if streaming and status == 400 and refuses_streaming(error):
             with self._lock:
                 self._plain_only.add(self.settings.base_url)
             return "plain"

@@ -30,7 +30,7 @@ import requests
 from requests.auth import AuthBase
 
 from dalle3 import errors
-from dalle3.http import body, limits, stopping, stream
+from dalle3.http import answers, body, limits, stopping, stream
 from dalle3.edits.inputs import EditInputs
 from dalle3.files.metadata import image_format
 from dalle3.keys import own_key_problem
@@ -209,7 +209,7 @@ class ImagesClient:
                 if self.policy.should_retry(attempt, None) and (retry_after_send or not errors.request_was_sent(exc)):
                     self._sleep(self.policy.delay_s(attempt))
                     continue
-                raise _network_error(exc, self.settings.base_url, lim.read_s, attempt) from None
+                raise answers.network_failure(exc, self.settings.base_url, lim.read_s, attempt) from None
             with response:
                 status, rid = response.status_code, response.headers.get("x-request-id")
                 if streaming and status == 200 and stream.is_event_stream(response):
@@ -228,8 +228,8 @@ class ImagesClient:
                         self._no_streaming_here()
                         note = NO_STREAM_NOTE
                     return replace(self._image(raw, response, attempt, lim, request.output_format or "png"), note=note)
-                error = _error_fields(raw)
-                if streaming and status == 400 and _refuses_streaming(error):
+                error = answers.error_fields(raw)
+                if streaming and status == 400 and answers.refuses_streaming(error):
                     self._no_streaming_here()  # a refused request is not billed: asking again is safe
                     streaming, note, attempt = False, NO_STREAM_NOTE, attempt - 1
                     continue
@@ -271,15 +271,15 @@ class ImagesClient:
                                         timeout=(lim.connect_s, lim.read_s),
                                         auth=KeyAuth(api_key, self.settings.base_url))
         except requests.RequestException as exc:
-            raise _network_error(exc, self.settings.base_url, timeout_s, 1, billable=False) from None
+            raise answers.network_failure(exc, self.settings.base_url, timeout_s, 1, billable=False) from None
         with response:
             try:
                 raw = body.read_all(response, lim, time.monotonic() + lim.deadline_s)
             except body.BodyFailure as failure:
                 raise self._body_error(failure, response, lim, 1, None) from None
             if response.status_code != 200:
-                raise errors.from_status(response.status_code, _error_fields(raw), response.headers.get("x-request-id"),
-                                         self.settings.base_url, None, 1)
+                raise errors.from_status(response.status_code, answers.error_fields(raw),
+                                         response.headers.get("x-request-id"), self.settings.base_url, None, 1)
         data = _json(raw, response).get("data")
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []
 
@@ -327,7 +327,7 @@ class ImagesClient:
         try:
             response = requests.get(url, timeout=(lim.connect_s, lim.read_s), stream=True, auth=NoCredentials())
         except requests.RequestException as exc:
-            raise _network_error(exc, self.settings.base_url, lim.read_s, 1) from None
+            raise answers.network_failure(exc, self.settings.base_url, lim.read_s, 1) from None
         with response:
             try:
                 raw = body.read_all(response, lim, time.monotonic() + lim.deadline_s)
@@ -343,23 +343,6 @@ class ImagesClient:
 LISTING_MAX_BYTES = 4 * 1024 * 1024  # a model listing is a few KB
 
 
-def _network_error(exc: requests.RequestException, base: str, read_s: float, attempts: int, *,
-                   billable: bool = True) -> errors.DalleError:
-    """No answer at all; a read timeout or a dropped connection means the request was sent, so a
-    ``billable`` call (a generation or an edit) may have been billed."""
-    error = errors.network_error(exc, base, read_s, attempts)
-    if billable and isinstance(error, (errors.RequestTimeoutError, errors.ConnectionDroppedError)) \
-            and errors.request_was_sent(exc):
-        error.user_message = f"{error.user_message} {stream.billing_note(None)}"
-        error.args = (error.user_message,)
-    return error
-
-
-def _refuses_streaming(error: dict[str, Any]) -> bool:
-    """A 400 that names ``stream``/``partial_images``: the endpoint does not stream images."""
-    return error.get("param") in ("stream", "partial_images") or "stream" in str(error.get("message", "")).lower()
-
-
 def _json(raw: bytes, response: requests.Response) -> dict[str, Any]:
     try:
         payload = json.loads(raw)
@@ -371,13 +354,3 @@ def _json(raw: bytes, response: requests.Response) -> dict[str, Any]:
             "Try again; check OPENAI_BASE_URL if it repeats.",
             http_status=response.status_code, request_id=response.headers.get("x-request-id"))
     return payload
-
-
-def _error_fields(raw: bytes) -> dict[str, Any]:
-    """``error`` from an OpenAI error body; {} for HTML pages and other junk."""
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        return {}
-    error = payload.get("error") if isinstance(payload, dict) else None
-    return error if isinstance(error, dict) else {}

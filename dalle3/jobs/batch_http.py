@@ -20,7 +20,8 @@ import requests
 
 from dalle3 import errors
 from dalle3.http import body, limits
-from dalle3.http.client import ImagesClient, _error_fields
+from dalle3.http.answers import error_fields
+from dalle3.http.client import ImagesClient
 from dalle3.models.table import BATCH_COMPLETION_WINDOW
 
 _JSON_MAX_BYTES = 1024 * 1024  # a batch or file object is a few hundred bytes
@@ -73,12 +74,12 @@ class BatchHttp:
         if status == 200:
             return
         rid = response.headers.get("x-request-id")
-        if status == 404 and not _error_fields(raw).get("code"):
+        if status == 404 and not error_fields(raw).get("code"):
             raise errors.BadRequestError(
                 f"{self.settings.base_url_shown} has no Batch API (HTTP 404 on {urlpath(response)}). Batches need "
                 "api.openai.com or a server that offers /files and /batches; run the job now instead.",
                 http_status=404, request_id=rid)
-        raise errors.from_status(status, _error_fields(raw), rid, self.settings.base_url, None, 1)
+        raise errors.from_status(status, error_fields(raw), rid, self.settings.base_url, None, 1)
 
     def upload(self, path: Path, api_key: str) -> dict[str, Any]:
         """``POST /files`` with ``purpose=batch``: the JSONL of a job's requests."""
