@@ -25,7 +25,7 @@ from ui.file_answer import image_answer
 from dalle3.models import EXTRA_NAMES
 from dalle3.views.api_docs import KEY_HEADER
 from dalle3.models.edit_rules import MAX_REFERENCES
-from ui.run import EditSources, Source, run_generation
+from dalle3.run import EditSources, Source, run_generation
 from ui.sessions import forget_api_only_session
 
 FILE_ARGUMENTS = ("images", "mask", "markup")

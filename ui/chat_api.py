@@ -23,7 +23,7 @@ from dalle3.errors import ValidationError
 from dalle3.edits.references import read_file
 from dalle3.views.status import inert
 from ui.api import KEY_HEADER, _endpoint, _inputs, _source
-from ui.run import Source
+from dalle3.run import Source
 from ui.sessions import forget_api_only_session
 
 API_OWNER = "api"

@@ -31,7 +31,7 @@ from ui.layout import Controls
 from dalle3.library import library_access
 from dalle3.models.edit_rules import MAX_REFERENCES
 from ui.layout import PRIVATE
-from ui.run import EditSources
+from dalle3.run import EditSources
 
 MASK, MARKUP = "mask", "markup"
 PAINT_COLORS: list[str | tuple[str, float]] = ["#ffffff", "#ff3b30", "#007aff", "#ffcc00"]

@@ -34,7 +34,7 @@ from dalle3.results import SIMULATOR
 from dalle3.jobs.run import Progress, RowResult
 from dalle3.jobs.service import (Jobs, failures_markdown, job_from, jobs_for, jobs_table, progress_markdown)
 from ui.api import KEY_HEADER, edit_sources
-from ui.run import EditSources
+from dalle3.run import EditSources
 from ui.sessions import forget_api_only_session
 from ui.wiring import PRIVATE, Updates
 

@@ -29,7 +29,7 @@ from dalle3.views.edit_snippets import code_for
 from dalle3.studio import Preview
 from ui.edit import EditControls, edit_sources
 from ui.layout import PRIVATE, Controls
-from ui.run import run_live
+from dalle3.run import run_live
 
 Updates = dict[Any, Any]
 

@@ -1,4 +1,4 @@
-"""One generate path for the page and the API: validate, generate or edit, map errors once."""
+"""One generate path for the doors' raw values (page, API, MCP): validate, generate or edit, map errors once."""
 
 from __future__ import annotations
 
