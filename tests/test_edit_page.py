@@ -218,7 +218,8 @@ def test_a_history_image_with_a_painted_mask_is_edited_where_it_was_painted(desk
     # the click's price follows in a second step (the cost line's own change), slower on a busy machine
     expect(markdown(pg, "cost")).to_contain_text("from 1 reference", timeout=20_000)
     expect(pg.locator("#editor canvas").last).to_be_visible()
-    pg.wait_for_timeout(500)  # the editor draws its background before it takes strokes
+    # the editor draws its background before it takes strokes: two frames rendered since it showed
+    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     paint(pg)
 
     # After painting, nothing waits on scrolling: a headless Chromium can spend seconds on the
