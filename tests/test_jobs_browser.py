@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.apphelpers import app_settings
 from tests.test_edit import image_bytes
-from tests.browser_support import (SCREENSHOTS, VIEWPORT, assert_no_error_shown, close_page, markdown, served_page,
-                                   text_input)
+from tests.browser_support import (SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, close_page, markdown,
+                                   served_page, text_input)
 
 pytestmark = pytest.mark.browser
 
@@ -42,12 +44,17 @@ def jobs_tab(browser, fake, served, request):
         close_page(context, pg, request)
 
 
+
+def choose_job_model(pg) -> None:
+    """GPT Image 2 picked from the list, and shown as chosen before anything reads it."""
+    choose_dropdown(pg, "job_model", "(gpt-image-2)")
+    expect(pg.locator("#job_model input")).to_have_value(re.compile(r"\(gpt-image-2\)$"))
+
 def test_a_compare_job_is_counted_run_with_progress_and_gets_a_contact_sheet(jobs_tab, fake):
     pg = jobs_tab
     text_input(pg, "job_template").fill("a {red|blue} fox")
     text_input(pg, "job_axes").fill("quality: low | high")
-    pg.locator("#job_model input").fill("gpt-image-2")
-    pg.locator("#job_model input").press("Enter")
+    choose_job_model(pg)
     pg.locator("#job_check").click()
     expect(markdown(pg, "job_summary")).to_contain_text("4 requests (4 images)")
     expect(markdown(pg, "job_summary")).to_contain_text("as a Batch")
@@ -64,8 +71,7 @@ def test_a_compare_job_is_counted_run_with_progress_and_gets_a_contact_sheet(job
 def test_a_batch_is_submitted_listed_and_checked(jobs_tab, fake):
     pg = jobs_tab
     text_input(pg, "job_prompts").fill("a lighthouse\na harbour")
-    pg.locator("#job_model input").fill("gpt-image-2")
-    pg.locator("#job_model input").press("Enter")
+    choose_job_model(pg)
     pg.locator("#job_submit").click()
     expect(markdown(pg, "job_summary")).to_contain_text("Submitted as")
     expect(pg.locator("#job_table")).to_contain_text("validating")
@@ -88,8 +94,7 @@ def test_reference_images_make_a_job_of_edits_that_runs_with_every_row(jobs_tab,
     pg.locator("#job_images input[type=file]").set_input_files(str(photo))
     expect(pg.locator("#job_images")).to_contain_text("photo.png")
     text_input(pg, "job_prompts").fill("a red hat\na blue hat")
-    pg.locator("#job_model input").fill("gpt-image-2")
-    pg.locator("#job_model input").press("Enter")
+    choose_job_model(pg)
     pg.locator("#job_check").click()
     expect(markdown(pg, "job_summary")).to_contain_text("each edited from 1 reference")
     pg.locator("#job_run").click()

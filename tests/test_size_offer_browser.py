@@ -53,6 +53,9 @@ def test_a_refused_size_is_offered_its_nearest_and_taken_in_one_click(pg):
     expect(size).to_have_value("1920x1080")  # never changed unasked
     offer.click()
     expect(size).to_have_value("1920x1088")
-    expect(markdown(pg, "cost")).to_contain_text("This image: ≈ $")
+    # the price of the size taken, as this page settles it (no key here: the simulator, free, with
+    # OpenAI's price beside it); the refusal is gone
+    expect(markdown(pg, "cost")).to_contain_text("This image: free in the offline simulator (on OpenAI: ≈ $")
+    expect(markdown(pg, "cost")).not_to_contain_text("nearest allowed")
     expect(offer).to_be_hidden()
     assert_no_error_shown(pg)

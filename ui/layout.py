@@ -16,7 +16,7 @@ from dalle3.views.session import SEED_CONTROL_DEFAULT, SEED_CONTROLS, SessionSta
 from dalle3.settings import Settings
 from dalle3.version import __version__
 
-PLACEHOLDER = "A watercolor painting of a red fox curled up in fresh snow at dawn, soft light"
+PLACEHOLDER = "e.g. a watercolor painting of a red fox curled up in fresh snow at dawn, soft light"
 EXAMPLE_PROMPTS = (  # a click puts one in the prompt: a first visit need not invent one
     "A watercolor painting of a red fox curled up in fresh snow at dawn, soft light",
     "A cozy reading nook in a treehouse, afternoon sun through the leaves, isometric illustration",

@@ -44,6 +44,7 @@ CSS = f"""
 label:has(input[type=radio]:focus-visible, input[type=checkbox]:focus-visible) {{outline: 3px solid {FOCUS};
   outline-offset: 2px}}
 footer, footer * {{color: {SUBDUED} !important}}
+#prompt textarea::placeholder {{font-style: italic}}  /* an example, not text already typed */
 """
 
 # Runs once when the page loads. Gradio renders (and re-renders) its components after that, so
