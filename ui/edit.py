@@ -292,9 +292,6 @@ def use_targets(c: Controls, e: EditControls) -> list[Block]:
 def _wire_use(c: Controls, e: EditControls) -> None:
     """The buttons under the result: Edit this, Add as a reference, Add the selected history image."""
 
-    def take(data: dict, new: str | None, what: str, replace: bool) -> dict:
-        return take_reference(c, e, data, new, what=what, replace=replace)
-
     reads: set[Block] = use_reads(c, e) | {c.result, c.grid, e.grid_pick}
     targets = use_targets(c, e)
 
@@ -307,13 +304,15 @@ def _wire_use(c: Controls, e: EditControls) -> None:
         return evt.index
 
     c.grid.select(on_grid, None, e.grid_pick, **PRIVATE)
-    e.edit_this.click(lambda data: take(data, chosen_result(data), "result", True), reads, targets, **PRIVATE)
-    e.use_result.click(lambda data: take(data, chosen_result(data), "result", False), reads, targets, **PRIVATE)
+    for button, replace in ((e.edit_this, True), (e.use_result, False)):
+        button.click(lambda data, replace=replace: take_reference(c, e, data, chosen_result(data), what="result",
+                                                                  replace=replace), reads, targets, **PRIVATE)
 
     def on_use_history(data: dict) -> dict:
         state, picked = data[c.session], data[e.picked]
         entry = state.history[picked] if isinstance(picked, int) and picked < len(state.history) else None
-        return take(data, entry.path if entry else None, "selected history image (click one first)", False)
+        return take_reference(c, e, data, entry.path if entry else None,
+                              what="selected history image (click one first)", replace=False)
 
     e.use_history.click(on_use_history, reads | {e.picked}, targets, **PRIVATE)
 
