@@ -111,6 +111,14 @@ def open_part(page, elem_id: str) -> None:
     part = page.locator(f"#{elem_id}")
     if part.get_attribute("class") and "open" not in (part.locator(".label-wrap").first.get_attribute("class") or ""):
         part.locator(".label-wrap").first.click()
+        # a fold mounts its controls when opened and hands them their values a frame later:
+        # what a test types before then can be overwritten (a person is never that quick)
+        two_frames(page)
+
+
+def two_frames(page) -> None:
+    """Wait until the browser has rendered two more frames (what was just mounted has settled)."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 def upload_input(page):

@@ -24,7 +24,8 @@ from dalle3.files.metadata import read_parameters
 from tests.apphelpers import app_settings
 from tests.fake_openai import Outcome, render_image
 from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, markdown, open_part,
-                                   run_generation, served_page, text_input, upload_input)
+                                   run_generation, served_page, text_input, two_frames,
+                                   upload_input)
 
 try:
     from playwright.sync_api import expect
@@ -219,7 +220,7 @@ def test_a_history_image_with_a_painted_mask_is_edited_where_it_was_painted(desk
     expect(markdown(pg, "cost")).to_contain_text("from 1 reference", timeout=20_000)
     expect(pg.locator("#editor canvas").last).to_be_visible()
     # the editor draws its background before it takes strokes: two frames rendered since it showed
-    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    two_frames(pg)
     paint(pg)
 
     # After painting, nothing waits on scrolling: a headless Chromium can spend seconds on the
