@@ -169,8 +169,39 @@ def assert_no_error_shown(page) -> None:
     assert not getattr(page, "page_errors", []), f"uncaught script errors: {page.page_errors}"
 
 
-def close_page(context, page, request) -> None:
-    """Close a test's browser context, keeping a full-page screenshot when the test failed."""
+def new_page(browser, request, *, viewport: dict, timeout_ms: float = 20_000):
+    """A new page, so a new Gradio session, closed (with a screenshot if the test failed) after the test.
+
+    Pages share one browser context per module: Chromium then keeps Gradio's scripts compiled
+    and cached between tests (a page loads in about two thirds of the time). What a test could
+    leak to the next (cookies, localStorage, sessionStorage) is cleared when it ends; a test that
+    needs two visitors at once opens contexts of its own.
+    """
+    context = getattr(browser, "shared_context", None)
+    if context is None:
+        context = browser.shared_context = browser.new_context()
+    pg = context.new_page()
+    pg.set_viewport_size({"width": viewport["width"], "height": viewport["height"]})
+    pg.set_default_timeout(timeout_ms)
+    pg.page_errors = []
+    pg.on("pageerror", lambda e: pg.page_errors.append(str(e)))
+    request.addfinalizer(lambda: _close_shared(browser, pg, request))
+    return pg
+
+
+def _close_shared(browser, page, request) -> None:
+    _keep_failure_screenshot(page, request)
+    context = page.context
+    try:
+        page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+        context.clear_cookies()
+        page.close()
+    except Exception:  # a page that broke may not answer: the next test gets a new context instead
+        browser.shared_context = None
+        context.close()
+
+
+def _keep_failure_screenshot(page, request) -> None:
     report = getattr(request.node, "rep_call", None)
     if report is None or report.failed:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -178,4 +209,9 @@ def close_page(context, page, request) -> None:
             page.screenshot(path=str(SCREENSHOTS / screenshot_name(request.node.name)), full_page=True)
         except Exception as exc:  # the page may be what broke; never mask the test's own failure
             print(f"could not save the failure screenshot: {exc}")
+
+
+def close_page(context, page, request) -> None:
+    """Close a test's own browser context, keeping a full-page screenshot when the test failed."""
+    _keep_failure_screenshot(page, request)
     context.close()

@@ -16,7 +16,7 @@ from PIL import Image
 
 from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (REPO, SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, choose_radio,
-                                   close_page, image_src, markdown, open_part, radio_choices,
+                                   new_page, image_src, markdown, open_part, radio_choices,
                                    radio_value, result_image, run_generation, served_page, text_input, upload_input,
                                    wait_image_loaded)
 from tests.fake_openai import Outcome
@@ -49,20 +49,13 @@ def offline_served(fake, tmp_path_factory):
 
 @pytest.fixture
 def page(browser, fake, request):
-    """A fresh page (own context, so a new Gradio session); screenshot kept if the test fails."""
+    """A new page (a new Gradio session); screenshot kept if the test fails."""
     fake.reset()
     fake.retired_models = set()
     fake.default_delay_s = 0.0
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.page_errors = errors
     try:
-        yield pg
+        yield new_page(browser, request, viewport=VIEWPORT, timeout_ms=15_000)
     finally:
-        close_page(context, pg, request)
         fake.retired_models = set()
 
 
@@ -377,20 +370,16 @@ def test_a_repeat_answers_from_the_cache_and_history_agrees(studio, fake):
     assert_no_error_shown(pg)
 
 
-def test_on_a_phone_the_result_is_in_view_after_generate(browser, served, fake):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    try:
-        pg = open_app(context.new_page(), served.url)
-        text_input(pg, "prompt").fill("A paper boat on a puddle")
-        run_generation(pg)
-        wait_image_loaded(pg)
-        box = pg.locator("#result").bounding_box()
-        assert box is not None and 0 <= box["y"] < 844, box
-        model_box = pg.locator("#model").bounding_box()
-        assert model_box is not None and model_box["x"] + model_box["width"] <= 390, model_box
-        pg.screenshot(path=str(SCREENSHOTS.parent / "phone.png"), full_page=False)
-    finally:
-        context.close()
+def test_on_a_phone_the_result_is_in_view_after_generate(browser, served, fake, request):
+    pg = open_app(new_page(browser, request, viewport={"width": 390, "height": 844}), served.url)
+    text_input(pg, "prompt").fill("A paper boat on a puddle")
+    run_generation(pg)
+    wait_image_loaded(pg)
+    box = pg.locator("#result").bounding_box()
+    assert box is not None and 0 <= box["y"] < 844, box
+    model_box = pg.locator("#model").bounding_box()
+    assert model_box is not None and model_box["x"] + model_box["width"] <= 390, model_box
+    pg.screenshot(path=str(SCREENSHOTS.parent / "phone.png"), full_page=False)
 
 
 def test_a_preview_shows_before_the_final_image_and_only_the_final_is_saved(studio, served, fake):

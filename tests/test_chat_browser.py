@@ -9,6 +9,7 @@ from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (
     VIEWPORT,
     close_page,
+    new_page,
     served_page,
     text_input,
 )
@@ -31,13 +32,7 @@ def served(fake, tmp_path_factory):
 def page(browser, fake, request):
     fake.reset()
     fake.default_delay_s = 0.0
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    try:
-        yield pg
-    finally:
-        close_page(context, pg, request)
+    return new_page(browser, request, viewport=VIEWPORT)
 
 
 def open_chat(pg, url: str):

@@ -23,7 +23,7 @@ from PIL import Image
 from dalle3.files.metadata import read_parameters
 from tests.apphelpers import app_settings
 from tests.fake_openai import Outcome, render_image
-from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, close_page, markdown, open_part,
+from tests.browser_support import (REPO, assert_no_error_shown, choose_dropdown, new_page, markdown, open_part,
                                    run_generation, served_page, text_input, two_frames,
                                    upload_input)
 
@@ -166,25 +166,17 @@ def test_mcp_generate_returns_every_image_of_a_batch(mcp_url):
 
 def _open(browser, served, fake, request, viewport):
     fake.reset()
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    pg.page_errors = []
-    pg.on("pageerror", lambda e: pg.page_errors.append(str(e)))
+    pg = new_page(browser, request, viewport=viewport)
     pg.goto(served.url)
     expect(pg.locator("#generate")).to_be_visible(timeout=30_000)  # a busy machine loads slowly
     open_part(pg, "options")  # the settings are folded under Generate; these tests change them
     expect(pg.locator("#model")).to_be_visible(timeout=15_000)
-    return context, pg
+    return pg
 
 
 @pytest.fixture
 def desk(browser, served, fake, request):
-    context, pg = _open(browser, served, fake, request, {"width": 1400, "height": 1000})
-    try:
-        yield pg
-    finally:
-        close_page(context, pg, request)
+    return _open(browser, served, fake, request, {"width": 1400, "height": 1000})
 
 
 def paint(pg, box_fraction=(0.3, 0.3, 0.6, 0.6)) -> None:
@@ -269,16 +261,13 @@ def test_a_dropped_edited_image_brings_back_its_references_or_names_the_missing(
 
 @pytest.mark.browser
 def test_the_edit_part_fits_a_phone(browser, served, fake, request, reference):
-    context, pg = _open(browser, served, fake, request, {"width": 390, "height": 844})
-    try:
-        choose_dropdown(pg, "model", "gpt-image-2 ")
-        pg.locator("#edit").get_by_text("Edit an image").click()
-        pg.locator("#references input[type=file]").set_input_files(str(reference))
-        expect(pg.locator("#editor canvas").last).to_be_visible()
-        overflow = pg.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
-        box = pg.locator("#editor").bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
-        pg.screenshot(path=str(REPO / "test-output" / "edit-phone.png"), full_page=True)
-    finally:
-        context.close()
+    pg = _open(browser, served, fake, request, {"width": 390, "height": 844})
+    choose_dropdown(pg, "model", "gpt-image-2 ")
+    pg.locator("#edit").get_by_text("Edit an image").click()
+    pg.locator("#references input[type=file]").set_input_files(str(reference))
+    expect(pg.locator("#editor canvas").last).to_be_visible()
+    overflow = pg.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
+    box = pg.locator("#editor").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    pg.screenshot(path=str(REPO / "test-output" / "edit-phone.png"), full_page=True)

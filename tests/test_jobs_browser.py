@@ -8,7 +8,7 @@ import pytest
 
 from tests.apphelpers import app_settings
 from tests.test_edit import image_bytes
-from tests.browser_support import (SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, close_page, markdown,
+from tests.browser_support import (SCREENSHOTS, VIEWPORT, assert_no_error_shown, choose_dropdown, new_page, markdown,
                                    served_page, text_input)
 
 pytestmark = pytest.mark.browser
@@ -29,19 +29,11 @@ def served(fake, tmp_path_factory):
 def jobs_tab(browser, fake, served, request):
     fake.reset()
     fake.default_delay_s = 0.0
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.page_errors = errors
+    pg = new_page(browser, request, viewport=VIEWPORT)
     pg.goto(served.url)
     pg.get_by_role("tab", name="Jobs").click()
     expect(text_input(pg, "job_template")).to_be_editable()
-    try:
-        yield pg
-    finally:
-        close_page(context, pg, request)
+    return pg
 
 
 

@@ -13,7 +13,7 @@ from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (
     SCREENSHOTS,
     assert_no_error_shown,
-    close_page,
+    new_page,
     markdown,
     open_part,
     run_generation,
@@ -48,13 +48,7 @@ def simulated(fake, tmp_path_factory):
 
 
 def open_page(browser, url: str, viewport: dict, request):
-    context = browser.new_context(viewport=viewport)
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.page_errors = errors
-    request.addfinalizer(lambda: close_page(context, pg, request))
+    pg = new_page(browser, request, viewport=viewport)
     pg.goto(url)
     expect(pg.locator("#generate")).to_be_visible(timeout=30_000)  # a busy machine loads slowly
     expect(text_input(pg, "prompt")).to_be_editable()
