@@ -2,8 +2,8 @@
 
 One owner for the readings the image, job and chat clients share: the error body's
 fields, a refusal to stream, a call with no answer (and whether it was sent), and the
-mapping from an HTTP status and OpenAI ``error`` body to one of :mod:`dalle3.errors`'
-classes. It lives beside the client, not in ``errors``, because it reads the model
+mapping from an HTTP status and OpenAI ``error`` body to one of the classes in
+:mod:`dalle3.errors`. It lives beside the client, not in ``errors``, because it reads the model
 table (a retired model's successor, a rule the table is unsure of) and ``requests``'
 exceptions, which the error hierarchy that most modules import should not load.
 """
