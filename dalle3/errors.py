@@ -4,10 +4,14 @@ Modelled on openai-python's ``_exceptions``: one base class keeping the HTTP
 status, the API's ``error.code`` and the request id; one subclass per thing the
 user must do differently. The page, the CLI and the API all show
 ``user_message`` and nothing else, so these texts are the product's voice.
-No message ever contains an API key: messages are composed here from fixed
+No message ever contains an API key: messages are composed from fixed
 text plus values that cannot hold one (status, model id, and the base URL in
 its shown form: scheme, host, port and path, never userinfo or query, where
 an ``OPENAI_BASE_URL`` may carry credentials).
+
+This module is the hierarchy and those message rules only; reading an HTTP
+answer or a network failure into one of these errors is
+:mod:`dalle3.http.answers`, beside the client that receives it.
 """
 
 from __future__ import annotations
@@ -16,13 +20,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-import urllib3.exceptions
-
-from dalle3.models import refusal_hint, resolve
-
 BILLING_URL = "https://platform.openai.com/settings/organization/billing"
-KEYS_URL = "https://platform.openai.com/api-keys"
 EDIT_POLICY_MESSAGE = (
     "OpenAI's safety system rejected this edit: the prompt or one of the reference images. Try other "
     "images or rephrase — leave out real people's names, brands, and violent or sexual detail. Nothing was charged.")
@@ -184,15 +182,11 @@ class UnexpectedError(DalleError):
     title = "Something went wrong"
 
 
-# --- turning what the network and the API said into one of the above ------------------------
+# --- keeping secrets out of messages: text the API wrote, and the endpoint's address ---------
 
 def scrub(text: str) -> str:
     """Remove anything shaped like a key from text the API wrote (it echoes masked keys)."""
     return _KEYISH.sub("[redacted]", text)[:500]
-
-
-def _times(attempts: int) -> str:
-    return f"{attempts} time{'s' if attempts > 1 else ''}"
 
 
 def shown_url(url: str) -> str:
@@ -206,96 +200,3 @@ def shown_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-_NOT_SENT = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
-             urllib3.exceptions.SSLError, urllib3.exceptions.ProxyError)
-
-
-def request_was_sent(exc: requests.RequestException) -> bool:
-    """Whether the endpoint may have received the request before ``exc``.
-
-    Only failures to open the connection (refused, DNS, connect timeout, TLS,
-    proxy) prove it was not sent; anything later (read timeout, reset while
-    waiting) counts as sent, because the call may be billed.
-    """
-    if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)):
-        return False
-    reason: BaseException | None = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
-    while reason is not None:
-        if isinstance(reason, _NOT_SENT):
-            return False
-        reason = getattr(reason, "reason", None) if isinstance(reason, urllib3.exceptions.MaxRetryError) else None
-    return True
-
-
-def network_error(exc: requests.RequestException, base: str, timeout_s: float, attempts: int) -> DalleError:
-    """A connection failure or timeout, naming the endpoint's host (never the key)."""
-    base = shown_url(base)
-    sent = request_was_sent(exc)
-    if sent and not isinstance(exc, requests.Timeout):
-        return ConnectionDroppedError(
-            f"{base} accepted the connection, then dropped it before answering (tried {_times(attempts)}). "
-            "The endpoint or a proxy in between may be overloaded or cutting long requests: try again in a "
-            "minute.", abandoned=True)
-    if isinstance(exc, requests.ConnectTimeout) or not isinstance(exc, requests.Timeout):
-        return ConnectionFailedError(
-            f"Could not connect to {base} (tried {_times(attempts)}). Check the internet connection, "
-            "or OPENAI_BASE_URL if you point the app at another server.", abandoned=sent)
-    return RequestTimeoutError(
-        f"No answer from {base} within {timeout_s:g} s (tried {_times(attempts)}). Image "
-        "generation can be slow: try again, or raise DALLE3_TIMEOUT_S.", abandoned=sent)
-
-
-def model_unavailable(model: str, **kw: Any) -> ModelUnavailableError:
-    """The endpoint does not serve ``model``: say when OpenAI retired it and what replaces it."""
-    profile = resolve(model)
-    successor = profile.successor if profile else None
-    retired = f" OpenAI retired it on {profile.shutdown}." if profile and profile.shutdown else ""
-    offer = f" Switch to {successor}, its successor," if successor else " Pick another model"
-    return ModelUnavailableError(
-        f"This endpoint does not offer {model}.{retired}{offer} or point OPENAI_BASE_URL at a "
-        f"server that still serves {model}.", model=model, successor=successor, **kw)
-
-
-def from_status(status: int, error: dict[str, Any], request_id: str | None, base_url: str,
-                model: str | None, attempts: int) -> DalleError:
-    """The error for an HTTP answer that was not 200, from its status and OpenAI ``error`` body."""
-    code = error.get("code") if isinstance(error.get("code"), str) else None
-    # an error answer is not billed: the endpoint said no
-    kw: dict[str, Any] = {"http_status": status, "code": code, "request_id": request_id, "abandoned": False}
-    api_says = scrub(str(error.get("message") or "")).strip()
-    tries = _times(attempts)
-    if is_content_policy(error):
-        return ContentPolicyError(
-            "OpenAI's safety system rejected this prompt. Rephrase it — leave out real people's "
-            "names, brands, and violent or sexual detail — and try again. Nothing was charged.", **kw)
-    if status == 401:
-        return AuthenticationError(
-            "OpenAI did not accept the API key. Check OPENAI_API_KEY (in .env or the Space's "
-            f"secrets) or the key you typed; create one at {KEYS_URL}.", **kw)
-    if code in ("insufficient_quota", "billing_hard_limit_reached"):
-        return QuotaExceededError(
-            "The OpenAI account behind this key is out of credit or over its budget. "
-            f"Add credit at {BILLING_URL}, or use another key.", **kw)
-    if status == 404 and model is not None and (code == "model_not_found" or "model" in api_says.lower()):
-        return model_unavailable(model, **kw)
-    if status == 403:
-        return PermissionDeniedError(
-            f"This key may not use {model or 'this endpoint'}. OpenAI said: {api_says or 'permission denied'}",
-            **kw)
-    if status == 429:
-        return RateLimitError(f"OpenAI is rate-limiting this key (tried {tries}). Wait a minute and try again.", **kw)
-    if status == 408:
-        return RequestTimeoutError(f"OpenAI timed out handling the request (tried {tries}). Try again.", **kw)
-    if status >= 500 or status == 409:
-        return ServerError(
-            f"OpenAI's servers answered with an error (HTTP {status}, tried {tries}). This is on "
-            "their side: try again in a minute, and see https://status.openai.com.", **kw)
-    if status == 413:
-        return BadRequestError(
-            "The request was too large for the server (HTTP 413). Use fewer or smaller reference images.", **kw)
-    if status == 404:
-        return BadRequestError(f"{shown_url(base_url)} has no images endpoint (HTTP 404). Check OPENAI_BASE_URL.", **kw)
-    hint = refusal_hint(model, error.get("param") if isinstance(error.get("param"), str) else None)
-    return BadRequestError(f"The API refused the request (HTTP {status}): {api_says or 'no reason given'}{hint}", **kw)

@@ -33,10 +33,11 @@ from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Mapping
 from typing import Sequence
 
-from dalle3 import errors, simulator
+from dalle3 import simulator
 from dalle3.models import lifecycle, pricing
 from dalle3.files import metadata
 from dalle3.cache import LRUCache
+from dalle3.http.answers import model_unavailable
 from dalle3.http.client import ApiImage, ImagesClient
 from dalle3.files.containers import EXTENSIONS
 from dalle3.edits.inputs import EditInputs
@@ -213,7 +214,7 @@ class Studio:
             pngs = simulator.render_batch(request, inputs)
             return ApiImage(pngs[0], None, None, None, 0, others=pngs[1:]), Price(0.0)
         if lifecycle.calendar_decides(self.settings) and lifecycle.is_shut_down(request.model):
-            raise errors.model_unavailable(request.model)  # OpenAI's API: its shutdown day has come, no call
+            raise model_unavailable(request.model)  # OpenAI's API: its shutdown day has come, no call
         profile = profile_for(request.model)
         on_partial = self._preview_writer(request, on_preview) if on_preview else None
         tokens = inputs.input_tokens() if inputs else 0

@@ -26,7 +26,7 @@ import requests
 from dalle3 import errors
 from dalle3.http import body, limits
 from dalle3.chat import answer, request, stream
-from dalle3.http.answers import error_fields, network_failure, refuses_streaming
+from dalle3.http.answers import error_fields, from_status, network_failure, refuses_streaming, request_was_sent
 from dalle3.http.client import KeyAuth
 from dalle3.params import profile_for
 from dalle3.http.retry import RetryPolicy
@@ -91,10 +91,10 @@ class ResponsesClient:
                 response = self.session.post(url, json=request.body(turn, streaming), stream=True,
                                              timeout=(lim.connect_s, lim.read_s), auth=KeyAuth(api_key, base))
             except requests.RequestException as exc:
-                if self.policy.should_retry(attempt, None) and not errors.request_was_sent(exc):
+                if self.policy.should_retry(attempt, None) and not request_was_sent(exc):
                     self._sleep(self.policy.delay_s(attempt))
                     continue
-                raise network_failure(exc, base, lim.read_s, attempt) from None
+                raise network_failure(exc, base, read_s=lim.read_s, attempts=attempt) from None
             with response:
                 outcome = self._answer(response, turn, lim, started, streaming, on_partial, attempt)
             if outcome == "plain":
@@ -177,7 +177,7 @@ class ResponsesClient:
 def _refused(status: int, error: dict[str, Any], rid: str | None, base: str, turn: request.Turn,
              attempts: int) -> errors.DalleError:
     """An error answer (not billed), worded for a conversation."""
-    mapped = errors.from_status(status, error, rid, base, turn.chat_model, attempts)
+    mapped = from_status(status, error, request_id=rid, base_url=base, model=turn.chat_model, attempts=attempts)
     if isinstance(mapped, errors.ModelUnavailableError):
         return errors.BadRequestError(
             f"This endpoint does not offer {turn.chat_model} (or the image model {turn.image.model}) for "

@@ -206,10 +206,11 @@ class ImagesClient:
             try:
                 response = post(streaming, lim)
             except requests.RequestException as exc:
-                if self.policy.should_retry(attempt, None) and (retry_after_send or not errors.request_was_sent(exc)):
+                if self.policy.should_retry(attempt, None) and (retry_after_send or not answers.request_was_sent(exc)):
                     self._sleep(self.policy.delay_s(attempt))
                     continue
-                raise answers.network_failure(exc, self.settings.base_url, lim.read_s, attempt) from None
+                raise answers.network_failure(exc, self.settings.base_url, read_s=lim.read_s,
+                                              attempts=attempt) from None
             with response:
                 status, rid = response.status_code, response.headers.get("x-request-id")
                 if streaming and status == 200 and stream.is_event_stream(response):
@@ -237,7 +238,8 @@ class ImagesClient:
                     log.info("HTTP %s from the API, retrying (attempt %d)", status, attempt)
                     self._sleep(self.policy.delay_s(attempt, response.headers))
                     continue
-                raise errors.from_status(status, error, rid, self.settings.base_url, request.model, attempt)
+                raise answers.from_status(status, error, request_id=rid, base_url=self.settings.base_url,
+                                          model=request.model, attempts=attempt)
 
     def _body_error(self, failure: body.BodyFailure, response: requests.Response, lim: limits.CallLimits,
                     attempts: int, request: GenerationRequest | None) -> errors.DalleError:
@@ -257,7 +259,8 @@ class ImagesClient:
                 "Try again; raise DALLE3_TIMEOUT_S if it keeps happening.", http_status=status, request_id=rid,
                 abandoned=status == 200)  # an error answer is not billed
         if status != 200 and request is not None:
-            return errors.from_status(status, {}, rid, base, request.model, attempts)
+            return answers.from_status(status, {}, request_id=rid, base_url=base, model=request.model,
+                                       attempts=attempts)
         return errors.BadResponseError(
             f"The connection to {base} broke while the answer was being read{tries}.{paid or ' Try again.'}",
             http_status=status, request_id=rid)
@@ -271,15 +274,17 @@ class ImagesClient:
                                         timeout=(lim.connect_s, lim.read_s),
                                         auth=KeyAuth(api_key, self.settings.base_url))
         except requests.RequestException as exc:
-            raise answers.network_failure(exc, self.settings.base_url, timeout_s, 1, billable=False) from None
+            raise answers.network_failure(exc, self.settings.base_url, read_s=timeout_s, attempts=1,
+                                          billable=False) from None
         with response:
             try:
                 raw = body.read_all(response, lim, time.monotonic() + lim.deadline_s)
             except body.BodyFailure as failure:
                 raise self._body_error(failure, response, lim, 1, None) from None
             if response.status_code != 200:
-                raise errors.from_status(response.status_code, answers.error_fields(raw),
-                                         response.headers.get("x-request-id"), self.settings.base_url, None, 1)
+                raise answers.from_status(response.status_code, answers.error_fields(raw),
+                                          request_id=response.headers.get("x-request-id"),
+                                          base_url=self.settings.base_url, model=None, attempts=1)
         data = _json(raw, response).get("data")
         return [m for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)] if isinstance(data, list) else []
 
@@ -327,7 +332,7 @@ class ImagesClient:
         try:
             response = requests.get(url, timeout=(lim.connect_s, lim.read_s), stream=True, auth=NoCredentials())
         except requests.RequestException as exc:
-            raise answers.network_failure(exc, self.settings.base_url, lim.read_s, 1) from None
+            raise answers.network_failure(exc, self.settings.base_url, read_s=lim.read_s, attempts=1) from None
         with response:
             try:
                 raw = body.read_all(response, lim, time.monotonic() + lim.deadline_s)

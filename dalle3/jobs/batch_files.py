@@ -22,6 +22,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from dalle3 import errors
 from dalle3.models import pricing
+from dalle3.http.answers import from_status
 from dalle3.http.client import ApiImage
 from dalle3.errors import DalleError
 from dalle3.jobs.spec import EDITS as EDITS, GENERATIONS as GENERATIONS, JobRow  # the endpoints: spec owns them
@@ -111,7 +112,7 @@ def row_error(data: Mapping[str, Any], status: Any, body: Mapping[str, Any] | No
     said = body.get("error") if body is not None else None
     api_error: dict[str, Any] | None = said if isinstance(said, dict) else None
     if isinstance(status, int) and status != 200 and api_error is not None:
-        return errors.from_status(status, api_error, None, base_url, None, 1).user_message
+        return from_status(status, api_error, request_id=None, base_url=base_url, model=None, attempts=1).user_message
     message = errors.scrub(str(line_error.get("message") or (api_error or {}).get("message") or ""))[:_MAX_MESSAGE]
     return f"This request failed in the Batch: {message or 'no reason given'}."
 

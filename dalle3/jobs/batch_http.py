@@ -2,7 +2,7 @@
 
 The same ``requests.Session`` as image calls (:class:`dalle3.http.client.ImagesClient`),
 the key only in the ``Authorization`` header to the configured base URL, and
-every failure mapped by :func:`dalle3.errors.from_status` to a sentence for
+every failure mapped by :func:`dalle3.http.answers.from_status` to a sentence for
 people. A result file (``GET /files/{id}/content``) can be gigabytes: it is
 written to disk in pieces as it arrives, never held whole.
 """
@@ -20,7 +20,7 @@ import requests
 
 from dalle3 import errors
 from dalle3.http import body, limits
-from dalle3.http.answers import error_fields
+from dalle3.http.answers import error_fields, from_status, network_failure
 from dalle3.http.client import ImagesClient
 from dalle3.models.table import BATCH_COMPLETION_WINDOW
 
@@ -49,7 +49,7 @@ class BatchHttp:
             return self.session.request(method, self._url(path), headers=self._headers(api_key), stream=True,
                                         timeout=(self.settings.connect_timeout_s, _READ_S), **kw)
         except requests.RequestException as exc:
-            raise errors.network_error(exc, self.settings.base_url, _READ_S, 1) from None
+            raise network_failure(exc, self.settings.base_url, read_s=_READ_S, attempts=1, billable=False) from None
 
     def _json(self, response: requests.Response) -> dict[str, Any]:
         lim = limits.CallLimits(self.settings.connect_timeout_s, _READ_S, _READ_S * 2, _JSON_MAX_BYTES, _JSON_MAX_BYTES)
@@ -79,7 +79,8 @@ class BatchHttp:
                 f"{self.settings.base_url_shown} has no Batch API (HTTP 404 on {urlpath(response)}). Batches need "
                 "api.openai.com or a server that offers /files and /batches; run the job now instead.",
                 http_status=404, request_id=rid)
-        raise errors.from_status(status, error_fields(raw), rid, self.settings.base_url, None, 1)
+        raise from_status(status, error_fields(raw), request_id=rid, base_url=self.settings.base_url, model=None,
+                          attempts=1)
 
     def upload(self, path: Path, api_key: str) -> dict[str, Any]:
         """``POST /files`` with ``purpose=batch``: the JSONL of a job's requests."""
