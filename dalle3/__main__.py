@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from dalle3 import DalleError, Studio, cli, from_env, validate
+from dalle3 import DalleError, Studio, cli, from_env
 from dalle3.library import cli as library_cli, view as library_view
 from dalle3.chat import cli as chat_cli
 from dalle3.models.edit_rules import rules_for
@@ -70,9 +70,7 @@ def run_edit(args: argparse.Namespace) -> str:
         settings = replace(settings, offline=True)
     model = args.model or (settings.default_model if rules_for(profile_for(settings.default_model)).edits
                            else GPT_IMAGE_2.id)
-    request = validate(args.prompt, seed=args.seed, quality=args.quality, size=args.size, model=model,
-                       extras={"background": args.background}, n=args.n)
-    return cli.edit(Studio(settings), request, args.images, args.mask, args.markup, args.input_fidelity, args.output)
+    return cli.generate(Studio(settings), _asked(args, model))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -131,11 +129,12 @@ def _asked(args: argparse.Namespace, model: str) -> cli.GenerateOptions:
     extras = {name: getattr(args, name, None) for name in GPT_IMAGE_26.extras}
     common = dict(prompt=args.prompt, model=model, seed=args.seed, quality=args.quality, size=args.size,
                   extras=extras, output=args.output, n=args.n, offline=args.offline)
-    if hasattr(args, "images"):  # edit
+    if hasattr(args, "images"):  # edit: its model is always named (the configured one only if it edits)
         return cli.GenerateOptions(**common, images=tuple(args.images), mask=args.mask, markup=args.markup,
                                    input_fidelity=args.input_fidelity)
-    return cli.GenerateOptions(**common, previews=args.previews, save_partials=args.save_partials,
-                               output_format=args.output_format, output_compression=args.output_compression)
+    return cli.GenerateOptions(**common, style=args.style, previews=args.previews, save_partials=args.save_partials,
+                               output_format=args.output_format, output_compression=args.output_compression,
+                               model_named=args.model is not None)
 
 
 def run(args: argparse.Namespace) -> str:
@@ -146,14 +145,7 @@ def run(args: argparse.Namespace) -> str:
         settings = replace(settings, offline=True)
     if args.list_models:
         return cli.list_models(settings)
-    asked = _asked(args, args.model or settings.default_model)
-    request = validate(asked.prompt, seed=asked.seed, quality=asked.quality, style=args.style, size=asked.size,
-                       model=asked.model, extras=dict(asked.extras), n=args.n, output_format=args.output_format,
-                       output_compression=args.output_compression)
-    if args.model is None:  # the configured default: on an endpoint without it, its successor (said on stderr)
-        request = replace(request, model_named=False)
-    previews = 1 if args.previews is None else args.previews
-    return cli.generate(Studio(settings), request, asked.output, previews, args.save_partials)
+    return cli.generate(Studio(settings), _asked(args, args.model or settings.default_model))
 
 
 def library_parser() -> argparse.ArgumentParser:

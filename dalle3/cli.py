@@ -12,23 +12,22 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, TextIO
+from typing import Any, Callable, Mapping, NamedTuple, TextIO
 
 from dalle3.http.client import ImagesClient
-from dalle3.errors import DalleError, ValidationError
-from dalle3.edits.inputs import prepare_edit
+from dalle3.errors import DalleError, UnexpectedError, ValidationError
 from dalle3.files.metadata import file_size_text, read_parameters
 from dalle3.models.text import models_text
 from dalle3.models import closest_settings, resolve, shown_name
 from dalle3.models.edit_rules import rules_for
 from dalle3.models import ModelProfile
-from dalle3.params import GenerationRequest, profile_for
-from dalle3.edits.references import read_file
+from dalle3.params import GenerationRequest
+from dalle3.run import EditSources, checked_request, run_request
 from dalle3.settings import Settings
 from dalle3.files.storage import atomic_replace, atomic_write_new, slug
 from dalle3.results import GenerationResult, Preview
 from dalle3.studio import Studio
-from dalle3.views.status import one_line
+from dalle3.views.status import UNEXPECTED, one_line
 
 LISTING_TIMEOUT_S = 10.0
 
@@ -73,58 +72,18 @@ def _write_copies(result: GenerationResult, out: Path) -> None:
                                   f"The image is still saved at {source}.") from None
 
 
-def edit(studio: Studio, request: GenerationRequest, images: list[Path], mask: Path | None = None,
-         markup: Path | None = None, input_fidelity: str | None = None, out: Path | None = None) -> str:
-    """Read the files, prepare and check them, edit; with ``out``, copy the results there."""
-    inputs = prepare_edit(profile_for(request.model), [read_file(p, "image") for p in images],
-                          mask=read_file(mask, "mask") if mask else None,
-                          markup=read_file(markup, "markup") if markup else None, input_fidelity=input_fidelity,
-                          before_decoding=lambda sizes: studio.admit(request, sizes, None, input_fidelity))
-    result = studio.edit(request, inputs)
-    if out is not None:
-        _write_copies(result, out)
-    return generation_text(result, out)
-
-
-def preview_line(preview: Preview, saved: Path | None = None) -> str:
-    """``preview 2 of 3 · 41 s`` (and where it was saved)."""
-    return f"{preview.label} · saved {saved}" if saved else preview.label
-
-
-def generate(studio: Studio, request: GenerationRequest, out: Path | None = None, previews: int = 0,
-             save_partials: Path | None = None, progress: TextIO | None = None) -> str:
-    """Make the image; with ``out``, copy the saved PNG (settings embedded) there byte for byte.
-
-    With ``previews``, a model that streams sends rough images first: a line for each goes to
-    ``progress`` (stderr) as it arrives, and with ``save_partials`` each is saved there too.
-    """
-    progress = progress or sys.stderr
-
-    def show(preview: Preview) -> None:
-        saved, line = None, ""
-        if save_partials is not None:
-            try:
-                saved = atomic_write_new(save_partials, f"{slug(request.prompt)}_seed{request.seed}_preview"
-                                         f"{preview.number}", preview.path.read_bytes())
-            except OSError as exc:  # a preview is a nicety: say so and let the image come
-                line = f" · could not save it in {save_partials}: {exc.strerror or exc}"
-        print(preview_line(preview, saved) + line, file=progress, flush=True)
-
-    if studio.streams(request) and previews:
-        print(f"waiting for {previews} preview{'s' if previews > 1 else ''} and the image…", file=progress, flush=True)
-    result = studio.generate(request, previews=previews, on_preview=show)
-    if out is not None:
-        _write_copies(result, out)
-    return generation_text(result, out)
-
-
 class GenerateOptions(NamedTuple):
-    """What was asked on the command line for one call (None: not given, the model's default)."""
+    """What was asked on the command line for one call (None: not given, the model's default).
+
+    Its fields are the raw values the page's generate path checks (:func:`dalle3.run.checked_request`),
+    and what the "run instead" hint carries over.
+    """
 
     prompt: str
     model: str
     seed: int = 0
     quality: str | None = None
+    style: str | None = None
     size: str | None = None
     extras: Mapping[str, str | None] = {}
     output: Path | None = None
@@ -138,6 +97,55 @@ class GenerateOptions(NamedTuple):
     mask: Path | None = None
     markup: Path | None = None
     input_fidelity: str | None = None
+    model_named: bool = True  # False: no --model, the configured default (its successor where it is not offered)
+
+
+def preview_line(preview: Preview, saved: Path | None = None) -> str:
+    """``preview 2 of 3 · 41 s`` (and where it was saved)."""
+    return f"{preview.label} · saved {saved}" if saved else preview.label
+
+
+def _preview_printer(request: GenerationRequest, save_partials: Path | None,
+                     progress: TextIO) -> Callable[[Preview], None]:
+    """A line on ``progress`` for each preview; with ``save_partials``, the preview saved there too."""
+
+    def show(preview: Preview) -> None:
+        saved, line = None, ""
+        if save_partials is not None:
+            try:
+                saved = atomic_write_new(save_partials, f"{slug(request.prompt)}_seed{request.seed}_preview"
+                                         f"{preview.number}", preview.path.read_bytes())
+            except OSError as exc:  # a preview is a nicety: say so and let the image come
+                line = f" · could not save it in {save_partials}: {exc.strerror or exc}"
+        print(preview_line(preview, saved) + line, file=progress, flush=True)
+
+    return show
+
+
+def generate(studio: Studio, asked: GenerateOptions, progress: TextIO | None = None) -> str:
+    """Make the image, or the edit when ``asked`` names images, through the page's generate path
+    (:mod:`dalle3.run`); with ``asked.output``, copy the saved file(s) there byte for byte.
+
+    With previews, a model that streams sends rough images first: a line for each goes to
+    ``progress`` (stderr) as it arrives, and with ``save_partials`` each is saved there too.
+    Raises the DalleError to print.
+    """
+    request = checked_request(asked._asdict(), asked.extras, model_named=asked.model_named)
+    edit = EditSources(asked.images, asked.mask, asked.markup, asked.input_fidelity) if asked.images else None
+    previews = 0 if edit else (1 if asked.previews is None else asked.previews)
+    progress = progress or sys.stderr
+    if previews and studio.streams(request):
+        print(f"waiting for {previews} preview{'s' if previews > 1 else ''} and the image…", file=progress, flush=True)
+    show = _preview_printer(request, asked.save_partials, progress)
+    for outcome in run_request(studio, request, previews=previews, edit=edit, min_interval_s=0):
+        if isinstance(outcome, DalleError):
+            raise outcome
+        if isinstance(outcome, GenerationResult):
+            if asked.output is not None:
+                _write_copies(outcome, asked.output)
+            return generation_text(outcome, asked.output)
+        show(outcome)
+    raise UnexpectedError(UNEXPECTED)  # not reached: the path ends with the result or an error
 
 
 def _carried(asked: GenerateOptions, target: ModelProfile) -> list[str]:

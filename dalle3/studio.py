@@ -206,7 +206,7 @@ class Studio:
                           batch=(index, request.n) if request.n > 1 else None)
         if self.library is not None:
             self.library.record(path, parameters)
-        return SavedImage(path, metadata.image_size(data) or (0, 0), index, len(data))
+        return SavedImage(path, metadata.image_size_or_none(data) or (0, 0), index, len(data))
 
     def _make(self, request: GenerationRequest, inputs: EditInputs | None, backend: str, own_key: str | None,
               previews: int, on_preview: Callable[[Preview], None] | None) -> tuple[ApiImage, Price]:

@@ -25,7 +25,7 @@ from PIL import Image, PngImagePlugin
 from dalle3.files import metadata
 from dalle3.views import studio_view, status
 from dalle3.errors import AuthenticationError, ConfigurationError, ConnectionFailedError, ValidationError
-from dalle3.files.images import MAX_PIXELS, image_size, install_pillow_limit
+from dalle3.files.images import MAX_PIXELS, checked_image_size, install_pillow_limit
 from dalle3.files.containers import png_chunk as _chunk
 from dalle3.models import image_models, parse_size, resolve
 from dalle3.params import GenerationRequest, parse_seed, validate
@@ -225,7 +225,7 @@ def test_pixel_bomb_is_refused_from_its_header_without_decoding(bomb, tmp_path):
     tracemalloc.start()
     try:
         with pytest.raises(ValidationError, match="million pixels"):
-            image_size(path)
+            checked_image_size(path)
         assert metadata.read_parameters(path) is None  # its parameters are never read either
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -236,14 +236,14 @@ def test_pixel_bomb_is_refused_from_its_header_without_decoding(bomb, tmp_path):
 def test_image_past_twice_pillows_own_limit_is_refused_with_our_message():
     header_only = _grey_png(20_000, 20_000, complete=False)  # 400 million pixels: Pillow itself raises
     with pytest.raises(ValidationError, match="million pixels"):
-        image_size(header_only)
+        checked_image_size(header_only)
     assert metadata.read_parameters(header_only) is None
 
 
 def test_ordinary_image_passes_and_non_image_is_a_plain_message():
-    assert image_size(png_with_c2pa()) == (64, 48)
+    assert checked_image_size(png_with_c2pa()) == (64, 48)
     with pytest.raises(ValidationError, match="not an image"):
-        image_size(b"<html>not an image</html>")
+        checked_image_size(b"<html>not an image</html>")
 
 
 def test_installed_pillow_limit_makes_any_decoder_refuse_a_bomb_before_decoding(bomb, monkeypatch):

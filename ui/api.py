@@ -65,7 +65,7 @@ def _source(item: Any, what: str) -> Source:
     raise ValidationError(f"{what} must be an uploaded file or a data:image/...;base64 URL.")
 
 
-def edit_sources(given: dict[str, Any]) -> EditSources:
+def edit_sources_from_arguments(given: dict[str, Any]) -> EditSources:
     """The ``/edit`` caller's images, mask and markup; raises ValidationError with a plain message."""
     images = given.get("images") or []
     images = images if isinstance(images, list) else [images]
@@ -117,7 +117,7 @@ def wire_api(studio: Studio, discovery: Discovery, host: str, demo: gr.Blocks) -
                 given["n"] = 1
             extras = {name: given.get(name) for name in EXTRA_NAMES}
             identifier = safety.identifier_for(settings, host, request.session_hash if request is not None else None)
-            edit = edit_sources(given) if "images" in arguments else None
+            edit = edit_sources_from_arguments(given) if "images" in arguments else None
             if edit is not None and not edit.images:
                 raise ValidationError("Add an image to edit: /edit needs 1 to 16 images.")
             outcome = run_generation(studio, given, extras, key or None, identifier, edit)

@@ -2,8 +2,8 @@
 
 Its components sit in an accordion under the request (closed until used); "Use as reference"
 buttons sit under the result and the history. When references are present the Generate button
-edits them (:func:`edit_sources` is what ``wire_generate`` reads). What a model allows (edits
-at all, ``n``, markup, input fidelity) comes from the model table through ``edit_rules``.
+edits them (:func:`edit_sources_from_controls` is what ``wire_generate`` reads). What a model
+allows (edits at all, ``n``, markup, input fidelity) comes from the model table through ``edit_rules``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dalle3.views import studio_view, status
 from dalle3.models.edit_rules import rules_for
 from dalle3.views.glance import as_charged, editing_model, size_for_aspect
 from dalle3.edits.inputs import mask_from_painting, markup_from_layer
-from dalle3.files.images import image_size
+from dalle3.files.images import checked_image_size
 from dalle3.files.metadata import read_parameters
 from dalle3.models import resolve
 from dalle3.edits.references import LONG_EDGE
@@ -129,7 +129,7 @@ def _painted(value: Any) -> Image.Image | None:
     return merged if cast("tuple[int, int]", merged.getchannel("A").getextrema())[1] > 0 else None
 
 
-def edit_sources(e: EditControls, data: dict) -> EditSources | None:
+def edit_sources_from_controls(e: EditControls, data: dict) -> EditSources | None:
     """What Generate sends as an edit, or None for an ordinary generation (no references, nothing painted)."""
     images = tuple(Path(p) for p in data[e.references] or [])
     painted = _painted(data[e.editor]) if images else None
@@ -159,7 +159,7 @@ def _paths(value: Any) -> list[str]:
 def _uploaded_size(path: str) -> tuple[int, int] | None:
     """A reference's size as it will be sent (long edge at most 2048), from its header only."""
     try:
-        w, h = image_size(path)
+        w, h = checked_image_size(path)
     except DalleError:
         return None
     scale = min(1.0, LONG_EDGE / max(w, h))
@@ -334,7 +334,7 @@ def _wire_restored(c: Controls, e: EditControls, studio: Studio, *, whole_folder
     def on_drop(path: str | None, state: SessionState | None, references: Any) -> dict:
         """An edited image brings its references back where they may be searched for and are still kept."""
         try:
-            parameters = read_parameters(path) if path and image_size(path) else None
+            parameters = read_parameters(path) if path and checked_image_size(path) else None
         except DalleError:
             parameters = None
         restored = studio_view.restore(parameters)

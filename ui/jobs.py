@@ -33,7 +33,7 @@ from dalle3.jobs.batch import server_key_allowed
 from dalle3.results import SIMULATOR
 from dalle3.jobs.run import Progress, RowResult
 from dalle3.jobs.service import (Jobs, failures_markdown, job_from, jobs_for, jobs_table, progress_markdown)
-from ui.api import KEY_HEADER, edit_sources
+from ui.api import KEY_HEADER, edit_sources_from_arguments
 from dalle3.run import EditSources
 from ui.sessions import forget_api_only_session
 from ui.wiring import PRIVATE, Updates
@@ -367,8 +367,8 @@ def wire_jobs_api(studio: Studio, host: str, demo: gr.Blocks) -> None:
         if mode not in ("batch", "now"):
             raise ValidationError(f"mode is batch or now; got {mode[:20]!r}.")
         identifier = safety.identifier_for(studio.settings, host, getattr(request, "session_hash", None))
-        job = _edited(job_from(given, None, identifier), edit_sources({name: given.get(name) for name in FILE_ARGS}),
-                      studio, key)
+        sources = edit_sources_from_arguments({name: given.get(name) for name in FILE_ARGS})
+        job = _edited(job_from(given, None, identifier), sources, studio, key)
         if mode == "now":
             if refused := spec.refusal(job, batch=False, remaining_usd=_remaining(jobs, key)):
                 raise ValidationError(refused)

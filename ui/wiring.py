@@ -16,7 +16,7 @@ from dalle3 import DalleError, Studio, safety
 from dalle3.views import studio_view, status
 from dalle3.http.discovery import Discovery
 from dalle3.errors import ModelUnavailableError
-from dalle3.files.images import image_size
+from dalle3.files.images import checked_image_size
 from dalle3.files.metadata import read_parameters
 from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX, whole_number
@@ -27,7 +27,7 @@ from dalle3.results import SIMULATOR
 from dalle3.http.stopping import SIMULATED_MESSAGE, StopHandle, stoppable, stopped_error
 from dalle3.views.edit_snippets import code_for
 from dalle3.studio import Preview
-from ui.edit import EditControls, edit_sources
+from ui.edit import EditControls, edit_sources_from_controls
 from ui.layout import PRIVATE, Controls
 from dalle3.run import run_live
 
@@ -294,7 +294,7 @@ def _generation(c: Controls, *, studio: Studio, host: str, e: EditControls, data
     extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
     values = {"prompt": data[c.prompt], "seed": data[c.seed], "quality": data[c.quality],
               "style": data[c.style], "size": data[c.size], "model": model_id, "n": data[c.n]}
-    edit = edit_sources(e, data)
+    edit = edit_sources_from_controls(e, data)
     if profile and profile.output_formats:  # compression only where the format takes it
         out = studio_view.output_view(model_id, data[c.output_format], data[c.compression], extras.get("background"))
         values.update(output_format=out.output_format, output_compression=out.compression)
@@ -350,7 +350,7 @@ def wire_restore(c: Controls) -> None:
         if not path:
             return {c.status: gr.update()}
         try:
-            image_size(path)  # from the header: a pixel bomb is refused before anything decodes it
+            checked_image_size(path)  # from the header: a pixel bomb is refused before anything decodes it
         except DalleError as exc:
             return {c.status: f"{studio_view.NO_PARAMETERS} {status.inert(exc.user_message)}"}
         restored = studio_view.restore(read_parameters(path))

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dalle3.models.table import CHAT_MODELS, DEFAULT_CHAT_MODEL
-from dalle3.models.profile import ChatModelPrices, Source
+from dalle3.models.profile import ChatModelPrices, Citation
 from dalle3.models import MODEL_ID_PATTERN, resolve
 
 # Families that answer POST /responses with hosted tools; audio, realtime, search, embedding,
@@ -23,7 +23,7 @@ _NOT_MAINLINE = re.compile(r"audio|realtime|search|transcribe|tts|embedding|mode
 
 UNPRICED = ChatModelPrices(
     *max(((p.text_input, p.cached_input, p.text_output) for p in CHAT_MODELS.values()), key=lambda t: t[2]),
-    Source("not in the price table: priced as the dearest known mainline model", confidence="estimate"))
+    Citation("not in the price table: priced as the dearest known mainline model", confidence="estimate"))
 
 
 def is_mainline(model_id: Any) -> bool:

@@ -148,8 +148,9 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the header of a PNG, JPEG or WebP; None when unknown."""
+def image_size_or_none(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the header of a PNG, JPEG or WebP; None when unknown (for the checks a
+    file from outside needs, and a plain refusal, see :func:`dalle3.files.images.checked_image_size`)."""
     fmt = image_format(data)
     if fmt == "png":
         return png_size(data)

@@ -39,7 +39,7 @@ def too_many_pixels(size: tuple[int, int]) -> bool:
     return size[0] * size[1] > MAX_PIXELS
 
 
-def image_size(source: str | Path | bytes) -> tuple[int, int]:
+def checked_image_size(source: str | Path | bytes) -> tuple[int, int]:
     """(width, height) from the image's header, refusing a pixel bomb; pixels are never decoded.
 
     Raises :class:`ValidationError` with a plain message when the file is not an

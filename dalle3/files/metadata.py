@@ -38,11 +38,11 @@ from xml.sax.saxutils import escape, unescape
 
 from PIL import Image, UnidentifiedImageError
 
-from dalle3.files.containers import (MAX_SEGMENT, VP8X_XMP, image_format, image_size, jpeg_insert_at, jpeg_segment,
+from dalle3.files.containers import (MAX_SEGMENT, VP8X_XMP, image_format, image_size_or_none, jpeg_insert_at, jpeg_segment,
                                jpeg_segments, png_chunk, png_size, webp_chunks, webp_with_chunk)
 from dalle3.files.images import MAX_FILE_BYTES, too_many_pixels
 
-__all__ = ["embed", "image_format", "image_size", "png_size", "read_parameters"]
+__all__ = ["embed", "image_format", "image_size_or_none", "png_size", "read_parameters"]
 
 KEYWORD = "parameters"
 SOFTWARE = "dalle3-studio"
@@ -184,7 +184,7 @@ def read_parameters(source: str | Path | bytes) -> dict[str, Any] | None:
             return None
     if len(data) > MAX_FILE_BYTES:
         return None
-    size = image_size(data)
+    size = image_size_or_none(data)
     if size is None or too_many_pixels(size):  # a pixel bomb is no image of ours, decoded or not
         return None
     fmt = image_format(data)

@@ -33,7 +33,7 @@ from sseclient import SSEClient
 from dalle3 import errors
 from dalle3.http import body
 from dalle3.http.limits import CallLimits
-from dalle3.files.metadata import image_size
+from dalle3.files.metadata import image_size_or_none
 
 log = logging.getLogger("dalle3")
 
@@ -139,7 +139,7 @@ def _image(data: dict[str, Any], rid: str | None, seen: int, total: int, limits:
             image = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             image = b""
-        if image_size(image) is None:  # png, jpeg or webp, as output_format asked
+        if image_size_or_none(image) is None:  # png, jpeg or webp, as output_format asked
             problem = "an image that could not be decoded"
         else:
             return image

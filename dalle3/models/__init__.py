@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from dalle3.models.table import (  # noqa: F401 - re-exported: the table's names live here too
     COMPRESSION_DEFAULT, COMPRESSION_FORMATS, COMPRESSION_RANGE, DALLE3, DEPRECATIONS, FAMILY_PREFIXES,
     NOT_DRIVEN, GPT_IMAGE_2, MODELS, NOT_OFFERED_FORMATS, OUTPUT_FORMATS, SPEC, TRANSPARENT_FORMATS,
-    CustomSizeRule, GenerationTime, ModelProfile, Source, TokenPrices,
+    Citation, CustomSizeRule, GenerationTime, ModelProfile, TokenPrices,
 )
 from dalle3.models.profile import TABLE_CHECKED  # noqa: F401 - re-exported with the table
 

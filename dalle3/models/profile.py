@@ -14,7 +14,7 @@ TABLE_CHECKED = "2026-12-07"
 
 
 @dataclass(frozen=True)
-class Source:
+class Citation:
     """Where a rule or price was read, when, and how sure it is."""
 
     where: str
@@ -61,7 +61,7 @@ class GenerationTime:
 
     fixed_s: float
     per_megapixel_s: Mapping[str, float]
-    source: Source
+    source: Citation
 
     def expected_s(self, quality: str, megapixels: float) -> float:
         return self.fixed_s + self.per_megapixel_s.get(quality, max(self.per_megapixel_s.values())) * megapixels
@@ -94,7 +94,7 @@ class ModelProfile:
     prompt_limit: int
     image_prices: Mapping[tuple[str, str], float]  # (quality, size) -> USD per image
     token_prices: TokenPrices | None  # None: the bill is the per-image figure (or unknown)
-    sources: tuple[Source, ...]
+    sources: tuple[Citation, ...]
     billing: str = "tokens"  # "image": a flat, exact price per image (DALL·E)
     streams: bool = False  # answers stream=true with partial images (server-sent events)
     duration: GenerationTime | None = None  # None: the client's fixed defaults
@@ -112,7 +112,7 @@ class ModelProfile:
     input_fidelity: tuple[str, ...] = ()  # edits: values of input_fidelity; empty: omit it
     markup: bool = False  # edits: takes a markup overlay
     preview: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-    rules: Mapping[str, Source] = field(default_factory=lambda: MappingProxyType({}))
+    rules: Mapping[str, Citation] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def default_size(self) -> str:
@@ -130,4 +130,4 @@ class ChatModelPrices:
     text_input: float
     cached_input: float
     text_output: float
-    source: Source
+    source: Citation

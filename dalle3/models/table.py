@@ -15,8 +15,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Mapping
 
-from dalle3.models.profile import (ChatModelPrices, CustomSizeRule, GenerationTime, ModelProfile,
-                                Source, TokenPrices)
+from dalle3.models.profile import (ChatModelPrices, Citation, CustomSizeRule, GenerationTime, ModelProfile,
+                                TokenPrices)
 
 DALLE3_PAGE = "https://developers.openai.com/api/docs/models/dall-e-3"
 DEPRECATIONS = "https://developers.openai.com/api/docs/deprecations"
@@ -70,16 +70,16 @@ DALLE3 = ModelProfile(
     token_prices=None,
     billing="image",
     duration=GenerationTime(20.0, MappingProxyType({"standard": 15.0, "hd": 25.0}),
-                            Source("typical 10-40 s per image reported by users", confidence="estimate")),
+                            Citation("typical 10-40 s per image reported by users", confidence="estimate")),
     sources=(
-        Source(f"{DALLE3_PAGE} (per-image prices)"),
-        Source(f"{SDK_MODELS}: 'retired on May 12, 2026'; {DEPRECATIONS} names gpt-image-2.5-sunburst"),
-        Source(SPEC),
+        Citation(f"{DALLE3_PAGE} (per-image prices)"),
+        Citation(f"{SDK_MODELS}: 'retired on May 12, 2026'; {DEPRECATIONS} names gpt-image-2.5-sunburst"),
+        Citation(SPEC),
     ),
     note="Retired upstream; still served by compatible endpoints that offer dall-e-3.",
     rules=MappingProxyType({
-        "n": Source(f"{SPEC}: n must be 1 for dall-e-3"),
-        "output_formats": Source(f"{SDK_GENERATE}: output_format is only for GPT image models (always PNG here)"),
+        "n": Citation(f"{SPEC}: n must be 1 for dall-e-3"),
+        "output_formats": Citation(f"{SDK_GENERATE}: output_format is only for GPT image models (always PNG here)"),
     }),
 )
 
@@ -110,17 +110,17 @@ _GPT2_IMAGE_PRICES = MappingProxyType({
 })
 
 _GPT_RULES = {
-    "qualities": Source(f"{SDK_GENERATE} quality: high, medium, low (and auto) for the GPT image models"),
-    "custom_size": Source(f"{SDK_GENERATE} size: WIDTHxHEIGHT, multiples of 16, 1:3..3:1, experimental above "
+    "qualities": Citation(f"{SDK_GENERATE} quality: high, medium, low (and auto) for the GPT image models"),
+    "custom_size": Citation(f"{SDK_GENERATE} size: WIDTHxHEIGHT, multiples of 16, 1:3..3:1, experimental above "
                           "2560x1440, max 3840x2160; pixel range 655,360-8,294,400 from third-party pages"),
-    "background": Source(f"{SDK_GENERATE} background: transparent in preview for gpt-image-2 and its snapshot; "
+    "background": Citation(f"{SDK_GENERATE} background: transparent in preview for gpt-image-2 and its snapshot; "
                          "transparent needs png or webp"),
-    "output_formats": Source(f"{SDK_GENERATE} output_format png|webp|jpeg (gif, svg need preview access); "
+    "output_formats": Citation(f"{SDK_GENERATE} output_format png|webp|jpeg (gif, svg need preview access); "
                              "output_compression 0-100 for webp and jpeg, default 100"),
-    "n": Source(f"{SDK_GENERATE} n: between 1 and 10"),
-    "safety_identifier": Source(f"{SDK_GENERATE} safety_identifier: a stable id per end user"),
-    "input_fidelity": Source(f"{SDK_EDIT} input_fidelity: 'For gpt-image-2, omit this parameter'"),
-    "markup": Source(f"{SDK_EDIT} markup: 'Supports GPT Image 2.5' (not gpt-image-2)"),
+    "n": Citation(f"{SDK_GENERATE} n: between 1 and 10"),
+    "safety_identifier": Citation(f"{SDK_GENERATE} safety_identifier: a stable id per end user"),
+    "input_fidelity": Citation(f"{SDK_EDIT} input_fidelity: 'For gpt-image-2, omit this parameter'"),
+    "markup": Citation(f"{SDK_EDIT} markup: 'Supports GPT Image 2.5' (not gpt-image-2)"),
 }
 
 GPT_IMAGE_2 = ModelProfile(
@@ -146,15 +146,15 @@ GPT_IMAGE_2 = ModelProfile(
     # high by their token ratios (about 1.8x and 4x).
     duration=GenerationTime(10.0, MappingProxyType({"low": 4.0, "medium": 8.0, "high": 18.0, "xhigh": 32.0,
                                                     "max": 72.0, "auto": 18.0}),
-                            Source("users' reports: 60-150 s for high quality at 3840x2160; xhigh/max scaled "
+                            Citation("users' reports: 60-150 s for high quality at 3840x2160; xhigh/max scaled "
                                    "by token ratios", confidence="estimate")),
     sources=(
-        Source(f"{SPEC} (quality, size rules, background, moderation, output_format)"),
-        Source("OpenAI's gpt-image-2.6-sunburst page: $5 text in, $8 image in, $30 image out per 1M; "
+        Citation(f"{SPEC} (quality, size rules, background, moderation, output_format)"),
+        Citation("OpenAI's gpt-image-2.6-sunburst page: $5 text in, $8 image in, $30 image out per 1M; "
                "the same figures for gpt-image-2, 2.5 and 2.6-flare only on third-party pages", confidence="unconfirmed"),
-        Source("per-image figures: gpt-image-1 token counts x $30/1M (xhigh, max: third-party token ratios)",
+        Citation("per-image figures: gpt-image-1 token counts x $30/1M (xhigh, max: third-party token ratios)",
                confidence="estimate"),
-        Source(f"{SDK_GENERATE}: multiples of 16, 1:3..3:1, experimental above 2560x1440, max 3840x2160; "
+        Citation(f"{SDK_GENERATE}: multiples of 16, 1:3..3:1, experimental above 2560x1440, max 3840x2160; "
                "pixel range 655,360-8,294,400 from third-party pages", confidence="unconfirmed"),
     ),
     output_formats=OUTPUT_FORMATS,
@@ -171,23 +171,23 @@ def _variant(model_id: str, label: str, **changes) -> ModelProfile:
 
 _GPT25_RULES = MappingProxyType({
     **_GPT_RULES,
-    "qualities": Source(f"{SDK_GENERATE} quality: 2.5 sunburst/flare and their 2026-09-08 snapshots also "
+    "qualities": Citation(f"{SDK_GENERATE} quality: 2.5 sunburst/flare and their 2026-09-08 snapshots also "
                         "support xhigh and max"),
-    "background": Source(f"{SDK_GENERATE} background: 2.5 models (and snapshots) support opaque and transparent"),
-    "markup": Source(f"{SDK_EDIT} markup: 'Supports GPT Image 2.5'"),
+    "background": Citation(f"{SDK_GENERATE} background: 2.5 models (and snapshots) support opaque and transparent"),
+    "markup": Citation(f"{SDK_EDIT} markup: 'Supports GPT Image 2.5'"),
 })
 _GPT25 = dict(qualities=_GPT25_QUALITIES, markup=True, preview=MappingProxyType({}), rules=_GPT25_RULES)
 
 _GPT26_RULES = MappingProxyType({
     **_GPT_RULES,
-    "qualities": Source(f"xhigh and max: {GUIDES_26}; the SDK names them for 2.5 only", confidence="unconfirmed"),
-    "custom_size": Source(f"WxH as for gpt-image-2: {COMFY_V3}; the SDK's size text is silent on 2.6",
+    "qualities": Citation(f"xhigh and max: {GUIDES_26}; the SDK names them for 2.5 only", confidence="unconfirmed"),
+    "custom_size": Citation(f"WxH as for gpt-image-2: {COMFY_V3}; the SDK's size text is silent on 2.6",
                           confidence="unconfirmed"),
-    "background": Source(f"{SDK_GENERATE}: 'transparent backgrounds are available for supported GPT Image "
+    "background": Citation(f"{SDK_GENERATE}: 'transparent backgrounds are available for supported GPT Image "
                          "models' (2.6 not named)", confidence="unconfirmed"),
-    "complexity": Source("developers.openai.com model pages for gpt-image-2.6-* (complexity low|medium|high, "
+    "complexity": Citation("developers.openai.com model pages for gpt-image-2.6-* (complexity low|medium|high, "
                          "default high); the SDK has complexity without naming models", confidence="unconfirmed"),
-    "markup": Source(f"markup on 2.6 edits: {GUIDES_26}; the SDK says 'Supports GPT Image 2.5'",
+    "markup": Citation(f"markup on 2.6 edits: {GUIDES_26}; the SDK says 'Supports GPT Image 2.5'",
                      confidence="unconfirmed"),
 })
 _GPT26 = dict(qualities=_GPT25_QUALITIES, extras=_GPT26_EXTRAS, extra_defaults=_GPT26_DEFAULTS, markup=True,
@@ -196,11 +196,11 @@ _GPT26 = dict(qualities=_GPT25_QUALITIES, extras=_GPT26_EXTRAS, extra_defaults=_
 
 
 def _gpt1(model_id: str, label: str, lifecycle: str, shutdown: str, prices: tuple[float, ...],
-          tokens: TokenPrices | None, source: Source, fidelity: tuple[str, ...]) -> ModelProfile:
+          tokens: TokenPrices | None, source: Citation, fidelity: tuple[str, ...]) -> ModelProfile:
     """A first-generation GPT Image model: presets only, per-image table (low, medium, high × square, wide)."""
     table = {(q, size): prices[2 * i + (size != "1024x1024")]
              for i, q in enumerate(("low", "medium", "high")) for size in ("1024x1024", "1536x1024", "1024x1536")}
-    rules = {**_GPT_RULES, "input_fidelity": Source(f"{SDK_EDIT} input_fidelity: high and low on gpt-image-1.5, "
+    rules = {**_GPT_RULES, "input_fidelity": Citation(f"{SDK_EDIT} input_fidelity: high and low on gpt-image-1.5, "
                                                     "only low on gpt-image-1-mini")}
     del rules["custom_size"]
     return replace(
@@ -208,39 +208,39 @@ def _gpt1(model_id: str, label: str, lifecycle: str, shutdown: str, prices: tupl
         successor="gpt-image-2", custom_size=None, image_prices=MappingProxyType(table), token_prices=tokens,
         input_fidelity=fidelity, preview=MappingProxyType({}), rules=MappingProxyType(rules),
         sources=(source, SHUTDOWN_2026_12 if shutdown == "2026-12-01" else
-                 Source(f"{DEPRECATIONS} (shutdown date; OpenAI recommends gpt-image-2.6 models)")),
+                 Citation(f"{DEPRECATIONS} (shutdown date; OpenAI recommends gpt-image-2.6 models)")),
     )
 
 
-def _with_rule(profile: ModelProfile, rule: str, source: Source) -> ModelProfile:
+def _with_rule(profile: ModelProfile, rule: str, source: Citation) -> ModelProfile:
     return replace(profile, rules=MappingProxyType({**profile.rules, rule: source}))
 
 
 # Announced 2026-06-02, shut down 2026-12-01 (the deprecations page; OpenAI recommends the 2.6 models,
 # the table offers gpt-image-2, the closest in rules and price).
-SHUTDOWN_2026_12 = Source(f"{DEPRECATIONS}: gpt-image-1.5 (and -2025-12-16), gpt-image-1-mini and "
+SHUTDOWN_2026_12 = Citation(f"{DEPRECATIONS}: gpt-image-1.5 (and -2025-12-16), gpt-image-1-mini and "
                           "chatgpt-image-latest deprecated 2026-06-02, shut down 2026-12-01", read="2026-12-07")
 
 _GPT1_MODELS = (
     _gpt1("gpt-image-1.5", "GPT Image 1.5", "retired", "2026-12-01",
           (0.009, 0.013, 0.034, 0.050, 0.133, 0.200), None,
-          Source("per-image prices from third-party copies of OpenAI's pricing page; token prices not "
+          Citation("per-image prices from third-party copies of OpenAI's pricing page; token prices not "
                  "found, so the bill shown is the per-image figure", confidence="unconfirmed"), ("low", "high")),
     _gpt1("gpt-image-1-mini", "GPT Image 1 mini", "retired", "2026-12-01",
           (0.005, 0.006, 0.011, 0.015, 0.036, 0.052), TokenPrices(2.00, 2.50, 8.00),
-          Source("https://developers.openai.com/api/docs/models/gpt-image-1-mini (per-image and token prices)"),
+          Citation("https://developers.openai.com/api/docs/models/gpt-image-1-mini (per-image and token prices)"),
           ("low",)),
     # An alias OpenAI pointed at ChatGPT's current image model; the SDK lists it for generate, edit and
     # the Responses image tool and gives it "the same input constraints as GPT image models".
     _with_rule(_gpt1("chatgpt-image-latest", "ChatGPT Image (latest)", "retired", "2026-12-01",
                      (0.009, 0.013, 0.034, 0.050, 0.133, 0.200), None,
-                     Source("priced here as gpt-image-1.5, the first-generation model the alias served; no "
+                     Citation("priced here as gpt-image-1.5, the first-generation model the alias served; no "
                             "price of its own found", confidence="unconfirmed"), ("low", "high")),
-               "id", Source(f"{SDK_MODELS} ImageModel; {SDK_EDIT} model: 'chatgpt-image-latest follows the same "
+               "id", Citation(f"{SDK_MODELS} ImageModel; {SDK_EDIT} model: 'chatgpt-image-latest follows the same "
                             "input constraints as GPT image models'; openai/types/responses/tool.py image_generation")),
     replace(_gpt1("gpt-image-1", "GPT Image 1", "retired", "2026-10-23",
                   (0.011, 0.016, 0.042, 0.063, 0.167, 0.250), TokenPrices(5.00, 10.00, 40.00),
-                  Source("https://developers.openai.com/api/docs/models/gpt-image-1 (per-image and token prices)"),
+                  Citation("https://developers.openai.com/api/docs/models/gpt-image-1 (per-image and token prices)"),
                   ()), successor="gpt-image-2.5-sunburst"),
 )
 
@@ -278,7 +278,7 @@ FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
 # The Batch API bills every model's requests (tokens and per-image prices alike) at half the
 # synchronous price, and answers within its completion window, 24 hours.
 BATCH_PRICE_FACTOR = 0.5
-BATCH_PRICE_SOURCE = Source("https://help.openai.com/en/articles/9197833-batch-api-faq: 'Each model will be "
+BATCH_PRICE_SOURCE = Citation("https://help.openai.com/en/articles/9197833-batch-api-faq: 'Each model will be "
                             "offered at 50% cost discount vs. the synchronous APIs'; "
                             f"{SDK}/batch_create_params.py: completion_window '24h'")
 BATCH_COMPLETION_WINDOW = "24h"
@@ -289,7 +289,7 @@ _CHAT_PRICES_READ = "2026-12-07"
 _CHAT_PRICE_SOURCE = ("OpenAI's pricing page as quoted by tokenmix.ai/blog/openai-api-cost-2026-gpt-5-5-5-4-nano-batch "
                       "and morphllm.com/openai-api-pricing (standard tier, short context); no OpenAI page read directly")
 CHAT_MODELS: Mapping[str, ChatModelPrices] = MappingProxyType({
-    model: ChatModelPrices(*prices, Source(_CHAT_PRICE_SOURCE, read=_CHAT_PRICES_READ, confidence="estimate"))
+    model: ChatModelPrices(*prices, Citation(_CHAT_PRICE_SOURCE, read=_CHAT_PRICES_READ, confidence="estimate"))
     for model, prices in (
         ("gpt-5.5", (5.00, 0.50, 30.00)),
         ("gpt-5.4", (2.50, 0.25, 15.00)),
