@@ -1,6 +1,6 @@
 """The fake's ``POST /v1/images/edits``: multipart parsing and the checks the SDK documents.
 
-Kept apart from :mod:`tests.fake_openai` (which routes to it) because the rules
+Kept apart from :mod:`tests.fake_openai.spec` (the server routes here) because the rules
 come from another source: the vendored OpenAPI extract covers generations
 only, so edits are checked against the installed ``openai`` SDK's own
 ``types/image_edit_params.py`` (field names and every ``Literal`` value are
