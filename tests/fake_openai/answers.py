@@ -101,9 +101,9 @@ def success_payload(fake: FakeOpenAI, outcome: Outcome, request: Mapping[str, An
     ``input_image_tokens`` are added to its usage."""
     model = str(request.get("model") or "")
     if is_gpt_image(model):
-        payload = _gpt_image_response(fake, outcome, request, force_url)
+        payload = _gpt_image_response(fake, outcome, request, force_url=force_url)
     else:
-        payload = _dalle3_response(fake, outcome, request, force_url)
+        payload = _dalle3_response(fake, outcome, request, force_url=force_url)
     if input_image_tokens and "usage" in payload:
         usage = payload["usage"]
         usage["input_tokens_details"]["image_tokens"] = input_image_tokens
@@ -112,7 +112,7 @@ def success_payload(fake: FakeOpenAI, outcome: Outcome, request: Mapping[str, An
     return payload
 
 
-def _gpt_image_response(fake: FakeOpenAI, outcome: Outcome, request: Mapping[str, Any],
+def _gpt_image_response(fake: FakeOpenAI, outcome: Outcome, request: Mapping[str, Any], *,
                         force_url: bool) -> dict[str, Any]:
     prompt = str(request.get("prompt") or "")
     width, height = parse_size(request.get("size") or "auto") or (1024, 1024)
@@ -122,7 +122,7 @@ def _gpt_image_response(fake: FakeOpenAI, outcome: Outcome, request: Mapping[str
     quality = "medium" if quality == "auto" else quality
     n = int(request.get("n") or 1)
     image = outcome.image or fake.default_image or render_image(width, height, fmt, background == "transparent")
-    items = [_image_item(fake, image, fmt, force_url) for _ in range(n)]
+    items = [_image_item(fake, image, fmt, as_url=force_url) for _ in range(n)]
     input_tokens = max(1, len(prompt) // 4)
     billed = fake.billed_quality or quality
     output_tokens = round(OUTPUT_TOKENS_PER_MEGAPIXEL[billed] * width * height / _MEGAPIXEL) * n
@@ -148,19 +148,19 @@ def _gpt_image_response(fake: FakeOpenAI, outcome: Outcome, request: Mapping[str
     return payload
 
 
-def _dalle3_response(fake: FakeOpenAI, outcome: Outcome, request: Mapping[str, Any],
+def _dalle3_response(fake: FakeOpenAI, outcome: Outcome, request: Mapping[str, Any], *,
                      force_url: bool) -> dict[str, Any]:
     prompt = str(request.get("prompt") or "")
     width, height = parse_size(request.get("size") or "auto") or (1024, 1024)
     # The spec's default response_format is "url".
     use_url = force_url or request.get("response_format") in (None, "url")
     image = outcome.image or fake.default_image or render_image(width, height, "png")
-    item = _image_item(fake, image, "png", use_url)
+    item = _image_item(fake, image, "png", as_url=use_url)
     item["revised_prompt"] = outcome.revised_prompt if outcome.revised_prompt is not None else f"Revised: {prompt}"
     return {"created": int(time.time()), "data": [item]}
 
 
-def _image_item(fake: FakeOpenAI, image: bytes, fmt: str, as_url: bool) -> dict[str, Any]:
+def _image_item(fake: FakeOpenAI, image: bytes, fmt: str, *, as_url: bool) -> dict[str, Any]:
     if not as_url:
         return {"b64_json": base64.b64encode(image).decode("ascii")}
     file_id = uuid.uuid4().hex
