@@ -1,7 +1,7 @@
 """``python -m bench [--quick]``: the real ``python app.py`` against its floors, side by side, in one run.
 
 Every row drives the real ``python app.py`` as a subprocess (its environment
-pointing at the loopback fake API, ``tests/fake_openai.py``, which answers every
+pointing at the loopback fake API, ``tests/fake_openai/``, which answers every
 request with the same realistic 1024x1792 PNG from bench/images.py after a fixed
 2 s; 0 s for the memory row) and a baseline process: the floor app
 (``bench/floor_app.py``) or, for start-up, a Gradio hello world. Within each
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         *[f"- {line}" for line in machine_info()],
         f"- Load average (1 min) at start {load_before[0]:.2f}, at end {os.getloadavg()[0]:.2f} "
         f"({os.cpu_count()} cores): other work on the machine widens the spread.",
-        f"- Fake API: loopback `tests/fake_openai.py`, every answer the same {SIZE} PNG of {len(png) / 1e6:.2f} MB "
+        f"- Fake API: loopback `tests/fake_openai/`, every answer the same {SIZE} PNG of {len(png) / 1e6:.2f} MB "
         f"(bench/images.py) after {DELAY_S:g} s (0 s for the memory row and the stage timings).",
         f"- Ours: the real `python app.py` (subprocess, a server key, OPENAI_BASE_URL at the fake, default "
         f"DALLE3_CONCURRENCY = {concurrency}). Floor: `python bench/floor_app.py` (subprocess; requests.Session "

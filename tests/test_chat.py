@@ -18,7 +18,7 @@ from dalle3.library import Library
 from dalle3.library.query import LibraryQuery
 from dalle3.files.metadata import read_parameters
 from dalle3.settings import from_env
-from tests import fake_responses
+from tests.fake_openai import responses as fake_responses
 from tests.fake_openai import FakeOpenAI, Outcome, render_image
 from tests.sdk_check import responses_params_problem
 

@@ -10,7 +10,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from dalle3.files.metadata import read_parameters
-from tests import fake_responses
+from tests.fake_openai import responses as fake_responses
 from tests.apphelpers import SERVER_KEY, app_settings, running_app
 from tests.fake_openai import render_image
 from tests.test_mcp import call_tool, mcp_url  # noqa: F401 - the fixture, shared

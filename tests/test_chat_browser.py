@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import fake_responses
+from tests.fake_openai import responses as fake_responses
 from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (
     VIEWPORT,

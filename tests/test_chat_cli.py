@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from dalle3.files.metadata import read_parameters
-from tests import fake_responses
+from tests.fake_openai import responses as fake_responses
 from tests.fake_openai import Outcome
 from tests.test_cli import KEY, REPO, run_cli
 

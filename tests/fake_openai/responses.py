@@ -4,7 +4,7 @@ Checked like the images routes: auth, JSON, then the ``openai`` SDK's own
 ``ResponseCreateParams`` types (``tests/sdk_check.py``), then the image tool's
 per-model rules (the images route's checks, on the tool's fields), then
 ``previous_response_id`` against the responses this fake has kept. Only then is
-a scripted :class:`tests.fake_openai.Outcome` consumed (the images routes' queue).
+a scripted :class:`~tests.fake_openai.scripting.Outcome` consumed (the images routes' queue).
 
 Fake-specific choices (tests rely on them):
 
@@ -43,11 +43,15 @@ from typing import TYPE_CHECKING, Any
 
 from dalle3.http.shapes import json_list
 
-from tests import fake_stream
+from tests.fake_openai import stream
+from tests.fake_openai.answers import act, success_payload
+from tests.fake_openai.handler import Handler, error_payload, new_request_id
+from tests.fake_openai.scripting import Outcome, SeenRequest
+from tests.fake_openai.spec import bad_request, check_gpt_image
 from tests.sdk_check import responses_params_problem
 
 if TYPE_CHECKING:
-    from tests.fake_openai import FakeOpenAI, Outcome, SeenRequest, _Handler
+    from tests.fake_openai.server import FakeOpenAI
 
 PATH = "/v1/responses"
 IMAGE_INPUT_TOKENS = 1000
@@ -73,46 +77,35 @@ def state(fake: FakeOpenAI) -> ResponsesState:
 
 
 def failed_response(code: str = "server_error", message: str = "The model could not finish.") -> Outcome:
-    from tests.fake_openai import Outcome
-
     return Outcome("response_failed", code=code, message=message)
 
 
 def image_blocked() -> Outcome:
-    from tests.fake_openai import Outcome
-
     return Outcome("image_blocked")
 
 
-def handle(fake: FakeOpenAI, h: _Handler, raw: bytes, body: Any, seen: SeenRequest) -> None:
+def handle(fake: FakeOpenAI, h: Handler, raw: bytes, body: Any, seen: SeenRequest) -> None:
     """Answer one ``POST /v1/responses``."""
-    from tests.fake_openai import (
-        Outcome,
-        _bad_request,
-        _check_gpt_image,
-        _error_payload,
-    )
-
     st = state(fake)
     with st.lock:
         st.requests.append(seen)
     if st.mode == "absent":
-        h.send_json(404, _error_payload(f"Invalid URL (POST {PATH})", "invalid_request_error", None, None))
+        h.send_json(404, error_payload(f"Invalid URL (POST {PATH})", "invalid_request_error", None, None))
         return
     token = fake._bearer(seen.headers)
     rejection = None
     if token is None:
         rejection = Outcome.error(401, None, "You didn't provide an API key.")
     elif not isinstance(body, dict):
-        rejection = _bad_request(None, "We could not parse the JSON body of your request.", None)
+        rejection = bad_request(None, "We could not parse the JSON body of your request.", None)
     elif (problem := responses_params_problem(body)) is not None:
-        rejection = _bad_request(problem.param, problem.message, problem.code)
+        rejection = bad_request(problem.param, problem.message, problem.code)
     else:
         tool = _image_tool(body)
         if tool is not None:
             fields = {k: v for k, v in tool.items() if k not in ("type", "action", "partial_images", "model",
                                                                  "input_image_mask", "input_fidelity")}
-            rejection = _check_gpt_image(str(tool.get("model") or "gpt-image-2.6-sunburst"),
+            rejection = check_gpt_image(str(tool.get("model") or "gpt-image-2.6-sunburst"),
                                          {**fields, "prompt": _text(body)})
         previous = body.get("previous_response_id")
         if rejection is None and previous is not None:
@@ -123,12 +116,11 @@ def handle(fake: FakeOpenAI, h: _Handler, raw: bytes, body: Any, seen: SeenReque
                                           f"Previous response with id '{previous}' not found.",
                                           param="previous_response_id")
     if rejection is not None:
-        fake._act(h, rejection, token=token or "", request={})
+        act(fake, h, rejection, token=token or "", request={})
         return
-    with fake._lock:
-        outcome = fake._queue.popleft() if fake._queue else Outcome.success()
+    outcome = fake._next_outcome()
     if outcome.kind == "error":
-        fake._act(h, outcome, token=token or "", request={})
+        act(fake, h, outcome, token=token or "", request={})
         return
     if outcome.kind == "reset_connection":
         h.reset()
@@ -207,20 +199,18 @@ def _response(fake: FakeOpenAI, body: Mapping[str, Any], outcome: Outcome) -> di
 
 def _image_call(fake: FakeOpenAI, tool: Mapping[str, Any], text: str, outcome: Outcome, streamed: bool
                 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    from tests.fake_openai import Outcome
-
     request = {**{k: v for k, v in tool.items() if k not in ("type", "action", "partial_images")},
                "prompt": text, "model": tool.get("model") or "gpt-image-2.6-sunburst", "n": 1}
-    payload = fake._success_payload(Outcome.success(image=outcome.image), request, force_url=False)
+    payload = success_payload(fake, Outcome.success(image=outcome.image), request, force_url=False)
     usage = payload["usage"]
     partials = int(tool.get("partial_images") or 0) if streamed else 0  # previews are made only when streamed
-    usage["output_tokens"] += fake_stream.PARTIAL_TOKENS * partials
-    usage["output_tokens_details"]["image_tokens"] += fake_stream.PARTIAL_TOKENS * partials
-    usage["total_tokens"] += fake_stream.PARTIAL_TOKENS * partials
+    usage["output_tokens"] += stream.PARTIAL_TOKENS * partials
+    usage["output_tokens_details"]["image_tokens"] += stream.PARTIAL_TOKENS * partials
+    usage["total_tokens"] += stream.PARTIAL_TOKENS * partials
     call: dict[str, Any] = {"id": f"ig_{uuid.uuid4().hex}", "type": "image_generation_call", "status": "completed",
                             "action": tool.get("action") or "generate", "background": payload["background"],
                             "output_format": payload["output_format"], "quality": payload["quality"],
-                            "size": fake_stream._size(request, payload), "revised_prompt": f"Revised: {text}",
+                            "size": stream.answer_size(request, payload), "revised_prompt": f"Revised: {text}",
                             "result": payload["data"][0]["b64_json"]}
     if outcome.kind == "image_blocked":
         call.update(status="failed", result=None, error={
@@ -229,30 +219,28 @@ def _image_call(fake: FakeOpenAI, tool: Mapping[str, Any], text: str, outcome: O
     return call, usage
 
 
-def _stream(fake: FakeOpenAI, h: _Handler, body: Mapping[str, Any], outcome: Outcome,
+def _stream(fake: FakeOpenAI, h: Handler, body: Mapping[str, Any], outcome: Outcome,
             response: dict[str, Any]) -> None:
     """The turn as events, on the images stream's schedule and with its faults."""
-    from tests.fake_openai import _new_request_id
-
     tool = _image_tool(body) or {}
     call = next((item for item in response["output"] if item["type"] == "image_generation_call"), None)
     partials = int(tool.get("partial_images") or 0) if call and call.get("result") else 0
     delay = outcome.delay_s if outcome.delay_s is not None else fake.default_delay_s
     step = delay / (partials + 1)
-    fault_after = outcome.nbytes if outcome.kind in fake_stream.FAULTS else None
+    fault_after = outcome.nbytes if outcome.kind in stream.FAULTS else None
     sequence = iter(range(10_000))
     try:
         h.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         h.send_response(200)
         h.send_header("content-type", "text/event-stream; charset=utf-8")
         h.send_header("transfer-encoding", "chunked")
-        h.send_header("x-request-id", outcome.request_id or _new_request_id())
+        h.send_header("x-request-id", outcome.request_id or new_request_id())
         h.end_headers()
         _send(h, "response.created", {"response": {**response, "status": "in_progress", "output": []}}, sequence)
         started = h.started
         for index in range(partials + 1):
             if index == fault_after:
-                if fake_stream._fault(fake, h, outcome):
+                if stream.carry_out_fault(fake, h, outcome):
                     return
                 started += outcome.seconds if outcome.kind == "stream_stall" else 0.0
             if not fake._sleep(started + step * (index + 1) - time.monotonic()):
@@ -271,13 +259,13 @@ def _stream(fake: FakeOpenAI, h: _Handler, body: Mapping[str, Any], outcome: Out
                                                     "content_index": 0, "logprobs": []}, sequence)
         final = "response.failed" if response["status"] == "failed" else "response.completed"
         _send(h, final, {"response": response}, sequence)
-        fake_stream._end(h)
+        stream.end_stream(h)
     except OSError:
         h.close_connection = True
 
 
-def _send(h: _Handler, kind: str, data: dict[str, Any], sequence: Any) -> None:
-    fake_stream._event(h, kind, json.dumps({"type": kind, "sequence_number": next(sequence), **data}))
+def _send(h: Handler, kind: str, data: dict[str, Any], sequence: Any) -> None:
+    stream.send_event(h, kind, json.dumps({"type": kind, "sequence_number": next(sequence), **data}))
 
 
 def image_of(response: Mapping[str, Any]) -> bytes | None:

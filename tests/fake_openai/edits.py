@@ -1,6 +1,6 @@
 """The fake's ``POST /v1/images/edits``: multipart parsing and the checks the SDK documents.
 
-Kept apart from :mod:`tests.fake_openai` (which routes to it) because the rules
+Kept apart from :mod:`tests.fake_openai.spec` (the server routes here) because the rules
 come from another source: the vendored OpenAPI extract covers generations
 only, so edits are checked against the installed ``openai`` SDK's own
 ``types/image_edit_params.py`` (field names and every ``Literal`` value are
@@ -141,75 +141,103 @@ def _transparent(image: Image.Image) -> tuple[bool, bool]:
 
 def check_edit(fields: dict[str, str], files: list[Part]) -> tuple[Problem | None, dict[str, Any], list[tuple[int, int]]]:
     """(problem or None, the request as typed values, the uploaded images' sizes)."""
-    known = sdk_fields()
-    for name in fields:
-        if name not in known:
-            return Problem(name, f"Unknown parameter: '{name}'.", "unknown_parameter"), {}, []
-        if known[name] and fields[name] not in known[name]:
-            return Problem(name, f"Invalid value: '{fields[name]}'. Supported values are: "
-                           + ", ".join(f"'{v}'" for v in known[name]) + "."), {}, []
-    request: dict[str, Any] = dict(fields)
-    for name in ("n", "output_compression", "partial_images"):
-        if name in request:
-            if not request[name].isdigit():
-                return Problem(name, f"Invalid type for '{name}': expected an integer.", "invalid_type"), {}, []
-            request[name] = int(request[name])
-    if "prompt" not in request:
-        return Problem("prompt", "Missing required parameter: 'prompt'.", "missing_required_parameter"), {}, []
-    if request.get("stream") == "true":
-        return Problem("stream", "Streaming is not implemented by this fake.", "unsupported_by_fake"), {}, []
+    problem, request = _typed_fields(fields)
+    if problem is not None:
+        return problem, {}, []
     model = str(request.get("model") or "")
-    if not is_gpt_image(model):
-        return Problem("model", f"Invalid value: '{model or 'dall-e-2'}'. Image edits need a GPT image model."), {}, []
-    n = request.get("n", 1)
-    if not 1 <= n <= 10:
-        return Problem("n", f"Invalid 'n': expected a value between 1 and 10, but got {n} instead."), {}, []
     images = [p for p in files if p.name in ("image", "image[]")]
     unknown = [p.name for p in files if p.name not in ("image", "image[]", "mask", "markup")]
     if unknown:
         return Problem(unknown[0], f"Unknown parameter: '{unknown[0]}'.", "unknown_parameter"), request, []
+    problem, sizes = _check_images(images)
+    if problem is not None:
+        return problem, request, []
+    by_name = {p.name: p for p in files}
+    problem = _check_mask_and_markup(by_name, model, sizes[0]) or _check_fidelity(request, model)
+    return problem, request, sizes
+
+
+def _typed_fields(fields: dict[str, str]) -> tuple[Problem | None, dict[str, Any]]:
+    """The text fields against the SDK's names and values, numbers as numbers; the model and ``n``."""
+    known = sdk_fields()
+    for name in fields:
+        if name not in known:
+            return Problem(name, f"Unknown parameter: '{name}'.", "unknown_parameter"), {}
+        if known[name] and fields[name] not in known[name]:
+            return Problem(name, f"Invalid value: '{fields[name]}'. Supported values are: "
+                           + ", ".join(f"'{v}'" for v in known[name]) + "."), {}
+    request: dict[str, Any] = dict(fields)
+    for name in ("n", "output_compression", "partial_images"):
+        if name in request:
+            if not request[name].isdigit():
+                return Problem(name, f"Invalid type for '{name}': expected an integer.", "invalid_type"), {}
+            request[name] = int(request[name])
+    if "prompt" not in request:
+        return Problem("prompt", "Missing required parameter: 'prompt'.", "missing_required_parameter"), {}
+    if request.get("stream") == "true":
+        return Problem("stream", "Streaming is not implemented by this fake.", "unsupported_by_fake"), {}
+    model = str(request.get("model") or "")
+    if not is_gpt_image(model):
+        return Problem("model", f"Invalid value: '{model or 'dall-e-2'}'. Image edits need a GPT image model."), {}
+    n = request.get("n", 1)
+    if not 1 <= n <= 10:
+        return Problem("n", f"Invalid 'n': expected a value between 1 and 10, but got {n} instead."), {}
+    return None, request
+
+
+def _check_images(images: list[Part]) -> tuple[Problem | None, list[tuple[int, int]]]:
+    """1 to 16 images, each a PNG, JPEG or WebP under 50 MB; their sizes."""
     if not images:
-        return Problem("image", "Missing required parameter: 'image'.", "missing_required_parameter"), request, []
+        return Problem("image", "Missing required parameter: 'image'.", "missing_required_parameter"), []
     if len(images) > MAX_IMAGES:
-        return Problem("image", f"Too many images: at most {MAX_IMAGES}, got {len(images)}."), request, []
+        return Problem("image", f"Too many images: at most {MAX_IMAGES}, got {len(images)}."), []
     sizes = []
     for part in images:
         image = _open(part)
         if image is None or image.format not in IMAGE_FORMATS:
             return Problem("image", f"Invalid image file '{part.filename}': supported formats are "
-                           "'image/png', 'image/jpeg' and 'image/webp'.", "invalid_image_format"), request, []
+                           "'image/png', 'image/jpeg' and 'image/webp'.", "invalid_image_format"), []
         if len(part.data) >= MAX_IMAGE_BYTES:
-            return Problem("image", f"Image '{part.filename}' is larger than 50MB.", "image_too_large"), request, []
+            return Problem("image", f"Image '{part.filename}' is larger than 50MB.", "image_too_large"), []
         sizes.append(image.size)
-    by_name = {p.name: p for p in files}
+    return None, sizes
+
+
+def _check_mask_and_markup(by_name: dict[str, Part], model: str, first: tuple[int, int]) -> Problem | None:
+    """A mask (PNG, alpha, the first image's size) or a markup (2.5 and later, transparent pixels), not both."""
     if "mask" in by_name and "markup" in by_name:
-        return Problem("markup", "'markup' cannot be combined with 'mask'."), request, sizes
+        return Problem("markup", "'markup' cannot be combined with 'mask'.")
     if "mask" in by_name:
         mask = _open(by_name["mask"])
         if mask is None or mask.format != "PNG" or len(by_name["mask"].data) >= MAX_MASK_BYTES:
-            return Problem("mask", "Invalid mask: it must be a PNG file under 4MB.", "invalid_mask"), request, sizes
+            return Problem("mask", "Invalid mask: it must be a PNG file under 4MB.", "invalid_mask")
         if not _transparent(mask)[0]:
-            return Problem("mask", "Invalid mask: it must have an alpha channel.", "invalid_mask"), request, sizes
-        if mask.size != sizes[0]:
+            return Problem("mask", "Invalid mask: it must have an alpha channel.", "invalid_mask")
+        if mask.size != first:
             return Problem("mask", f"Invalid mask: its size {mask.size[0]}x{mask.size[1]} does not match the "
-                           f"image's {sizes[0][0]}x{sizes[0][1]}.", "invalid_mask"), request, sizes
+                           f"image's {first[0]}x{first[1]}.", "invalid_mask")
     if "markup" in by_name:
         if not model.startswith(MARKUP_PREFIXES):
-            return Problem("markup", f"'markup' is not supported for model '{model}'.", "unknown_parameter"), request, sizes
+            return Problem("markup", f"'markup' is not supported for model '{model}'.", "unknown_parameter")
         markup = _open(by_name["markup"])
         if markup is None or markup.format != "PNG" or not _transparent(markup)[1]:
-            return Problem("markup", "Invalid markup: it must be a PNG with transparent pixels."), request, sizes
-        if markup.size != sizes[0]:
-            return Problem("markup", "Invalid markup: its size does not match the first image's."), request, sizes
-    if "input_fidelity" in request:
-        allowed = next((v for k, v in FIDELITY.items() if model == k), ())
-        if not allowed:
-            return Problem("input_fidelity", f"'input_fidelity' is not supported for model '{model}'.",
-                           "unknown_parameter"), request, sizes
-        if request["input_fidelity"] not in allowed:
-            return Problem("input_fidelity", f"Invalid value: '{request['input_fidelity']}'. Supported values are: "
-                           + ", ".join(f"'{v}'" for v in allowed) + "."), request, sizes
-    return None, request, sizes
+            return Problem("markup", "Invalid markup: it must be a PNG with transparent pixels.")
+        if markup.size != first:
+            return Problem("markup", "Invalid markup: its size does not match the first image's.")
+    return None
+
+
+def _check_fidelity(request: dict[str, Any], model: str) -> Problem | None:
+    """``input_fidelity`` only where the SDK allows it, with the values it allows there."""
+    if "input_fidelity" not in request:
+        return None
+    allowed = next((v for k, v in FIDELITY.items() if model == k), ())
+    if not allowed:
+        return Problem("input_fidelity", f"'input_fidelity' is not supported for model '{model}'.", "unknown_parameter")
+    if request["input_fidelity"] not in allowed:
+        return Problem("input_fidelity", f"Invalid value: '{request['input_fidelity']}'. Supported values are: "
+                       + ", ".join(f"'{v}'" for v in allowed) + ".")
+    return None
 
 
 def input_image_tokens(sizes: list[tuple[int, int]]) -> int:

@@ -1,13 +1,13 @@
 """The fake OpenAI's Batch API: ``/v1/files``, ``/v1/batches`` and ``/v1/files/{id}/content``.
 
 What the app sends is checked against the installed ``openai`` SDK's types, as
-:mod:`tests.fake_openai` does for images: ``POST /batches`` against
+:mod:`tests.fake_openai.spec` does for images: ``POST /batches`` against
 ``BatchCreateParams`` (``tests/sdk_check.py``), the upload's ``purpose`` against
 ``FilePurpose``, each JSONL row's body by the fake's own image-generation
 checks (the real API reports a bad row in the error file). A row of an
 ``/v1/images/edits`` Batch is the JSON form of an edit: its ``images`` (and
 ``mask``) name files uploaded here with a purpose other than ``batch``; an
-unknown file id fails that row with a 400 (:func:`tests.fake_edits.parts_from_json`),
+unknown file id fails that row with a 400 (:func:`tests.fake_openai.edits.parts_from_json`),
 and the rest is checked as an edit request is. Answers follow the SDK's
 ``Batch`` and ``FileObject`` shapes; the tests validate them with those models.
 
@@ -32,11 +32,15 @@ from typing import TYPE_CHECKING, Any, Mapping, get_args
 from openai.types import batch_create_params
 from openai.types.file_purpose import FilePurpose
 
-from tests import fake_edits
+from tests.fake_openai import edits
+from tests.fake_openai.answers import success_payload
+from tests.fake_openai.handler import Handler, error_payload
+from tests.fake_openai.scripting import Outcome
+from tests.fake_openai.spec import check_generation
 from tests.sdk_check import params_problem
 
 if TYPE_CHECKING:
-    from tests.fake_openai import FakeOpenAI, Outcome, _Handler
+    from tests.fake_openai.server import FakeOpenAI
 
 _BATCH = re.compile(r"^/v1/batches/(?P<id>batch_[0-9a-f]{24})(?P<cancel>/cancel)?$")
 _FILE = re.compile(r"^/v1/files/(?P<id>file-[0-9a-f]{24})(?P<content>/content)?$")
@@ -59,7 +63,7 @@ class BatchState:
         self.lock = threading.Lock()
 
 
-def handle(fake: FakeOpenAI, h: _Handler, path: str, raw: bytes, headers: Mapping[str, str]) -> bool:
+def handle(fake: FakeOpenAI, h: Handler, path: str, raw: bytes, headers: Mapping[str, str]) -> bool:
     """Answer a Batch API request; False when ``path`` is not one (the fake goes on routing)."""
     batch, file = _BATCH.match(path), _FILE.match(path)
     if not (path in ("/v1/files", "/v1/batches") or batch or file):
@@ -88,8 +92,8 @@ def _error(message: str, type_: str, param: str | None, code: str | None) -> dic
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
-def _upload(state: BatchState, h: _Handler, headers: Mapping[str, str], raw: bytes, token: str) -> None:
-    parsed = fake_edits.parse_multipart(headers.get("content-type", ""), raw)
+def _upload(state: BatchState, h: Handler, headers: Mapping[str, str], raw: bytes, token: str) -> None:
+    parsed = edits.parse_multipart(headers.get("content-type", ""), raw)
     if parsed is None:
         h.send_json(400, _error("Expected a multipart/form-data body.", "invalid_request_error", None, None))
         return
@@ -116,7 +120,7 @@ def _upload(state: BatchState, h: _Handler, headers: Mapping[str, str], raw: byt
     h.send_json(200, obj)
 
 
-def _create(state: BatchState, h: _Handler, raw: bytes) -> None:
+def _create(state: BatchState, h: Handler, raw: bytes) -> None:
     try:
         body = json.loads(raw)
     except ValueError:
@@ -173,7 +177,7 @@ def _public(batch: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in batch.items() if not k.startswith("_")}
 
 
-def _retrieve(fake: FakeOpenAI, state: BatchState, h: _Handler, batch_id: str, token: str) -> None:
+def _retrieve(fake: FakeOpenAI, state: BatchState, h: Handler, batch_id: str, token: str) -> None:
     with state.lock:
         state.retrieves += 1
         batch = state.batches.get(batch_id)
@@ -204,7 +208,7 @@ def _advance(fake: FakeOpenAI, state: BatchState, batch: dict[str, Any], token: 
         _end(fake, state, batch, state.plan, token, half=state.plan != "completed")
 
 
-def _cancel(state: BatchState, h: _Handler, batch_id: str) -> None:
+def _cancel(state: BatchState, h: Handler, batch_id: str) -> None:
     with state.lock:
         batch = state.batches.get(batch_id)
     if batch is None:
@@ -246,47 +250,43 @@ def _end(fake: FakeOpenAI, state: BatchState, batch: dict[str, Any], status: str
 
 
 def _answer(fake: FakeOpenAI, state: BatchState, row: dict[str, Any], token: str, endpoint: str) -> dict[str, Any]:
-    from tests.fake_openai import Outcome, _error_payload
-
     body, tokens = row["body"], 0
     request_id = f"req_{uuid.uuid4().hex[:24]}"
     if endpoint == "/v1/images/edits":
         rejection, body, tokens = _edit_row(fake, state, body)
     else:
-        rejection = fake._validate(token, json.dumps(body).encode(), body)
+        rejection = check_generation(token, json.dumps(body).encode(), body, retired_models=fake.retired_models)
     outcome = rejection or state.outcomes.get(row["custom_id"]) or Outcome.success()
     if outcome.kind == "error":
         response = {"status_code": outcome.status, "request_id": request_id,
-                    "body": _error_payload(outcome.message, outcome.type, outcome.param, outcome.code)}
+                    "body": error_payload(outcome.message, outcome.type, outcome.param, outcome.code)}
     else:
         response = {"status_code": 200, "request_id": request_id,
-                    "body": fake._success_payload(outcome, body, force_url=False, input_image_tokens=tokens)}
+                    "body": success_payload(fake, outcome, body, force_url=False, input_image_tokens=tokens)}
     return {"id": f"batch_req_{uuid.uuid4().hex[:24]}", "custom_id": row["custom_id"], "response": response,
             "error": None}
 
 
 def _edit_row(fake: FakeOpenAI, state: BatchState, body: Any) -> tuple[Outcome | None, dict[str, Any], int]:
     """An edit row's refusal (or None), the request as typed values, and its input image tokens."""
-    from tests.fake_openai import Outcome
-
-    def find(file_id: str) -> fake_edits.Part | None:
+    def find(file_id: str) -> edits.Part | None:
         with state.lock:
             stored = state.files.get(file_id)
         if stored is None or stored["purpose"] in ("batch", "batch_output"):
             return None
-        return fake_edits.Part("file", stored["filename"], stored.get("_type", "application/octet-stream"),
+        return edits.Part("file", stored["filename"], stored.get("_type", "application/octet-stream"),
                                stored["_content"])
 
     with state.lock:
         state.edit_rows.append(body)
-    problem, fields, parts = fake_edits.parts_from_json(body, find)
+    problem, fields, parts = edits.parts_from_json(body, find)
     if problem is not None:
         return Outcome.error(problem.status, problem.code, problem.message, param=problem.param), {}, 0
     rejection, request, sizes = fake._check_edit(fields, parts)
-    return rejection, request, fake_edits.input_image_tokens(sizes)
+    return rejection, request, edits.input_image_tokens(sizes)
 
 
-def _file(state: BatchState, h: _Handler, file_id: str, content: bool) -> None:
+def _file(state: BatchState, h: Handler, file_id: str, content: bool) -> None:
     with state.lock:
         stored = state.files.get(file_id)
     if stored is None:
