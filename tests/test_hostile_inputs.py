@@ -86,7 +86,7 @@ def test_two_own_keys_asking_at_once_each_pay_for_their_own_image(fake_api, tmp_
 def test_cache_keys_hold_a_salted_hash_never_the_key(fake_api, tmp_path):
     studio = studio_for(fake_api, tmp_path)
     studio.generate(validate("hash me", seed=1), OWN_KEY)
-    assert OWN_KEY not in repr(list(studio.cache._items)) and "VISITOR" not in repr(list(studio.cache._items))
+    assert OWN_KEY not in repr(list(studio.recall.cache._items)) and "VISITOR" not in repr(list(studio.recall.cache._items))
     code = ("import sys; from dalle3 import Settings, Studio; "
             "print(Studio(Settings(api_key='sk-server', output_dir=None)).payer(sys.argv[1]))")
     other_process = subprocess.run([sys.executable, "-c", code, OWN_KEY], capture_output=True, text=True,

@@ -142,7 +142,7 @@ class Chat:
               on_preview: Callable[[Preview], None] | None) -> tuple[Answer, Bill]:
         if backend == SIMULATOR:
             return _simulated(turn), Bill(Price(0.0), Price(0.0))
-        on_partial = self.studio._preview_writer(turn.image, on_preview) if on_preview else None
+        on_partial = self.studio.previews.writer(turn.image.seed, on_preview) if on_preview else None
         if own_key and own_key.strip():
             result = self.client.send(turn, own_key.strip(), on_partial)
             return result, costs.bill(turn, result)
