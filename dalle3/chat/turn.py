@@ -117,7 +117,7 @@ class Chat:
         """Send one turn and record it; raises DalleError (the failed turn is recorded first)."""
         with self._one_at_a_time(ask.conversation_id):
             conversation, parent, turn = self.prepare(ask)
-            backend = self.studio.backend_for((ask.own_key or "").strip() or None)
+            backend = self.studio.backend_for(ask.own_key)
             started = now()
             try:
                 result, bill = self._call(turn, parent, backend, ask.own_key, on_preview)

@@ -1,20 +1,14 @@
 """One generation from request to saved image: the piece the page, CLI and API share.
 
-:class:`Studio` coordinates small parts, each with one job:
-
-- :mod:`~dalle3.studio.payers`: who pays (the visitor's own key, the server key, or the
-  offline simulator), as an id that never holds the key;
-- :mod:`~dalle3.studio.recall`: repeats answered from the cache for free, identical
-  concurrent requests paying once (both keyed by who pays);
-- :mod:`~dalle3.studio.moves`: a model the endpoint does not offer, moved to its successor;
-- :mod:`~dalle3.studio.calls`: the call itself, under the spend cap on the server key (a
-  batch of ``n`` reserves all ``n`` images and its reference images at once);
-- :mod:`~dalle3.studio.previews`: the partial images of a streamed call, written to a
-  temporary folder for the caller to show, never to the outputs folder, swept when old;
-- :mod:`~dalle3.studio.saving`: the parameters embedded into each image (PNG, JPEG or WebP)
-  without re-encoding it, every image of the batch saved with its own index, the library told.
-
-The values it returns live in :mod:`dalle3.results`.
+:class:`Studio` coordinates parts with one job each: :mod:`~dalle3.studio.payers` (who
+pays: the visitor's own key, the server key or the offline simulator, as an id that never
+holds the key), :mod:`~dalle3.studio.recall` (repeats from the cache for free, identical
+concurrent requests paying once, both keyed by who pays), :mod:`~dalle3.studio.moves` (a
+model the endpoint does not offer, moved to its successor), :mod:`~dalle3.studio.calls`
+(the call, under the spend cap on the server key), :mod:`~dalle3.studio.previews` (a
+streamed call's rough images in a temporary folder, never the outputs folder) and
+:mod:`~dalle3.studio.saving` (parameters embedded without re-encoding, each image of a
+batch saved with its own index, the library told). Its values live in :mod:`dalle3.results`.
 """
 
 from __future__ import annotations
