@@ -30,7 +30,8 @@ from dalle3.files.containers import png_chunk as _chunk
 from dalle3.models import image_models, parse_size, resolve
 from dalle3.params import GenerationRequest, parse_seed, validate
 from dalle3.settings import Settings, from_env
-from dalle3.studio import GenerationResult, Studio
+from dalle3.results import GenerationResult
+from dalle3.studio import Studio
 from dalle3.models.pricing import Price
 from tests.app_process import ROOT
 from tests.apphelpers import run_concurrently
@@ -94,6 +95,14 @@ def test_cache_keys_hold_a_salted_hash_never_the_key(fake_api, tmp_path):
     assert other_process.startswith("own:") and studio.payer(OWN_KEY) != other_process  # the salt is per process
     assert studio.payer(OWN_KEY) == studio.payer(f"  {OWN_KEY} ")
     assert (studio.payer(None), studio_for(fake_api, tmp_path, offline=True).payer(OWN_KEY)) == ("server", "simulator")
+
+
+def test_a_blank_own_key_is_no_key_to_every_question_the_studio_answers(fake_api, tmp_path):
+    """What the page says (backend_for) and what the call does agree: blanks are no key at all."""
+    keyless = studio_for(fake_api, tmp_path, api_key=None)
+    assert keyless.backend_for("   ") == keyless.generate(validate("blank", seed=1), "   ").backend == "simulator"
+    served = studio_for(fake_api, tmp_path)
+    assert (served.backend_for("  "), served.payer("  ")) == ("openai", "server")
 
 
 # --- text from a dropped PNG is inert -------------------------------------------------------------
