@@ -14,10 +14,11 @@ from gradio_client import Client
 from bench.common import DELAY_S, KEY, ROOT, SIZE, log, median, prompt, timed
 from bench.procs import app_env, rss_mib, subprocess_app
 from bench.stats import Row, Side
-from dalle3 import Settings, Studio, validate
+from dalle3 import Settings, validate
 from dalle3.files import metadata
 from dalle3.http.client import ImagesClient
 from dalle3.files.storage import save_image
+from dalle3.studio.saving import parameters_for
 from tests.fake_openai import FakeOpenAI
 
 
@@ -165,7 +166,7 @@ def stages(fake: FakeOpenAI, out_dir: Path, runs: int) -> dict[str, tuple[float,
         for _ in range(n):
             validate(request.prompt, seed=7, quality="standard", style="natural", size=SIZE, model="dall-e-3")
         validate_s = (time.perf_counter() - t0) / n
-        parameters = Studio._parameters_for(request, image, "openai", None)
+        parameters = parameters_for(request, image, "openai")
         embed_s = median(timed(lambda: metadata.embed(image.png, parameters)) for _ in range(runs))
         png = metadata.embed(image.png, parameters)
         save_s = median(timed(lambda: save_image(png, out_dir / "stages", request.prompt, 7)) for _ in range(runs))

@@ -114,7 +114,7 @@ def _preview_printer(request: GenerationRequest, save_partials: Path | None,
         if save_partials is not None:
             try:
                 saved = atomic_write_new(save_partials, f"{slug(request.prompt)}_seed{request.seed}_preview"
-                                         f"{preview.number}", preview.path.read_bytes())
+                                         f"{preview.number}", preview.image)
             except OSError as exc:  # a preview is a nicety: say so and let the image come
                 line = f" · could not save it in {save_partials}: {exc.strerror or exc}"
         print(preview_line(preview, saved) + line, file=progress, flush=True)

@@ -6,7 +6,7 @@ apart from :mod:`dalle3.studio` so it stays about *making* them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dalle3.edits.inputs import EditInputs
@@ -19,12 +19,17 @@ OPENAI = "openai"
 
 @dataclass(frozen=True)
 class Preview:
-    """A rough image on the way to the final one: ``number`` of ``total``, in a temporary file."""
+    """A rough image on the way to the final one: ``number`` (from 1) of ``total``, ``elapsed_s`` into the call.
+
+    The stream hands it on with the ``image`` bytes; the studio writes them to a temporary file
+    and hands it on again with ``path`` set, for views that show a file.
+    """
 
     number: int
     total: int
-    path: Path
     elapsed_s: float
+    image: bytes = field(repr=False)
+    path: Path | None = None
 
     @property
     def label(self) -> str:

@@ -15,7 +15,7 @@ from dalle3.views.live import MIN_INTERVAL_S, live
 from dalle3.params import GenerationRequest, profile_for
 from dalle3.edits.references import read_file
 from dalle3.views.status import UNEXPECTED
-from dalle3.studio import GenerationResult, Preview
+from dalle3.results import GenerationResult, Preview
 
 log = logging.getLogger("dalle3")
 

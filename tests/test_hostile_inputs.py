@@ -30,7 +30,8 @@ from dalle3.files.containers import png_chunk as _chunk
 from dalle3.models import image_models, parse_size, resolve
 from dalle3.params import GenerationRequest, parse_seed, validate
 from dalle3.settings import Settings, from_env
-from dalle3.studio import GenerationResult, Studio
+from dalle3.results import GenerationResult
+from dalle3.studio import Studio
 from dalle3.models.pricing import Price
 from tests.app_process import ROOT
 from tests.apphelpers import run_concurrently
@@ -86,7 +87,7 @@ def test_two_own_keys_asking_at_once_each_pay_for_their_own_image(fake_api, tmp_
 def test_cache_keys_hold_a_salted_hash_never_the_key(fake_api, tmp_path):
     studio = studio_for(fake_api, tmp_path)
     studio.generate(validate("hash me", seed=1), OWN_KEY)
-    assert OWN_KEY not in repr(list(studio.cache._items)) and "VISITOR" not in repr(list(studio.cache._items))
+    assert OWN_KEY not in repr(list(studio.recall.cache._items)) and "VISITOR" not in repr(list(studio.recall.cache._items))
     code = ("import sys; from dalle3 import Settings, Studio; "
             "print(Studio(Settings(api_key='sk-server', output_dir=None)).payer(sys.argv[1]))")
     other_process = subprocess.run([sys.executable, "-c", code, OWN_KEY], capture_output=True, text=True,
@@ -94,6 +95,14 @@ def test_cache_keys_hold_a_salted_hash_never_the_key(fake_api, tmp_path):
     assert other_process.startswith("own:") and studio.payer(OWN_KEY) != other_process  # the salt is per process
     assert studio.payer(OWN_KEY) == studio.payer(f"  {OWN_KEY} ")
     assert (studio.payer(None), studio_for(fake_api, tmp_path, offline=True).payer(OWN_KEY)) == ("server", "simulator")
+
+
+def test_a_blank_own_key_is_no_key_to_every_question_the_studio_answers(fake_api, tmp_path):
+    """What the page says (backend_for) and what the call does agree: blanks are no key at all."""
+    keyless = studio_for(fake_api, tmp_path, api_key=None)
+    assert keyless.backend_for("   ") == keyless.generate(validate("blank", seed=1), "   ").backend == "simulator"
+    served = studio_for(fake_api, tmp_path)
+    assert (served.backend_for("  "), served.payer("  ")) == ("openai", "server")
 
 
 # --- text from a dropped PNG is inert -------------------------------------------------------------

@@ -33,7 +33,7 @@ from dalle3.errors import AuthenticationError, ConfigurationError
 from dalle3.files.images import MAX_PIXELS
 from dalle3.params import profile_for, validate
 from dalle3.settings import Settings, from_env
-from dalle3.http.stream import Partial
+from dalle3.results import Preview
 from dalle3.studio import Studio
 from tests.app_process import app_process
 from tests.fake_openai import FakeOpenAI, render_image
@@ -84,7 +84,7 @@ def _client(base_url: str) -> ImagesClient:
 def _every_call(client: ImagesClient) -> None:
     """A plain generation, a streamed one, an edit and the model listing, each with the visitor's key."""
     client.generate(validate("a fox", model=MODEL), OWN_KEY)
-    seen: list[Partial] = []
+    seen: list[Preview] = []
     client.generate(validate("a fox", model=MODEL, seed=2), OWN_KEY, previews=1, on_partial=seen.append)
     inputs = prepare_edit(profile_for(MODEL), [render_image(64, 64)])
     client.edit(validate("a fox", model=MODEL), inputs, OWN_KEY)

@@ -14,7 +14,7 @@ from dalle3.models import image_models
 from dalle3.params import SEED_MAX, validate
 from dalle3.models.pricing import Price
 from dalle3.views.session import HISTORY_LIMIT, SessionState, next_seed
-from dalle3.studio import GenerationResult
+from dalle3.results import GenerationResult
 from tests.apphelpers import running_app, app_settings
 
 

@@ -10,7 +10,7 @@ from dalle3 import GenerationResult, Settings, Studio, errors, validate
 from dalle3.views.live import live
 from dalle3.files.metadata import png_size, read_parameters
 from dalle3.models import GPT_IMAGE_2
-from dalle3.studio import Preview
+from dalle3.results import Preview
 from tests.fake_openai import FakeOpenAI, Outcome
 
 KEY = "sk-test-SECRET-stream-1234567890"

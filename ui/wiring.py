@@ -26,7 +26,7 @@ from dalle3.views.glance import as_charged, options_summary
 from dalle3.results import SIMULATOR
 from dalle3.http.stopping import SIMULATED_MESSAGE, StopHandle, stoppable, stopped_error
 from dalle3.views.edit_snippets import code_for
-from dalle3.studio import Preview
+from dalle3.results import Preview
 from ui.edit import EditControls, edit_sources_from_controls
 from ui.layout import PRIVATE, Controls
 from dalle3.run import run_live

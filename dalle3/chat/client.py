@@ -31,7 +31,8 @@ from dalle3.http.client import KeyAuth
 from dalle3.params import profile_for
 from dalle3.http.retry import RetryPolicy
 from dalle3.settings import Settings
-from dalle3.http.stream import Partial, billing_note, is_event_stream
+from dalle3.http.stream import billing_note, is_event_stream
+from dalle3.results import Preview
 
 log = logging.getLogger("dalle3")
 
@@ -73,7 +74,7 @@ class ResponsesClient:
                 return NO_STORE.format(base=self.settings.base_url_shown)
         return None
 
-    def send(self, turn: request.Turn, api_key: str, on_partial: Callable[[Partial], None] | None = None
+    def send(self, turn: request.Turn, api_key: str, on_partial: Callable[[Preview], None] | None = None
              ) -> answer.Answer:
         """The answer to ``turn``; previews to ``on_partial`` when the turn asks for them and the endpoint streams."""
         self._refuse_known(turn)
@@ -106,7 +107,7 @@ class ResponsesClient:
             return outcome
 
     def _answer(self, response: requests.Response, turn: request.Turn, lim: limits.CallLimits, started: float,
-                streaming: bool, on_partial: Callable[[Partial], None] | None, attempt: int
+                streaming: bool, on_partial: Callable[[Preview], None] | None, attempt: int
                 ) -> answer.Answer | str:
         status, rid = response.status_code, response.headers.get("x-request-id")
         fmt = turn.image.output_format or "png"

@@ -25,7 +25,7 @@ from dalle3.http import body, stream
 from dalle3.chat import answer
 from dalle3.http.limits import CallLimits
 from dalle3.http.shapes import json_object, json_text
-from dalle3.http.stream import Partial
+from dalle3.results import Preview
 
 PARTIAL = "response.image_generation_call.partial_image"
 TEXT_DELTA = "response.output_text.delta"
@@ -33,7 +33,7 @@ FINISHED = ("response.completed", "response.incomplete", "response.failed")
 
 
 def read(response: requests.Response, limits: CallLimits, started: float, total: int,
-         on_partial: Callable[[Partial], None] | None, base_url: str, fmt: str) -> answer.Answer:
+         on_partial: Callable[[Preview], None] | None, base_url: str, fmt: str) -> answer.Answer:
     """Read events until the answer; previews go to ``on_partial`` (its errors are logged, not raised)."""
     rid = response.headers.get("x-request-id")
     seen = 0
@@ -48,8 +48,8 @@ def read(response: requests.Response, limits: CallLimits, started: float, total:
                 image = stream._image({"b64_json": data.get("partial_image_b64")}, rid, seen, total, limits)
                 seen += 1
                 if on_partial is not None:
-                    stream._hand_on(on_partial, Partial(min(seen, max(total, 1)), max(total, 1), image,
-                                                        time.monotonic() - started))
+                    stream._hand_on(on_partial, Preview(min(seen, max(total, 1)), max(total, 1),
+                                                        time.monotonic() - started, image))
             elif kind in FINISHED:
                 payload = data.get("response")
                 if not isinstance(payload, dict):

@@ -117,7 +117,7 @@ class Chat:
         """Send one turn and record it; raises DalleError (the failed turn is recorded first)."""
         with self._one_at_a_time(ask.conversation_id):
             conversation, parent, turn = self.prepare(ask)
-            backend = self.studio.backend_for((ask.own_key or "").strip() or None)
+            backend = self.studio.backend_for(ask.own_key)
             started = now()
             try:
                 result, bill = self._call(turn, parent, backend, ask.own_key, on_preview)
@@ -142,7 +142,7 @@ class Chat:
               on_preview: Callable[[Preview], None] | None) -> tuple[Answer, Bill]:
         if backend == SIMULATOR:
             return _simulated(turn), Bill(Price(0.0), Price(0.0))
-        on_partial = self.studio._preview_writer(turn.image, on_preview) if on_preview else None
+        on_partial = self.studio.previews.writer(turn.image.seed, on_preview) if on_preview else None
         if own_key and own_key.strip():
             result = self.client.send(turn, own_key.strip(), on_partial)
             return result, costs.bill(turn, result)

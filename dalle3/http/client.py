@@ -38,7 +38,7 @@ from dalle3.http.deployments import auth_headers, endpoint_url
 from dalle3.params import GenerationRequest, edit_fields, profile_for, request_body
 from dalle3.http.retry import RetryPolicy
 from dalle3.settings import Settings
-from dalle3.http.stream import Partial
+from dalle3.results import Preview
 
 log = logging.getLogger("dalle3")
 
@@ -128,7 +128,7 @@ class ImagesClient:
         log.info("%s does not stream images; asking without previews from now on", self.settings.base_url_shown)
 
     def generate(self, request: GenerationRequest, api_key: str, previews: int = 0,
-                 on_partial: Callable[[Partial], None] | None = None, *, retry_after_send: bool = True) -> ApiImage:
+                 on_partial: Callable[[Preview], None] | None = None, *, retry_after_send: bool = True) -> ApiImage:
         """One image for ``request``; with ``previews`` 1-3 and ``on_partial``, rough images on the way.
 
         ``retry_after_send=False``: a failure after the request may have reached the
@@ -176,7 +176,7 @@ class ImagesClient:
                                             request_id=exc.request_id) from None
 
     def _call(self, request: GenerationRequest, post: Callable[[bool, limits.CallLimits], requests.Response],
-              streaming: bool, previews: int, on_partial: Callable[[Partial], None] | None,
+              streaming: bool, previews: int, on_partial: Callable[[Preview], None] | None,
               retry_after_send: bool) -> ApiImage:
         """:meth:`_attempts`, where a Stop (see :mod:`dalle3.http.stopping`) ends as ``StoppedError``."""
         handle = stopping.current()
@@ -188,7 +188,7 @@ class ImagesClient:
             raise
 
     def _attempts(self, request: GenerationRequest, post: Callable[[bool, limits.CallLimits], requests.Response],
-                  streaming: bool, previews: int, on_partial: Callable[[Partial], None] | None,
+                  streaming: bool, previews: int, on_partial: Callable[[Preview], None] | None,
                   retry_after_send: bool) -> ApiImage:
         """Send with ``post`` until there are images or the retry policy says stop; errors mapped for people."""
         profile = profile_for(request.model)

@@ -34,22 +34,13 @@ from dalle3 import errors
 from dalle3.http import body
 from dalle3.http.limits import CallLimits
 from dalle3.files.metadata import image_size_or_none
+from dalle3.results import Preview
 
 log = logging.getLogger("dalle3")
 
 PARTIAL = "image_generation.partial_image"
 COMPLETED = "image_generation.completed"
 USAGE_URL = "https://platform.openai.com/usage"
-
-
-@dataclass(frozen=True)
-class Partial:
-    """One preview: ``number`` counts from 1 up to ``total`` (the partial images asked for)."""
-
-    number: int
-    total: int
-    image: bytes
-    elapsed_s: float
 
 
 @dataclass(frozen=True)
@@ -73,7 +64,7 @@ def billing_note(request_id: str | None) -> str:
 
 
 def read(response: requests.Response, limits: CallLimits, started: float, total: int,
-         on_partial: Callable[[Partial], None] | None, base_url: str) -> Final:
+         on_partial: Callable[[Preview], None] | None, base_url: str) -> Final:
     """Read events until the final image; previews go to ``on_partial`` (its errors are logged, not raised)."""
     rid = response.headers.get("x-request-id")
     seen = 0
@@ -87,7 +78,7 @@ def read(response: requests.Response, limits: CallLimits, started: float, total:
             if kind == PARTIAL:
                 image = _image(data, rid, seen, total, limits)
                 seen += 1
-                _hand_on(on_partial, Partial(min(seen, total), total, image, time.monotonic() - started))
+                _hand_on(on_partial, Preview(min(seen, total), total, time.monotonic() - started, image))
             elif kind == COMPLETED:
                 usage = data.get("usage")
                 return Final(_image(data, rid, seen, total, limits), usage if isinstance(usage, dict) else None, seen)
@@ -105,7 +96,7 @@ def _after(seen: int, total: int) -> str:
     return f" (after preview {seen} of {total})" if seen else " (before any preview)"
 
 
-def _hand_on(on_partial: Callable[[Partial], None] | None, partial: Partial) -> None:
+def _hand_on(on_partial: Callable[[Preview], None] | None, partial: Preview) -> None:
     if on_partial is None:
         return
     try:
