@@ -14,7 +14,6 @@ cannot find the previous response a turn continues from).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -26,7 +25,8 @@ import requests
 from dalle3 import errors
 from dalle3.http import body, limits
 from dalle3.chat import answer, request, stream
-from dalle3.http.answers import error_fields, from_status, network_failure, refuses_streaming, request_was_sent
+from dalle3.http.answers import (error_fields, from_status, json_object, network_failure, refuses_streaming,
+                                 request_was_sent)
 from dalle3.http.client import KeyAuth
 from dalle3.params import profile_for
 from dalle3.http.retry import RetryPolicy
@@ -124,7 +124,7 @@ class ResponsesClient:
             if streaming:
                 with self._lock:
                     self._plain_only.add(self.settings.base_url)
-            return answer.read(_json(raw, rid), rid, lim.max_image_bytes, fmt)
+            return answer.read(json_object(raw, status=200, request_id=rid, billed=True), rid, lim.max_image_bytes, fmt)
         error = error_fields(raw)
         if streaming and status == 400 and refuses_streaming(error):
             with self._lock:
@@ -196,13 +196,3 @@ def _cut(failure: body.BodyFailure, status: int, rid: str | None, base: str) -> 
                                    http_status=status, request_id=rid, abandoned=status == 200)
 
 
-def _json(raw: bytes, rid: str | None) -> dict[str, Any]:
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        raise errors.BadResponseError(
-            "The API's answer was not the JSON it should be (perhaps a proxy or an error page). It may still be "
-            "billed; check OPENAI_BASE_URL if it repeats.", http_status=200, request_id=rid, abandoned=True)
-    return payload

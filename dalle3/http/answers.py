@@ -146,3 +146,21 @@ def from_status(status: int, error: dict[str, Any], *, request_id: str | None, b
     hint = refusal_hint(model, error.get("param") if isinstance(error.get("param"), str) else None)
     return errors.BadRequestError(
         f"The API refused the request (HTTP {status}): {api_says or 'no reason given'}{hint}", **kw)
+
+
+def json_object(raw: bytes, *, status: int, request_id: str | None, billed: bool) -> dict[str, Any]:
+    """The answer's JSON object, or the one error for an answer that is not one (a proxy, an error page).
+
+    ``billed``: the answer stands for a paid result (a chat turn's 200), so the words say it may
+    be billed and the call counts as abandoned; otherwise they say to try again.
+    """
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        return payload
+    then = "It may still be billed;" if billed else "Try again;"
+    raise errors.BadResponseError(
+        "The API's answer was not the JSON it should be (perhaps a proxy or an error page). "
+        f"{then} check OPENAI_BASE_URL if it repeats.", http_status=status, request_id=request_id, abandoned=billed)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import threading
 import time
@@ -349,13 +348,5 @@ LISTING_MAX_BYTES = 4 * 1024 * 1024  # a model listing is a few KB
 
 
 def _json(raw: bytes, response: requests.Response) -> dict[str, Any]:
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        payload = None
-    if not isinstance(payload, dict):
-        raise errors.BadResponseError(
-            "The API's answer was not the JSON it should be (perhaps a proxy or an error page). "
-            "Try again; check OPENAI_BASE_URL if it repeats.",
-            http_status=response.status_code, request_id=response.headers.get("x-request-id"))
-    return payload
+    return answers.json_object(raw, status=response.status_code, request_id=response.headers.get("x-request-id"),
+                               billed=False)
