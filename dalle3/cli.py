@@ -18,7 +18,7 @@ from dalle3.http.client import ImagesClient
 from dalle3.errors import DalleError, UnexpectedError, ValidationError
 from dalle3.files.metadata import file_size_text, read_parameters
 from dalle3.models.text import models_text
-from dalle3.models import closest_settings, resolve, shown_name
+from dalle3.models import closest_quality_and_size, resolve, shown_name
 from dalle3.models.edit_rules import rules_for
 from dalle3.models import ModelProfile
 from dalle3.params import GenerationRequest
@@ -179,7 +179,7 @@ def instead_command(asked: GenerateOptions, successor: str, commands: tuple[str,
     target, old = resolve(successor), resolve(asked.model)
     if target is None:
         return None
-    quality, size = closest_settings(target, asked.quality or (old.default_quality if old else ""),
+    quality, size = closest_quality_and_size(target, asked.quality or (old.default_quality if old else ""),
                                      asked.size or (old.default_size if old else target.default_size))
     flags = ["--model", successor]
     if asked.quality is not None:

@@ -6,7 +6,7 @@ import pytest
 
 from dalle3 import Settings, Studio
 from dalle3.models.text import models_text
-from dalle3.models import (ALL_EXTRAS, GPT_IMAGE_2, MODELS, closest_settings, display_date,
+from dalle3.models import (ALL_EXTRAS, GPT_IMAGE_2, MODELS, closest_quality_and_size, display_date,
                            image_models, is_experimental, resolve, size_problem)
 from dalle3.views.studio_view import model_label
 
@@ -50,8 +50,8 @@ def test_unknown_id_with_family_prefix_borrows_family_rules():
 
 def test_closest_settings_maps_dalle3_values_to_the_successor():
     successor = MODELS[MODELS["dall-e-3"].successor]
-    assert closest_settings(successor, "hd", "1792x1024") == ("high", "1792x1024")
-    assert closest_settings(successor, "standard", "1024x1024") == ("medium", "1024x1024")
+    assert closest_quality_and_size(successor, "hd", "1792x1024") == ("high", "1792x1024")
+    assert closest_quality_and_size(successor, "standard", "1024x1024") == ("medium", "1024x1024")
 
 
 def _choice_values(choices) -> set[str]:

@@ -232,9 +232,9 @@ def test_cli_writes_the_asked_format_and_reads_it_back(tmp_path):
 
 
 def test_switching_away_from_xhigh_keeps_the_nearest_quality_and_26_says_what_is_unconfirmed():
-    from dalle3.models import closest_settings
+    from dalle3.models import closest_quality_and_size
 
-    assert closest_settings(MODELS["gpt-image-2"], "max", "1536x864") == ("high", "1536x864")
+    assert closest_quality_and_size(MODELS["gpt-image-2"], "max", "1536x864") == ("high", "1536x864")
     note = model_view("gpt-image-2.6-sunburst", "xhigh", "1536x864", SessionState()).note
     assert "xhigh/max and custom sizes come from third-party guides" in note and "unconfirmed" in note
     assert "unconfirmed" not in model_view("gpt-image-2.5-flare", "xhigh", "1536x864", SessionState()).note

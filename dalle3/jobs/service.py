@@ -83,7 +83,7 @@ def jobs_for(studio: Studio) -> Jobs:
         return _REGISTRY[studio]
 
 
-def parse_settings(text: str) -> dict[str, str]:
+def parse_shared_parameters(text: str) -> dict[str, str]:
     """``name: value`` per line: the settings every row of a job shares (a row's own settings win)."""
     settings: dict[str, str] = {}
     for line in (text or "").splitlines():
@@ -105,7 +105,7 @@ def job_from(given: Mapping[str, Any], file_rows: list[dict[str, Any]] | None = 
         lists = spec.named_lists(str(given.get("lists") or ""))
         rows += [{"prompt": p} for p in spec.expand_template(str(given["template"]).strip(), lists)]
     rows += file_rows or []
-    base = parse_settings(str(given.get("settings") or ""))
+    base = parse_shared_parameters(str(given.get("settings") or ""))
     if given.get("model"):
         base.setdefault("model", str(given["model"]))
     job = spec.build_job(rows, base, spec.parse_axes(str(given.get("axes") or "")))

@@ -181,7 +181,7 @@ class Selected:
     path: str  # the full image (gr.Image / download)
     details: str  # inert Markdown
     prompt: str  # exact text for a copy box
-    parameters: dict[str, Any]  # for page.restore(...) ("restore settings")
+    parameters: dict[str, Any]  # for studio_view.restore(...) (the page's "restore settings")
     code: Snippets | None  # None when the stored parameters are not a request this app can make
 
 

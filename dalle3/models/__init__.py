@@ -137,7 +137,7 @@ def image_models(listing: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, An
     return offered
 
 
-def closest_settings(profile: ModelProfile, quality: str, size: str) -> tuple[str, str]:
+def closest_quality_and_size(profile: ModelProfile, quality: str, size: str) -> tuple[str, str]:
     """The settings on ``profile`` nearest to another model's, for a one-click switch."""
     mapping = {"hd": "high", "standard": "medium", "xhigh": "high", "max": "high"}
     new_quality = quality if quality in profile.qualities else mapping.get(quality, profile.default_quality)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from dalle3.models import DEFAULT_STYLE, closest_settings, lifecycle, resolve
+from dalle3.models import DEFAULT_STYLE, closest_quality_and_size, lifecycle, resolve
 from dalle3.params import GenerationRequest, profile_for, validate
 
 
@@ -60,7 +60,7 @@ def retarget(request: GenerationRequest, model_id: str) -> tuple[GenerationReque
     Style has no counterpart on GPT Image models; extras the target lacks are dropped.
     """
     target = profile_for(model_id)
-    quality, size = closest_settings(target, request.quality, request.size)
+    quality, size = closest_quality_and_size(target, request.quality, request.size)
     extras = {name: value for name, value in request.extras if value in target.extras.get(name, ())}
     moved = validate(request.prompt, seed=request.seed, quality=quality, style=request.style, size=size,
                      model=target.id, extras=extras, output_format=request.output_format,

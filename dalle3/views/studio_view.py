@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 from dalle3.models import lifecycle, pricing
 from dalle3.errors import ValidationError
 from dalle3.models import (COMPRESSION_FORMATS, DEFAULT_STYLE, MODELS,
-                           TRANSPARENT_FORMATS, ModelProfile, closest_settings, deployments, is_experimental,
+                           TRANSPARENT_FORMATS, ModelProfile, closest_quality_and_size, deployments, is_experimental,
                            resolve, rule_confidence, size_problem)
 from dalle3.params import profile_for
 from dalle3.edits.index import wanted_hashes
@@ -125,7 +125,7 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
     remapping note clears.
     """
     profile = profile_for(model_id)
-    new_quality, new_size = closest_settings(profile, quality or profile.default_quality,
+    new_quality, new_size = closest_quality_and_size(profile, quality or profile.default_quality,
                                              size or profile.default_size)
     model = inert(profile.id)  # the note is Markdown; ids from a PNG or the endpoint are shown, never read
     notes = []
@@ -260,17 +260,17 @@ class Restored:
     references: tuple[str, ...] = ()  # sha256 of an edit's references: find them with Studio.find_references
 
 
-def restore(settings: Mapping[str, Any] | None) -> Restored | None:
-    """Settings read from a PNG, made safe for the controls; None when unusable."""
-    if not settings:
+def restore(parameters: Mapping[str, Any] | None) -> Restored | None:
+    """The parameters read from a PNG, made safe for the controls; None when unusable."""
+    if not parameters:
         return None
     try:
-        request = GenerationRequest.from_parameters(settings)
+        request = GenerationRequest.from_parameters(parameters)
     except ValidationError:
         return None
     return Restored(request.prompt, request.seed, request.model, request.quality,
                     request.style, request.size, request.options, request.output_format,
-                    request.output_compression, request.n, wanted_hashes(settings))
+                    request.output_compression, request.n, wanted_hashes(parameters))
 
 
 
@@ -299,5 +299,5 @@ def switched_text(before: ModelView, after: ModelView) -> str:
 
 def switch_label(successor: str, quality: str, size: str) -> str:
     """The one-click offer after a retired model's answer, naming the settings it will use."""
-    new_quality, new_size = closest_settings(profile_for(successor), quality, size)
+    new_quality, new_size = closest_quality_and_size(profile_for(successor), quality, size)
     return f"Switch to {successor} (quality {new_quality}, size {new_size}; style has no counterpart)"
