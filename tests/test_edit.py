@@ -407,7 +407,7 @@ def test_the_cost_line_prices_the_whole_click_and_restore_keeps_n_and_references
     assert studio_view.cost_text("dall-e-3", "standard", "1024x1024", SessionState()).startswith("This image: $0.040")
     sha = "ab" * 32
     restored = studio_view.restore({"prompt": "p", "model": "gpt-image-2", "n": 3, "references": [sha, "junk"]})
-    assert (restored.n, restored.references) == (3, (sha,))
+    assert (restored.request.n, restored.references) == (3, (sha,))
 
 
 def test_a_batch_asked_with_previews_is_asked_the_plain_way_and_arrives_whole(studio, fake_api):

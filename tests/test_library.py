@@ -383,7 +383,7 @@ def test_show_and_select_give_the_page_a_grid_and_everything_a_click_needs(tmp_p
     picked = select(library, shown.ids, 0, "https://api.openai.com/v1", "http://127.0.0.1:7860/")
     assert picked.path == str(tmp_path / "d" / "2.png") and picked.prompt == "a fox number 2"
     restored = restore(picked.parameters)
-    assert (restored.prompt, restored.seed, restored.model) == ("a fox number 2", 2, "dall-e-3")
+    assert (restored.request.prompt, restored.request.seed, restored.request.model) == ("a fox number 2", 2, "dall-e-3")
     assert "'a fox number 2'" in picked.code.python and "seed=2" in picked.code.gradio
     assert "a fox number 2" not in picked.details  # the page shows the prompt once, in its own copy box
     assert select(library, shown.ids, 7, "", "") is None

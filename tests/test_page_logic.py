@@ -90,12 +90,12 @@ def test_model_choices_mark_retired_and_endpoint_status():
 def test_restore_checks_settings_against_the_table():
     restored = studio_view.restore({"prompt": "a fox", "seed": 9, "quality": "hd", "style": "vivid",
                              "size": "1792x1024", "model": "dall-e-3"})
-    assert (restored.prompt, restored.seed, restored.quality, restored.style, restored.size) == \
-        ("a fox", 9, "hd", "vivid", "1792x1024")
+    r = restored.request
+    assert (r.prompt, r.seed, r.quality, r.style, r.size) == ("a fox", 9, "hd", "vivid", "1792x1024")
     assert studio_view.restore({"prompt": "a fox", "seed": -5}) is None
     assert studio_view.restore(None) is None
     gpt = studio_view.restore({"prompt": "x", "model": "gpt-image-2.6-flare", "quality": "low", "complexity": "medium"})
-    assert gpt.extras["complexity"] == "medium" and gpt.style is None
+    assert gpt.request.options["complexity"] == "medium" and gpt.request.style is None
 
 
 def test_status_success_has_revised_prompt_time_cost_and_request_id():

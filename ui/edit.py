@@ -324,7 +324,7 @@ def _wire_restored(c: Controls, e: EditControls, studio: Studio, *, whole_folder
     def on_history(state: SessionState, references: Any, evt: gr.SelectData) -> dict:
         entry = state.history[evt.index] if evt.index < len(state.history) else None
         restored = studio_view.restore(entry.parameters) if entry else None
-        return {e.picked: evt.index, c.n: restored.n if restored else gr.update(),
+        return {e.picked: evt.index, c.n: restored.request.n if restored else gr.update(),
                 c.result: gr.update(visible=True), c.grid: gr.update(visible=False),
                 **cleared(e, references, restored)}
 
@@ -340,7 +340,7 @@ def _wire_restored(c: Controls, e: EditControls, studio: Studio, *, whole_folder
         restored = studio_view.restore(parameters)
         if restored is None:
             return {e.edit_status: gr.update()}
-        updates: dict = {c.n: restored.n, **cleared(e, references, restored)}
+        updates: dict = {c.n: restored.request.n, **cleared(e, references, restored)}
         if restored.references:
             own = [Path(entry.path) for entry in (state.history if isinstance(state, SessionState) else ())]
             found = studio.find_references(parameters, None if whole_folder else

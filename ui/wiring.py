@@ -326,10 +326,11 @@ def _generation(c: Controls, *, studio: Studio, host: str, e: EditControls, data
 
 def restored_updates(c: Controls, restored: studio_view.Restored, state: SessionState) -> Updates:
     """The controls set to ``restored``; the model's choices travel with the values (it may be another model)."""
-    view = studio_view.model_view(restored.model, restored.quality, restored.size, state,
-                           style=restored.style, extras=restored.extras, output_format=restored.output_format,
-                           compression=restored.output_compression, remapped=False)
-    return {c.prompt: restored.prompt, c.seed: restored.seed, c.model: restored.model, **view_updates(c, view)}
+    req = restored.request
+    view = studio_view.model_view(req.model, req.quality, req.size, state, style=req.style, extras=req.options,
+                                  output_format=req.output_format, compression=req.output_compression,
+                                  remapped=False)
+    return {c.prompt: req.prompt, c.seed: req.seed, c.model: req.model, **view_updates(c, view)}
 
 
 def wire_restore(c: Controls) -> None:

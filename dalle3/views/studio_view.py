@@ -245,18 +245,9 @@ def output_view(model_id: str, output_format: str | None, compression: int | Non
 
 @dataclass(frozen=True)
 class Restored:
-    """Controls recovered from a PNG's settings (each checked against the table)."""
+    """What a PNG's parameters give back: the request (checked against the table) and its references."""
 
-    prompt: str
-    seed: int
-    model: str
-    quality: str
-    style: str | None
-    size: str
-    extras: dict[str, str]
-    output_format: str | None = None
-    output_compression: int | None = None
-    n: int = 1
+    request: GenerationRequest
     references: tuple[str, ...] = ()  # sha256 of an edit's references: find them with Studio.find_references
 
 
@@ -268,9 +259,7 @@ def restore(parameters: Mapping[str, Any] | None) -> Restored | None:
         request = GenerationRequest.from_parameters(parameters)
     except ValidationError:
         return None
-    return Restored(request.prompt, request.seed, request.model, request.quality,
-                    request.style, request.size, request.options, request.output_format,
-                    request.output_compression, request.n, wanted_hashes(parameters))
+    return Restored(request, wanted_hashes(parameters))
 
 
 
