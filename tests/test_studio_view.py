@@ -204,8 +204,14 @@ def test_the_cost_line_never_shows_an_openai_price_in_the_simulator(browser, sim
     text_input(pg, "prompt").fill("A paper lantern on a lake")
     run_generation(pg)
     expect(markdown(pg, "cost")).to_contain_text("This session: $0.00 (1 image)")
+    text_input(pg, "model").click()  # another model, then two images a click
+    pg.locator("#model li[role=option]", has_text="GPT Image 2 (gpt-image-2)").first.click()
+    expect(markdown(pg, "cost")).to_contain_text("This image: free")
+    pg.locator("#n input[type=number]").fill("2")
+    pg.locator("#n input[type=number]").press("Enter")
+    expect(markdown(pg, "cost")).to_contain_text("This click (2 images): free")
     texts = pg.evaluate("() => window.__costTexts")
-    assert len(texts) >= 3 and all(FREE_NOTE in text for text in texts), texts
+    assert len(texts) >= 5 and all(FREE_NOTE in text for text in texts), texts
 
 
 def test_the_keyboard_reaches_the_prompt_by_the_skip_link_and_generate_by_one_tab(browser, simulated, quiet, request):
