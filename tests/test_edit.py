@@ -401,7 +401,8 @@ def test_the_cost_line_prices_the_whole_click_and_restore_keeps_n_and_references
     from dalle3.views import studio_view
     from dalle3.views.session import SessionState
 
-    text = studio_view.cost_text("gpt-image-2", "medium", "1024x1024", SessionState(), n=4, references=[(1024, 1024)])
+    click = studio_view.Click(n=4, references=((1024, 1024),))
+    text = studio_view.cost_text("gpt-image-2", "medium", "1024x1024", SessionState(), click=click)
     price = pricing.batch_estimate(GPT2, "medium", "1024x1024", 4, [(1024, 1024)])
     assert text.startswith(f"This click (4 images from 1 reference): {price}")
     assert studio_view.cost_text("dall-e-3", "standard", "1024x1024", SessionState()).startswith("This image: $0.040")

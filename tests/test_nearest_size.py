@@ -65,11 +65,11 @@ def test_the_page_button_takes_the_offer_in_one_click(tmp_path):
     on_setting, on_fix = handlers["on_setting"], handlers["on_size_fix"]
     by_id = {getattr(block, "elem_id", None): block for block in demo.blocks.values()}
     model, size, quality, button = by_id["model"], by_id["size"], by_id["quality"], by_id["size-fix"]
-    session = next(b for b in on_fix.inputs if b not in (model, size, quality))
-    data = {model: "gpt-image-2", size: "1920x1080", quality: "medium", session: SessionState()}
+    defaults = {b: b.value for b in on_fix.inputs}  # what the page starts with: n, references, the own key, the session
+    data = {**defaults, model: "gpt-image-2", size: "1920x1080", quality: "medium"}
     shown = on_setting.fn(data)
     assert shown[button]["visible"] is True and shown[button]["value"] == "Use 1920x1088, the nearest allowed size"
     taken = on_fix.fn(data)
     assert taken[size] == "1920x1088" and taken[button]["visible"] is False
-    assert taken[by_id["cost"]].startswith("This image: ≈ $")
+    assert taken[by_id["cost"]].startswith("This image: free in the offline simulator (on OpenAI: ≈ $")
     assert on_setting.fn({**data, size: "1920x1088"})[button]["visible"] is False

@@ -139,3 +139,70 @@ def test_cost_line_explains_an_invalid_size_instead_of_pricing_it():
     text = studio_view.cost_text("gpt-image-2", "medium", "1000x1000", SessionState())
     assert text.startswith("This image: no price — Size 1000x1000") and "multiples of 16" in text
     assert "$" not in text.split("·")[0]
+
+
+
+def _call_writer(fn, data: dict) -> list[dict]:
+    """Every update one page handler returns for ``data`` (a select event picks the first image)."""
+    import inspect
+
+    import gradio as gr
+
+    special = {"evt": gr.SelectData(None, {"index": 0, "value": None}), "request": gr.Request(session_hash="cost")}
+    wanted = {p: special[p] for p in list(inspect.signature(fn.fn).parameters)[1:] if p in special}
+    answer = fn.fn(data, **wanted)
+    return list(answer) if inspect.isgenerator(answer) else [answer]
+
+
+def test_every_writer_of_the_cost_line_prices_the_click_free_in_the_simulator(tmp_path):
+    """The cost line has one owner: every event that writes it (an option, the size offer, the switch,
+    Generate, what the click adds, the reference buttons, restore from history, a file or the library)
+    writes the whole click's price, marked free in the simulator, never a one-image OpenAI price that
+    another event corrects a round trip later."""
+    import gradio as gr
+    from PIL import Image
+
+    from dalle3 import Settings, Studio
+    from dalle3.files.metadata import read_parameters
+    from dalle3.views.glance import FREE_NOTE
+    from tests.apphelpers import app
+
+    settings = Settings(offline=True, output_dir=tmp_path)
+    studio = Studio(settings, library=app.open_library(settings, "127.0.0.1"))
+    demo = app.build(studio)
+    blocks = {b.elem_id: b for b in demo.blocks.values() if getattr(b, "elem_id", None)}
+    made = studio.generate(validate("a fox", model="gpt-image-2"))
+    reference = tmp_path / "reference.png"
+    Image.new("RGB", (1024, 1024)).save(reference)
+    writers = [fn for fn in demo.fns.values() if fn.fn is not None and blocks["cost"] in fn.outputs]
+    session = next(b for fn in writers for b in fn.inputs if isinstance(getattr(b, "value", None), SessionState))
+    # the click: 3 images from a 1024x1024 reference
+    click = {blocks["n"]: 3, blocks["references"]: [str(reference)], blocks["model"]: "gpt-image-2",
+             blocks["quality"]: "medium", blocks["size"]: "1024x1024", blocks["prompt"]: "a fox",
+             blocks["result"]: str(made.path), blocks["upload"]: str(made.path), blocks["lib_image"]: str(made.path),
+             session: SessionState().after(made)}
+    # each State without a value is what that handler was given: a successor, the picked image, the library's pick
+    given = {"on_switch": "gpt-image-2", "on_use_history": 0, "on_restore": read_parameters(made.path)}
+    switching = {"on_switch", "<lambda>:click", "on_use_history", "on_use"}  # from a model that cannot edit
+    wrote: dict[str, list[str]] = {}
+    for fn in writers:
+        name = fn.fn.__name__
+        key = f"{name}:{fn.targets[0][1]}" if name == "<lambda>" else name
+        data = {b: click.get(b, b.value) for b in fn.inputs}
+        data.update({b: given.get(name) for b in fn.inputs if isinstance(b, gr.State) and b.value is None})
+        if key in switching:
+            data[blocks["model"]] = "dall-e-3"
+        if name == "on_size_fix":
+            data[blocks["size"]] = "1920x1080"
+        for updates in _call_writer(fn, data):
+            if blocks["cost"] in updates:
+                wrote.setdefault(key, []).append(updates[blocks["cost"]])
+    assert set(wrote) == {"on_model", "<lambda>:input", "on_setting", "on_size_fix", "on_switch", "on_generate",
+                          "on_click_change", "<lambda>:click", "on_use_history", "on_use", "on_history",
+                          "on_upload", "on_restore"}  # all but refresh_models, which changes nothing offline
+    # restoring a plain image clears the references; history and a dropped file restore its n, the library keeps n
+    restored = {"on_history": "This image: ", "on_upload": "This image: ", "on_restore": "This click (3 images): "}
+    for key, texts in wrote.items():
+        for text in texts:
+            assert text.startswith(restored.get(key, "This click (3 images from ")), (key, text)
+            assert FREE_NOTE in text and "(on OpenAI: " in text, (key, text)

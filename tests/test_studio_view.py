@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from dalle3.views.glance import FREE_NOTE
 from tests.apphelpers import app_settings, running_app
 from tests.browser_support import (
     SCREENSHOTS,
@@ -182,6 +183,35 @@ def test_a_batch_of_four_fits_the_result_area(browser, simulated, quiet, request
     saved = sorted(p.name for p in simulated.studio.output_dir.rglob("four-small-boats*"))
     assert len(saved) == 4 and all(name in status for name in saved), (saved, status)  # every file named
     assert_no_error_shown(pg)
+
+
+RECORD_COST_TEXTS = """() => {
+    const text = () => (document.querySelector('#cost [data-testid=markdown]') || {}).innerText || '';
+    const seen = window.__costTexts = [text()];
+    new MutationObserver(() => { if (text() !== seen[seen.length - 1]) seen.push(text()); })
+        .observe(document.querySelector('#cost'), {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_the_cost_line_never_shows_an_openai_price_in_the_simulator(browser, simulated, quiet, request):
+    """Every text the cost line shows, not only the last: no event writes the one-image OpenAI price
+    for another to correct a round trip later."""
+    pg = open_page(browser, simulated.url, DESKTOP, request)
+    pg.evaluate(RECORD_COST_TEXTS)
+    open_part(pg, "options")
+    pg.locator("#quality label[data-testid='hd-radio-label']").click()
+    expect(markdown(pg, "cost")).to_contain_text("(on OpenAI: $0.080)")
+    text_input(pg, "prompt").fill("A paper lantern on a lake")
+    run_generation(pg)
+    expect(markdown(pg, "cost")).to_contain_text("This session: $0.00 (1 image)")
+    text_input(pg, "model").click()  # another model, then two images a click
+    pg.locator("#model li[role=option]", has_text="GPT Image 2 (gpt-image-2)").first.click()
+    expect(markdown(pg, "cost")).to_contain_text("This image: free")
+    pg.locator("#n input[type=number]").fill("2")
+    pg.locator("#n input[type=number]").press("Enter")
+    expect(markdown(pg, "cost")).to_contain_text("This click (2 images): free")
+    texts = pg.evaluate("() => window.__costTexts")
+    assert len(texts) >= 5 and all(FREE_NOTE in text for text in texts), texts
 
 
 def test_the_keyboard_reaches_the_prompt_by_the_skip_link_and_generate_by_one_tab(browser, simulated, quiet, request):

@@ -19,7 +19,7 @@ from PIL import Image
 from dalle3 import DalleError, Studio
 from dalle3.views import studio_view, status
 from dalle3.models.edit_rules import rules_for
-from dalle3.views.glance import as_charged, editing_model, size_for_aspect
+from dalle3.views.glance import editing_model, size_for_aspect
 from dalle3.edits.inputs import mask_from_painting, markup_from_layer
 from dalle3.files.images import checked_image_size
 from dalle3.files.metadata import read_parameters
@@ -144,9 +144,10 @@ def edit_sources_from_controls(e: EditControls, data: dict) -> EditSources | Non
     return sources if sources else None
 
 
-def _count(n: Any) -> int:
-    """The slider's images per click as a whole number (the price follows what it shows; validation decides)."""
-    return int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n >= 1 else 1
+def _count(n: Any, limit: int) -> int:
+    """The slider's images per click as a whole number, at most the model's ``limit`` (as a model change sets it;
+    the price follows what it shows, validation decides)."""
+    return min(int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n >= 1 else 1, limit)
 
 
 def _paths(value: Any) -> list[str]:
@@ -182,6 +183,48 @@ def cleared(e: EditControls, references: Any, restored: studio_view.Restored | N
     return {e.references: None, e.edit_status: "References cleared: the restored image was not an edit."}
 
 
+@dataclass(frozen=True)
+class Pricing:
+    """The cost line's one owner on the page. Every handler that writes ``c.cost`` also reads
+    :attr:`reads` and writes :meth:`line` (or a view made with :meth:`click`), so the line always
+    prices the whole click as the visitor's backend charges it: no writer shows a one-image price
+    that another event corrects a round trip later."""
+
+    c: Controls
+    e: EditControls
+    studio: Studio
+
+    @property
+    def reads(self) -> set[Block]:
+        """What a click adds to the model's price is read from: ``n``, the references, fidelity, the own key."""
+        return {self.c.n, self.c.own_key, self.e.references, self.e.fidelity}
+
+    def click(self, data: dict, model_id: Any, *, n: Any = None, references: Any = None) -> studio_view.Click:
+        """What a click on ``model_id`` adds, from ``data`` unless ``n`` or ``references`` are given: ``n``
+        within the model's limit and fidelity only where the model takes it (as a model change sets them)."""
+        _, rules = _rules(model_id)
+        fidelity = data[self.e.fidelity] or None
+        refs = data[self.e.references] if references is None else references
+        return studio_view.Click(
+            n=_count(data[self.c.n] if n is None else n, rules.max_n if rules else 1),
+            references=tuple(s for s in (_uploaded_size(p) for p in _paths(refs)) if s),
+            fidelity=fidelity if rules and fidelity in rules.input_fidelity else None,
+            free=self.studio.backend_for(data[self.c.own_key] or None) == SIMULATOR)
+
+    def restored(self, data: dict, restored: studio_view.Restored, *, sets_n: bool) -> studio_view.Click:
+        """The click once ``restored`` is in the controls: its ``n`` where the restore sets it, and no
+        references where :func:`cleared` clears them."""
+        refs: list[str] | None = [] if cleared(self.e, data[self.e.references], restored) else None
+        return self.click(data, restored.request.model, n=restored.request.n if sets_n else None, references=refs)
+
+    def line(self, data: dict, *, size: Any = None, state: SessionState | None = None) -> str:
+        """The line for the controls in ``data``, with ``size`` or ``state`` where the handler changes them."""
+        c = self.c
+        return studio_view.cost_text(data[c.model], data[c.quality], data[c.size] if size is None else size,
+                                     data[c.session] if state is None else state,
+                                     click=self.click(data, data[c.model]))
+
+
 def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0.1") -> None:
     """References in and out, the editor on the first, the model's edit rules, the click's cost, restore.
 
@@ -201,7 +244,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
         note = _model_note(profile.id)
         if references and not rules.edits:
             note += " Clear the references below to generate with it."
-        return {c.n: gr.update(maximum=max(2, top), visible=top > 1, value=min(_count(n), top)),
+        return {c.n: gr.update(maximum=max(2, top), visible=top > 1, value=_count(n, top)),
                 e.note: gr.update(value=note, visible=not rules.edits),
                 e.accordion: gr.update(visible=rules.edits or bool(references)),
                 e.mode: gr.update(visible=rules.markup, value=MASK),
@@ -212,7 +255,8 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
     c.model.change(on_model, [c.model, c.n, e.references],
                    [c.n, e.note, e.accordion, e.mode, e.markup_upload, e.fidelity], show_progress="hidden", **PRIVATE)
 
-    _wire_click_cost(c, e, studio)
+    pricing = Pricing(c, e, studio)
+    _wire_click_cost(pricing)
 
     def on_references(data: dict) -> dict:
         """The editor shows the first reference at once; an edit's size follows its aspect."""
@@ -232,37 +276,28 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
                         show_progress="hidden", **PRIVATE)
     e.clear.click(lambda: {e.references: None, e.mask_upload: None, e.markup_upload: None, e.edit_status: ""},
                   None, [e.references, e.mask_upload, e.markup_upload, e.edit_status], **PRIVATE)
-    _wire_use(c, e)
+    _wire_use(pricing)
     _wire_restored(c, e, studio, whole_folder=whole_folder)
 
 
-def _wire_click_cost(c: Controls, e: EditControls, studio: Studio) -> None:
-    """The cost line priced for the whole click: ``n`` images and the references' input tokens."""
-    cost_reads: set[Block] = {c.model, c.quality, c.size, c.session, c.n, e.references, e.fidelity, c.cost,
-                              c.own_key}
+def _wire_click_cost(pricing: Pricing) -> None:
+    """The cost line follows what the click adds: ``n``, the references, input fidelity, the own key's backend."""
+    c, e = pricing.c, pricing.e
 
-    def click_cost(data: dict) -> str:
-        sizes = [s for s in (_uploaded_size(p) for p in _paths(data[e.references])) if s]
-        text = studio_view.cost_text(data[c.model], data[c.quality], data[c.size], data[c.session], n=_count(data[c.n]),
-                              references=sizes, fidelity=data[e.fidelity] or None)
-        return as_charged(text, studio.backend_for(data[c.own_key] or None) == SIMULATOR)
-
-    def on_cost_change(data: dict) -> dict:
-        """The request side set the one-image line: make it the click's (never loops: same text, no update)."""
-        text = click_cost(data)
-        return {c.cost: gr.update() if text == data[c.cost] else text}
+    def on_click_change(data: dict) -> dict:
+        return {c.cost: pricing.line(data)}
 
     # preprocess=False, as wire_models: a quality from before a model switch must not be refused
     for trigger in (c.n.change, e.references.change, e.fidelity.change, c.own_key.change):
-        trigger(lambda data: {c.cost: click_cost(data)}, cost_reads, [c.cost], show_progress="hidden",
-                preprocess=False, **PRIVATE)
-    c.cost.change(on_cost_change, cost_reads, [c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
+        trigger(on_click_change, {c.model, c.quality, c.size, c.session} | pricing.reads, [c.cost],
+                show_progress="hidden", preprocess=False, **PRIVATE)
 
 
-def take_reference(c: Controls, e: EditControls, data: dict, new: str | None, *, what: str, replace: bool) -> dict:
+def take_reference(pricing: Pricing, data: dict, new: str | None, *, what: str, replace: bool) -> dict:
     """``new`` as the image being edited (``replace``) or one more reference; on a model that cannot
-    edit, the model switches to one that can and the status says so. ``data`` holds the references,
-    the model, quality, size and session; the updates are for :func:`use_targets`."""
+    edit, the model switches to one that can and the status says so. ``data`` holds :func:`use_reads`;
+    the updates are for :func:`use_targets`."""
+    c, e = pricing.c, pricing.e
     if not new:
         return {e.edit_status: f"No {what} to use yet.", e.accordion: gr.update(open=True)}
     refs = [new] if replace else with_reference(data[e.references], new)
@@ -272,16 +307,18 @@ def take_reference(c: Controls, e: EditControls, data: dict, new: str | None, *,
     if note:
         from ui.wiring import view_updates  # here, not at the top: ui.wiring imports this module
 
-        view = studio_view.model_view(target, data[c.quality], data[c.size], data[c.session])
+        view = studio_view.model_view(target, data[c.quality], data[c.size], data[c.session],
+                                      click=pricing.click(data, target, references=refs))
         updates.update({c.model: target, **view_updates(c, view)})
         words = f"{note} {words}"
     updates[e.edit_status] = words
     return updates
 
 
-def use_reads(c: Controls, e: EditControls) -> set[Block]:
+def use_reads(pricing: Pricing) -> set[Block]:
     """What :func:`take_reference` reads."""
-    return {e.references, c.model, c.quality, c.size, c.session}
+    c = pricing.c
+    return {c.model, c.quality, c.size, c.session} | pricing.reads
 
 
 def use_targets(c: Controls, e: EditControls) -> list[Block]:
@@ -289,10 +326,10 @@ def use_targets(c: Controls, e: EditControls) -> list[Block]:
     return [e.references, e.accordion, e.edit_status, c.model, *c.model_dependent]
 
 
-def _wire_use(c: Controls, e: EditControls) -> None:
+def _wire_use(pricing: Pricing) -> None:
     """The buttons under the result: Edit this, Add as a reference, Add the selected history image."""
-
-    reads: set[Block] = use_reads(c, e) | {c.result, c.grid, e.grid_pick}
+    c, e = pricing.c, pricing.e
+    reads: set[Block] = use_reads(pricing) | {c.result, c.grid, e.grid_pick}
     targets = use_targets(c, e)
 
     def chosen_result(data: dict) -> str | None:
@@ -305,13 +342,13 @@ def _wire_use(c: Controls, e: EditControls) -> None:
 
     c.grid.select(on_grid, None, e.grid_pick, **PRIVATE)
     for button, replace in ((e.edit_this, True), (e.use_result, False)):
-        button.click(lambda data, replace=replace: take_reference(c, e, data, chosen_result(data), what="result",
+        button.click(lambda data, replace=replace: take_reference(pricing, data, chosen_result(data), what="result",
                                                                   replace=replace), reads, targets, **PRIVATE)
 
     def on_use_history(data: dict) -> dict:
         state, picked = data[c.session], data[e.picked]
         entry = state.history[picked] if isinstance(picked, int) and picked < len(state.history) else None
-        return take_reference(c, e, data, entry.path if entry else None,
+        return take_reference(pricing, data, entry.path if entry else None,
                               what="selected history image (click one first)", replace=False)
 
     e.use_history.click(on_use_history, reads | {e.picked}, targets, **PRIVATE)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import gradio as gr
 
 from dalle3.views import studio_view
-from dalle3.views.glance import as_charged, options_summary
+from dalle3.views.glance import options_summary
 
 from dalle3.models import COMPRESSION_DEFAULT, COMPRESSION_RANGE
 from dalle3.params import SEED_MAX
@@ -90,7 +90,7 @@ def layout(settings: Settings, view: studio_view.ModelView) -> Controls:
     """
     with gr.Row(equal_height=False, elem_id="studio_main"):
         with gr.Column(scale=5, min_width=320, elem_id="request_column") as request_column:
-            parts = _main(view, free=settings.simulated)
+            parts = _main(view)
             with gr.Accordion(options_summary(view.profile.id, view.quality, view.size, style=view.style),
                               open=False, elem_id="options") as options:
                 parts.update(_request(view))
@@ -104,7 +104,7 @@ def layout(settings: Settings, view: studio_view.ModelView) -> Controls:
                     options=options, request_column=request_column, result_column=result_column, **parts)
 
 
-def _main(view: studio_view.ModelView, free: bool) -> dict[str, Any]:
+def _main(view: studio_view.ModelView) -> dict[str, Any]:
     """The prompt, its counter, the cost and the buttons: Tab goes from the prompt straight to Generate."""
     p = view.profile
     parts: dict[str, Any] = dict(
@@ -114,7 +114,7 @@ def _main(view: studio_view.ModelView, free: bool) -> dict[str, Any]:
         parts.update(generate=gr.Button("Generate", variant="primary", elem_id="generate", scale=3),
                      stop=gr.Button("Stop", variant="stop", elem_id="stop", visible=False, scale=1, min_width=90))
     with gr.Row(elem_id="count_row"):
-        parts.update(cost=gr.Markdown(as_charged(view.cost, free), elem_id="cost"),
+        parts.update(cost=gr.Markdown(view.cost, elem_id="cost"),
                      char_count=gr.Markdown(f"0 / {p.prompt_limit}", elem_id="char_count"))
     # the nearest allowed size, offered in one click while the typed one is refused (never applied unasked)
     parts.update(size_fix=gr.Button(visible=False, size="sm", elem_id="size-fix"))

@@ -17,10 +17,9 @@ from dalle3 import DalleError
 from dalle3.views import studio_view, status
 from dalle3.library import Library
 from dalle3.library.view import ANY, next_page, progress_text, select, show
-from dalle3.views.session import SessionState
 from dalle3.settings import Settings
-from ui.edit import EditControls, cleared, take_reference, use_reads, use_targets
-from ui.layout import Controls, code_boxes
+from ui.edit import Pricing, cleared, take_reference, use_reads, use_targets
+from ui.layout import code_boxes
 from ui.layout import PRIVATE
 from ui.wiring import Updates, page_url, restored_updates
 
@@ -82,7 +81,7 @@ def layout_library(library: Library) -> LibraryControls:
                            gr.Timer(0.5))
 
 
-def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Library, settings: Settings,
+def wire_library(lc: LibraryControls, pricing: Pricing, library: Library, settings: Settings,
                  tabs: gr.Tabs) -> None:
     """Search, page, pick, restore or use as a reference; the indexing progress while the first start reconciles."""
     filters = [lc.words, lc.model, lc.size, lc.since, lc.until, lc.page]
@@ -129,27 +128,30 @@ def wire_library(lc: LibraryControls, c: Controls, e: EditControls, library: Lib
 
     lc.grid.select(on_pick, [lc.ids], [lc.image, lc.details, lc.prompt, lc.chosen, *lc.code.values()],
                    **PRIVATE)
-    _wire_into_studio(lc, c, e, tabs)
+    _wire_into_studio(lc, pricing, tabs)
 
 
-def _wire_into_studio(lc: LibraryControls, c: Controls, e: EditControls, tabs: gr.Tabs) -> None:
+def _wire_into_studio(lc: LibraryControls, pricing: Pricing, tabs: gr.Tabs) -> None:
     """The picked image into the Studio tab: its settings restored, or it added as a reference."""
+    c, e = pricing.c, pricing.e
 
-    def on_restore(parameters: dict | None, state: SessionState, references: list[str] | None) -> Updates:
-        restored = studio_view.restore(parameters)
+    def on_restore(data: dict) -> Updates:
+        restored = studio_view.restore(data[lc.chosen])
         if restored is None:
             return {c.status: "Pick an image in the Library first."}
-        return {**restored_updates(c, restored, state), c.status: "Settings restored from the library.",
-                tabs: gr.Tabs(selected="studio"), **cleared(e, references, restored)}
+        click = pricing.restored(data, restored, sets_n=False)  # the library's restore keeps ``n``
+        return {**restored_updates(c, restored, data[c.session], click=click),
+                c.status: "Settings restored from the library.", tabs: gr.Tabs(selected="studio"),
+                **cleared(e, data[e.references], restored)}
 
-    lc.restore.click(on_restore, [lc.chosen, c.session, e.references],
+    lc.restore.click(on_restore, {lc.chosen, c.session, *pricing.reads},
                      [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs, e.references, e.edit_status],
                      **PRIVATE)
 
     def on_use(data: dict) -> Updates:
         if not data[lc.image]:
             return {c.status: "Pick an image in the Library first."}
-        return {**take_reference(c, e, data, data[lc.image], what="library image", replace=False),
+        return {**take_reference(pricing, data, data[lc.image], what="library image", replace=False),
                 tabs: gr.Tabs(selected="studio")}
 
-    lc.use.click(on_use, use_reads(c, e) | {lc.image}, [*use_targets(c, e), tabs, c.status], **PRIVATE)
+    lc.use.click(on_use, use_reads(pricing) | {lc.image}, [*use_targets(c, e), tabs, c.status], **PRIVATE)

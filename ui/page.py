@@ -14,7 +14,7 @@ from dalle3.chat.turn import Chat
 from ui.api import wire_api
 from ui.chat import layout_chat, wire_chat
 from ui.chat_api import ARGUMENTS as CHAT_ARGUMENTS, wire_chat_api
-from ui.edit import layout_edit, wire_edit
+from ui.edit import Pricing, layout_edit, wire_edit
 from ui.guard import guard_middleware
 from ui.layout import header, layout
 from ui.jobs import API_INPUTS as JOBS_API_INPUTS, layout_jobs, wire_jobs, wire_jobs_api
@@ -52,14 +52,15 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
             with gr.Tab("Chat", id="chat"):
                 talk = layout_chat(settings)
         edit = layout_edit(controls, view)
-        wire_models(controls)
+        pricing = Pricing(controls, edit, studio)  # every writer of the cost line prices the click through it
+        wire_models(controls, pricing)
         wire_generate(controls, studio, host, edit)
         wire_edit(controls, edit, studio, host)
-        wire_restore(controls)
-        wire_keys(demo, controls, studio, discovery)
+        wire_restore(controls, pricing)
+        wire_keys(demo, controls, discovery, pricing=pricing)
         wire_code(controls, settings)
         if library is not None:
-            wire_library(shelf, controls, edit, library, settings, tabs)
+            wire_library(shelf, pricing, library, settings, tabs)
         wire_chat(talk, chat, host=host, shared=library is not None, own_key=controls.own_key, discovery=discovery,
                   sources={"Studio result": controls.result, **({"Library pick": shelf.image} if library else {})},
                   demo=demo)

@@ -22,12 +22,12 @@ from dalle3.models import FAMILY_PREFIXES, MODELS, resolve
 from dalle3.params import SEED_MAX, whole_number
 from dalle3.views.session import SessionState, next_seed
 from dalle3.settings import Settings
-from dalle3.views.glance import as_charged, options_summary
+from dalle3.views.glance import options_summary
 from dalle3.results import SIMULATOR
 from dalle3.http.stopping import SIMULATED_MESSAGE, StopHandle, stoppable, stopped_error
 from dalle3.views.edit_snippets import code_for
 from dalle3.results import Preview
-from ui.edit import EditControls, edit_sources_from_controls
+from ui.edit import EditControls, Pricing, edit_sources_from_controls
 from ui.layout import PRIVATE, Controls
 from dalle3.run import run_live
 
@@ -70,7 +70,7 @@ def _count_js() -> str:
             " return n > lim ? `**${n} / ${lim}: ${n - lim} over the limit, shorten the prompt**` : `${n} / ${lim}`; }")
 
 
-def wire_models(c: Controls) -> None:
+def wire_models(c: Controls, pricing: Pricing) -> None:
     """Model switching, the live cost, the prompt counter and the dice."""
 
     # Gradio 6 checks a Radio input against its *current* choices, and these events can carry a
@@ -81,10 +81,10 @@ def wire_models(c: Controls) -> None:
         return studio_view.model_view(data[c.model], data[c.quality], data[c.size], data[c.session],
                                style=data[c.style], extras={n: data[x] for n, x in c.extras.items()},
                                output_format=data[c.output_format], compression=data[c.compression],
-                               remapped=remapped)
+                               remapped=remapped, click=pricing.click(data, data[c.model]))
 
     reads: set[Block] = {c.model, c.quality, c.size, c.style, c.session, *c.extras.values(), c.output_format,
-                         c.compression}
+                         c.compression, *pricing.reads}
 
     def on_model(data: dict) -> Updates:  # a shut-down model: its successor is offered before any call
         view = current_view(data, True)
@@ -101,10 +101,11 @@ def wire_models(c: Controls) -> None:
 
     def on_setting(data: dict) -> Updates:  # the person's own change: an old remapping note clears
         view = studio_view.model_view(data[c.model], data[c.quality], data[c.size], data[c.session], remapped=False)
-        return {c.cost: view.cost, c.model_note: view.note, c.size_fix: size_fix_update(data[c.model], data[c.size])}
+        return {c.cost: pricing.line(data), c.model_note: view.note,
+                c.size_fix: size_fix_update(data[c.model], data[c.size])}
 
     for trigger in (c.quality.input, c.size.input):
-        trigger(on_setting, {c.model, c.quality, c.size, c.session}, [c.cost, c.model_note, c.size_fix],
+        trigger(on_setting, {c.model, c.quality, c.size, c.session, *pricing.reads}, [c.cost, c.model_note, c.size_fix],
                 show_progress="hidden", preprocess=False, **PRIVATE)
 
     # prompt.change, not .input: Gradio 6's Textbox fires `input` only on keypress, so paste,
@@ -112,25 +113,24 @@ def wire_models(c: Controls) -> None:
     for trigger in (c.prompt.change, c.model.change):
         trigger(None, [c.prompt, c.model], c.char_count, js=_count_js(), **PRIVATE)
     c.dice.click(None, None, c.seed, js=f"() => Math.floor(Math.random() * {SEED_MAX + 1})", **PRIVATE)
-    _wire_size_fix(c)
-    _wire_switch_and_summary(c)
+    _wire_size_fix(c, pricing)
+    _wire_switch_and_summary(c, pricing)
 
 
-def _wire_size_fix(c: Controls) -> None:
+def _wire_size_fix(c: Controls, pricing: Pricing) -> None:
     """The one-click offer of the nearest allowed size (only the person's click changes the size)."""
 
     def on_size_fix(data: dict) -> Updates:  # the person took the offer: only then does the size change
         nearest = studio_view.size_offer(data[c.model], data[c.size])
         if not nearest:
             return {c.size_fix: gr.update(visible=False)}
-        view = studio_view.model_view(data[c.model], data[c.quality], nearest, data[c.session], remapped=False)
-        return {c.size: nearest, c.cost: view.cost, c.size_fix: gr.update(visible=False)}
+        return {c.size: nearest, c.cost: pricing.line(data, size=nearest), c.size_fix: gr.update(visible=False)}
 
-    c.size_fix.click(on_size_fix, {c.model, c.quality, c.size, c.session}, [c.size, c.cost, c.size_fix],
-                     show_progress="hidden", preprocess=False, **PRIVATE)
+    c.size_fix.click(on_size_fix, {c.model, c.quality, c.size, c.session, *pricing.reads},
+                     [c.size, c.cost, c.size_fix], show_progress="hidden", preprocess=False, **PRIVATE)
 
 
-def _wire_switch_and_summary(c: Controls) -> None:
+def _wire_switch_and_summary(c: Controls, pricing: Pricing) -> None:
     """The one-click switch to a successor, and the options' one-line summary."""
 
     def on_switch(data: dict) -> Updates:
@@ -138,11 +138,12 @@ def _wire_switch_and_summary(c: Controls) -> None:
         if not target:
             return {c.switch: gr.update(visible=False)}
         before = studio_view.model_view(data[c.model], data[c.quality], data[c.size], data[c.session])
-        view = studio_view.model_view(target, data[c.quality], data[c.size], data[c.session])
+        view = studio_view.model_view(target, data[c.quality], data[c.size], data[c.session],
+                                      click=pricing.click(data, target))
         return {c.model: target, **view_updates(c, view), c.switch: gr.update(visible=False),
                 c.status: studio_view.switched_text(before, view)}
 
-    c.switch.click(on_switch, {c.successor, c.model, c.quality, c.size, c.session},
+    c.switch.click(on_switch, {c.successor, c.model, c.quality, c.size, c.session, *pricing.reads},
                    [c.model, *c.model_dependent, c.switch, c.status], **PRIVATE)
 
     shown_in_summary: set[Block] = {c.model, c.quality, c.size, c.style, c.output_format, c.n, *c.extras.values()}
@@ -180,6 +181,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
     a Stop button that abandons the running call (:mod:`dalle3.http.stopping`).
     """
     running = Running()
+    pricing = Pricing(c, e, studio)
 
     def on_generate(data: dict, request: gr.Request) -> Iterator[Updates]:
         """Previews replace each other in the result area; the final image (or the error) ends it."""
@@ -191,7 +193,7 @@ def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> No
             return
         try:
             stopped = False
-            yield from _generation(c, studio=studio, host=host, e=e, data=data, request=request, handle=handle)
+            yield from _generation(pricing, host=host, data=data, request=request, handle=handle)
             stopped = handle.stopped
         finally:
             running.finish(request.session_hash, handle)
@@ -286,9 +288,10 @@ class Running:
 CLAIM_TTL_S = 15 * 60
 
 
-def _generation(c: Controls, *, studio: Studio, host: str, e: EditControls, data: dict, request: gr.Request,
+def _generation(pricing: Pricing, *, host: str, data: dict, request: gr.Request,
                 handle: StopHandle) -> Iterator[Updates]:
     """One click's updates: waiting, previews, then the result or the error (none once stopped)."""
+    c, e, studio = pricing.c, pricing.e, pricing.studio
     model_id, state = data[c.model], data[c.session]
     profile = resolve(model_id) if isinstance(model_id, str) else None
     extras = {name: data[x] for name, x in c.extras.items() if profile and name in profile.extras}
@@ -315,39 +318,42 @@ def _generation(c: Controls, *, studio: Studio, host: str, e: EditControls, data
                    c.switch: gr.update(visible=bool(label), value=label), c.successor: successor}
         else:
             state = state.after(outcome, edit.file_names() if edit else ())
-            req = outcome.request
-            free = outcome.backend == SIMULATOR
             yield {**shown(c, outcome.paths),
                    c.status: status.success(outcome, bool(studio.settings.output_dir)),
-                   c.seed: next_seed(req.seed, data[c.seed_control]), c.history: state.gallery(),
-                   c.cost: as_charged(studio_view.cost_text(req.model, req.quality, req.size, state), free),
+                   c.seed: next_seed(outcome.request.seed, data[c.seed_control]), c.history: state.gallery(),
+                   c.cost: pricing.line(data, state=state),
                    c.session: state, c.switch: gr.update(visible=False), c.successor: None}
 
 
-def restored_updates(c: Controls, restored: studio_view.Restored, state: SessionState) -> Updates:
-    """The controls set to ``restored``; the model's choices travel with the values (it may be another model)."""
+def restored_updates(c: Controls, restored: studio_view.Restored, state: SessionState, *,
+                     click: studio_view.Click) -> Updates:
+    """The controls set to ``restored``, the cost line priced for ``click``; the model's choices travel with
+    the values (it may be another model)."""
     req = restored.request
     view = studio_view.model_view(req.model, req.quality, req.size, state, style=req.style, extras=req.options,
                                   output_format=req.output_format, compression=req.output_compression,
-                                  remapped=False)
+                                  remapped=False, click=click)
     return {c.prompt: req.prompt, c.seed: req.seed, c.model: req.model, **view_updates(c, view)}
 
 
-def wire_restore(c: Controls) -> None:
-    """Settings back from a history image or a dropped file."""
+def wire_restore(c: Controls, pricing: Pricing) -> None:
+    """Settings back from a history image or a dropped file (which also set ``n``: see ``ui.edit``)."""
     targets = [c.prompt, c.seed, c.model, *c.model_dependent, c.result, c.status]
 
-    def on_history(state: SessionState, evt: gr.SelectData) -> Updates:
+    def on_history(data: dict, evt: gr.SelectData) -> Updates:
+        state = data[c.session]
         entry = state.history[evt.index] if evt.index < len(state.history) else None
         restored = studio_view.restore(entry.parameters) if entry else None
         if entry is None or restored is None:
             return {c.status: gr.update()}  # Gradio reads an empty dict as one positional value
-        return {**restored_updates(c, restored, state), c.result: entry.path,
+        click = pricing.restored(data, restored, sets_n=True)
+        return {**restored_updates(c, restored, state, click=click), c.result: entry.path,
                 c.status: "Settings restored from the history."}
 
-    c.history.select(on_history, [c.session], targets, **PRIVATE)
+    c.history.select(on_history, {c.session, *pricing.reads}, targets, **PRIVATE)
 
-    def on_upload(path: str | None, state: SessionState) -> Updates:
+    def on_upload(data: dict) -> Updates:
+        path, state = data[c.upload], data[c.session]
         if not path:
             return {c.status: gr.update()}
         try:
@@ -357,9 +363,11 @@ def wire_restore(c: Controls) -> None:
         restored = studio_view.restore(read_parameters(path))
         if restored is None:
             return {c.status: studio_view.NO_PARAMETERS}
-        return {**restored_updates(c, restored, state), c.status: "Settings restored from the dropped image."}
+        click = pricing.restored(data, restored, sets_n=True)
+        return {**restored_updates(c, restored, state, click=click),
+                c.status: "Settings restored from the dropped image."}
 
-    c.upload.upload(on_upload, [c.upload, c.session], targets, **PRIVATE)
+    c.upload.upload(on_upload, {c.upload, c.session, *pricing.reads}, targets, **PRIVATE)
 
 
 def page_url(settings: Settings, request: gr.Request | None) -> str:
@@ -384,9 +392,9 @@ def wire_code(c: Controls, settings: Settings) -> None:
     c.history.change(on_history, [c.session], list(c.code.values()), show_progress="hidden", **PRIVATE)
 
 
-def wire_keys(demo: gr.Blocks, c: Controls, studio: Studio, discovery: Discovery) -> None:
+def wire_keys(demo: gr.Blocks, c: Controls, discovery: Discovery, *, pricing: Pricing) -> None:
     """The visitor's own key, and which models the endpoint offers (the page starts on one it has)."""
-    settings = studio.settings
+    settings = pricing.studio.settings
     c.api_key.change(lambda key: (key or "").strip(), c.api_key, c.own_key, queue=False,
                      show_progress="hidden", **PRIVATE)
 
@@ -402,13 +410,14 @@ def wire_keys(demo: gr.Blocks, c: Controls, studio: Studio, discovery: Discovery
         updates: Updates = {c.model: gr.update(choices=studio_view.model_choices(listing.offered))}
         model_id, note = studio_view.start_model(data[c.model], listing.offered)
         if note:
-            view = studio_view.model_view(model_id, data[c.quality], data[c.size], data[c.session])
+            view = studio_view.model_view(model_id, data[c.quality], data[c.size], data[c.session],
+                                          click=pricing.click(data, model_id))
             updates.update(view_updates(c, view))
             updates[c.model] = gr.update(choices=studio_view.model_choices(listing.offered), value=model_id)
             updates[c.model_note] = f"{note} {view.note}"
         return updates
 
-    inputs: set[Block] = {c.own_key, c.model, c.quality, c.size, c.session}
+    inputs: set[Block] = {c.model, c.quality, c.size, c.session, *pricing.reads}
     outputs = [c.model, *c.model_dependent]
     c.api_key.blur(refresh_models, inputs, outputs, show_progress="hidden", **PRIVATE)
     demo.load(refresh_models, inputs, outputs, show_progress="hidden", **PRIVATE)

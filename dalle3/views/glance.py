@@ -42,8 +42,8 @@ def options_summary(model_id: Any, quality: Any = None, size: Any = None, *, sty
 def as_charged(cost: str, free: bool) -> str:
     """The cost line for a backend that charges nothing (the simulator) says so before any price.
 
-    ``cost`` is :func:`dalle3.views.studio_view.cost_text`'s line ("This image: $0.040 · This session: …"); the
-    OpenAI price stays, marked as what the same request would cost there.
+    ``cost`` is the line :func:`dalle3.views.studio_view.cost_text` builds ("This image: $0.040 · This session: …")
+    and marks with this; the OpenAI price stays, marked as what the same request would cost there.
     """
     if not free or FREE_NOTE in cost:
         return cost

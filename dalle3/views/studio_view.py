@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 from dalle3.models import lifecycle, pricing
 from dalle3.errors import ValidationError
@@ -18,6 +18,7 @@ from dalle3.models import (COMPRESSION_FORMATS, DEFAULT_STYLE, MODELS,
                            resolve, rule_confidence, size_problem)
 from dalle3.params import profile_for
 from dalle3.edits.index import wanted_hashes
+from dalle3.views.glance import as_charged
 from dalle3.views.session import SessionState
 from dalle3.models import (EXTRA_NAMES, nearest_size)
 from dalle3.models.choice import start_model  # noqa: F401 - the page starts on it
@@ -50,6 +51,20 @@ PREVIEW_CHOICES = ("off", "1", "2", "3")
 # two, for about 100 extra output tokens; more previews cost more and arrive closer together.
 PREVIEW_DEFAULT = "1"
 PREVIEWS_INFO = "rough images while it is being made (GPT Image models); each adds a little to the cost"
+
+
+@dataclass(frozen=True)
+class Click:
+    """What one click adds to a model's one-image price: ``n`` images, the references (their sizes as
+    uploaded) at their input fidelity, and whether the backend charges nothing (the simulator)."""
+
+    n: int = 1
+    references: tuple[tuple[int, int], ...] = ()
+    fidelity: str | None = None
+    free: bool = False
+
+
+ONE_IMAGE = Click()
 
 
 @dataclass(frozen=True)
@@ -117,8 +132,9 @@ def model_choices(offered: Mapping[str, dict[str, Any]] | None = None, *,
 def model_view(model_id: str, quality: str | None, size: str | None, state: SessionState, *,
                style: str | None = None, extras: Mapping[str, str] | None = None,
                output_format: str | None = None, compression: int | None = None,
-               remapped: bool = True, today: date | None = None) -> ModelView:
-    """The controls for ``model_id``, keeping the nearest quality/size (and style, extras) given.
+               remapped: bool = True, click: Click = ONE_IMAGE, today: date | None = None) -> ModelView:
+    """The controls for ``model_id``, keeping the nearest quality/size (and style, extras) given;
+    the cost is ``click``'s line (:func:`cost_text`) at that quality and size.
 
     With ``remapped``, the note says which of the person's choices had to change; without it
     (typing in a control, restoring a PNG) the note only describes the model, so an old
@@ -163,14 +179,15 @@ def model_view(model_id: str, quality: str | None, size: str | None, state: Sess
         notes.append(output.note)
     return ModelView(
         profile, new_quality, new_size, style if style in profile.styles else DEFAULT_STYLE,
-        " ".join(notes), cost_text(profile.id, new_quality, new_size, state), extra_views, output, successor)
+        " ".join(notes), cost_text(profile.id, new_quality, new_size, state, click=click), extra_views, output, successor)
 
 
 def starting_view(settings: Settings, *, today: date | None = None) -> ModelView:
-    """The view the page opens with: the configured model, or its successor when it is shut down (the note says so)."""
+    """The view the page opens with: the configured model, or its successor when it is shut down (the note says so);
+    its cost line is one image's, free where the page starts in the simulator."""
     start, why = start_model(settings.default_model, None, by_calendar=lifecycle.calendar_decides(settings),
                              today=today)
-    view = model_view(start, None, None, SessionState(), today=today)
+    view = model_view(start, None, None, SessionState(), click=Click(free=settings.simulated), today=today)
     return replace(view, note=f"{inert(why)} {view.note}".strip()) if why else view
 
 
@@ -178,18 +195,20 @@ def style_info() -> str:
     return " · ".join(STYLE_HINTS.values())
 
 
-def cost_text(model_id: str, quality: str, size: str, state: SessionState, n: int = 1,
-              references: Sequence[tuple[int, int]] = (), fidelity: str | None = None) -> str:
-    """The live "This image / This session" line; an invalid size is explained, not priced.
+def cost_text(model_id: str, quality: str, size: str, state: SessionState, *, click: Click = ONE_IMAGE) -> str:
+    """The cost line, the only text the page's cost line shows; an invalid size is explained, not priced.
 
-    With ``n`` > 1 or reference images (their sizes as uploaded) it prices the whole click:
-    ``n`` images plus the references' input tokens.
+    It prices the whole ``click``: "This image" for one image with no references, else "This click
+    (n images from k references)" with the references' input tokens; on a free backend the price
+    is marked as what OpenAI would charge (:func:`~dalle3.views.glance.as_charged`).
     """
     profile = resolve(model_id)
     problem = size_problem(profile, size) if profile and isinstance(size, str) else None
     if problem:
-        return f"This image: no price — {problem} · {session_total(state.spent_usd, state.images)}"
-    price = pricing.batch_estimate(profile, quality, size, n, references, fidelity) if profile else None
+        return as_charged(f"This image: no price — {problem} · {session_total(state.spent_usd, state.images)}",
+                          click.free)
+    n, references = click.n, click.references
+    price = pricing.batch_estimate(profile, quality, size, n, references, click.fidelity) if profile else None
     label = "This image"
     if n > 1 or references:
         label = f"This click ({n} image{'s' if n != 1 else ''}" + (
@@ -197,7 +216,7 @@ def cost_text(model_id: str, quality: str, size: str, state: SessionState, n: in
     text = cost_line(price, state.spent_usd, state.images, label)
     if profile and is_experimental(profile, size):
         text += " · sizes above 2560x1440 are experimental"
-    return text
+    return as_charged(text, click.free)
 
 
 def size_offer(model_id: str, size: Any) -> str | None:
