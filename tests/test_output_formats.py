@@ -149,7 +149,7 @@ def test_studio_saves_the_api_bytes_in_the_asked_format_with_parameters_and_size
     assert image_format(data) == fmt and result.size == (1536, 1024) and result.file_bytes == len(data)
     stored = metadata.read_parameters(result.path)
     assert stored["output_format"] == fmt and stored.get("output_compression") == compression
-    assert restore(stored).output_format == fmt
+    assert restore(stored).request.output_format == fmt
     sent = fake_api.requests[-1].json
     assert sent["output_format"] == fmt and sent.get("output_compression") == compression
     assert f"({fmt})" in generation_text(result) and "File: " in generation_text(result)
