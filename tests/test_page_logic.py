@@ -199,7 +199,7 @@ def test_every_writer_of_the_cost_line_prices_the_click_free_in_the_simulator(tm
                 wrote.setdefault(key, []).append(updates[blocks["cost"]])
     assert set(wrote) == {"on_model", "<lambda>:input", "on_setting", "on_size_fix", "on_switch", "on_generate",
                           "on_click_change", "<lambda>:click", "on_use_history", "on_use", "on_history",
-                          "on_upload", "on_restore"}  # all but refresh_models, which changes nothing offline
+                          "on_upload", "on_restore", "on_references"}  # all but refresh_models (nothing offline)
     # restoring a plain image clears the references; history and a dropped file restore its n, the library keeps n
     restored = {"on_history": "This image: ", "on_upload": "This image: ", "on_restore": "This click (3 images): "}
     for key, texts in wrote.items():

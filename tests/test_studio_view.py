@@ -11,6 +11,7 @@ import pytest
 
 from dalle3.views.glance import FREE_NOTE
 from tests.apphelpers import app_settings, running_app
+from tests.fake_openai import Outcome, render_image
 from tests.browser_support import (
     SCREENSHOTS,
     assert_no_error_shown,
@@ -160,6 +161,27 @@ def test_edit_this_on_dall_e_3_switches_to_a_model_that_edits_and_shows_the_refe
     text_input(pg, "prompt").fill("The teapot, in blue")
     status = run_generation(pg, timeout=60_000)
     assert "Edited from 1 reference" in status, status
+    assert_no_error_shown(pg)
+
+
+def test_an_edit_uploads_its_picture_a_bounded_number_of_times(browser, served, quiet, request):
+    """Gradio re-reads the controls on every progress update, and the editor re-uploads its picture
+    on each read; handlers on the references' change event turned that into rounds of hundreds of
+    uploads (182 to 837 for one edit, a minute with a 3 MB photo). Counted, not timed."""
+    quiet.script(Outcome.success(image=render_image(256, 256)))
+    pg = open_page(browser, served.url, DESKTOP, request)
+    text_input(pg, "prompt").fill("A teapot")
+    run_generation(pg)
+    wait_image_loaded(pg)
+    uploads: list[str] = []
+    pg.on("request", lambda r: uploads.append(r.url) if "/gradio_api/upload" in r.url else None)
+    pg.locator("#edit_this").click()
+    expect(markdown(pg, "edit_status")).to_contain_text("1 reference: Generate now edits.")
+    expect(pg.locator("#editor canvas").last).to_be_visible(timeout=20_000)
+    text_input(pg, "prompt").fill("The teapot, in blue")
+    status = run_generation(pg, timeout=60_000)
+    assert "Edited from 1 reference" in status, status
+    assert len(uploads) <= 100, f"{len(uploads)} uploads for one edit"
     assert_no_error_shown(pg)
 
 

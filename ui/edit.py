@@ -258,26 +258,44 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
     pricing = Pricing(c, e, studio)
     _wire_click_cost(pricing)
 
+    for user_change in (e.references.upload, e.references.delete, e.references.clear):
+        follow_references(pricing, user_change)
+    follow_references(pricing, e.clear.click(
+        lambda: {e.references: None, e.mask_upload: None, e.markup_upload: None, e.edit_status: ""},
+        None, [e.references, e.mask_upload, e.markup_upload, e.edit_status], **PRIVATE))
+    _wire_use(pricing)
+    _wire_restored(pricing, studio, whole_folder=whole_folder)
+
+
+def follow_references(pricing: Pricing, event: Any) -> None:
+    """After ``event`` (a person's change of the references, or a handler that sets them): the editor
+    shows the first reference, an edit's size follows its aspect, the cost line prices the click.
+
+    Not on the references' ``change`` event: Gradio 6.31's page re-reads every control an event
+    ever read or wrote whenever any event's progress changes, and a re-read file list counts as a
+    change; handlers on it then ran again and again, each round making the editor download and
+    upload its picture (hundreds of uploads for one edit). So every way the references are set
+    names this follow-up itself: a person's upload, removal and clearing here, and the handlers
+    that set them (``take_reference``, the restores, Clear references) through ``then``.
+    """
+    c, e = pricing.c, pricing.e
+
     def on_references(data: dict) -> dict:
-        """The editor shows the first reference at once; an edit's size follows its aspect."""
-        paths, shown = data[e.references], data[e.first]
+        paths, shown = _paths(data[e.references]), data[e.first]  # raw file objects: see the event below
         first = paths[0] if paths else None
-        if first == shown:
-            return {e.first: first}
-        updates: dict = {e.first: first,
-                         e.editor: {"background": first, "layers": [], "composite": first} if first else None}
-        made = _uploaded_size(first) if first else None
-        size = size_for_aspect(data[c.model], *made) if made else None
-        if size and size != data[c.size]:
-            updates[c.size] = size
+        updates: dict = {e.first: first}
+        if first != shown:
+            updates[e.editor] = {"background": first, "layers": [], "composite": first} if first else None
+            made = _uploaded_size(first) if first else None
+            size = size_for_aspect(data[c.model], *made) if made else None
+            if size and size != data[c.size]:
+                updates[c.size] = size
+        updates[c.cost] = pricing.line({**data, c.size: updates.get(c.size, data[c.size])})
         return updates
 
-    e.references.change(on_references, {e.references, e.first, c.model, c.size}, [e.editor, e.first, c.size],
-                        show_progress="hidden", **PRIVATE)
-    e.clear.click(lambda: {e.references: None, e.mask_upload: None, e.markup_upload: None, e.edit_status: ""},
-                  None, [e.references, e.mask_upload, e.markup_upload, e.edit_status], **PRIVATE)
-    _wire_use(pricing)
-    _wire_restored(c, e, studio, whole_folder=whole_folder)
+    listen = event.then if hasattr(event, "then") else event  # a handler's event, or a person's (upload, ...)
+    listen(on_references, {e.references, e.first, c.model, c.quality, c.size, c.session} | pricing.reads,
+           [e.editor, e.first, c.size, c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
 
 
 def _wire_click_cost(pricing: Pricing) -> None:
@@ -288,7 +306,7 @@ def _wire_click_cost(pricing: Pricing) -> None:
         return {c.cost: pricing.line(data)}
 
     # preprocess=False, as wire_models: a quality from before a model switch must not be refused
-    for trigger in (c.n.change, e.references.change, e.fidelity.change, c.own_key.change):
+    for trigger in (c.n.change, e.fidelity.change, c.own_key.change):  # the references: follow_references
         trigger(on_click_change, {c.model, c.quality, c.size, c.session} | pricing.reads, [c.cost],
                 show_progress="hidden", preprocess=False, **PRIVATE)
 
@@ -342,8 +360,9 @@ def _wire_use(pricing: Pricing) -> None:
 
     c.grid.select(on_grid, None, e.grid_pick, **PRIVATE)
     for button, replace in ((e.edit_this, True), (e.use_result, False)):
-        button.click(lambda data, replace=replace: take_reference(pricing, data, chosen_result(data), what="result",
-                                                                  replace=replace), reads, targets, **PRIVATE)
+        follow_references(pricing, button.click(
+            lambda data, replace=replace: take_reference(pricing, data, chosen_result(data), what="result",
+                                                         replace=replace), reads, targets, **PRIVATE))
 
     def on_use_history(data: dict) -> dict:
         state, picked = data[c.session], data[e.picked]
@@ -351,12 +370,13 @@ def _wire_use(pricing: Pricing) -> None:
         return take_reference(pricing, data, entry.path if entry else None,
                               what="selected history image (click one first)", replace=False)
 
-    e.use_history.click(on_use_history, reads | {e.picked}, targets, **PRIVATE)
+    follow_references(pricing, e.use_history.click(on_use_history, reads | {e.picked}, targets, **PRIVATE))
 
 
-def _wire_restored(c: Controls, e: EditControls, studio: Studio, *, whole_folder: bool) -> None:
+def _wire_restored(pricing: Pricing, studio: Studio, *, whole_folder: bool) -> None:
     """Restored settings and the references: a plain image clears them, a dropped edit brings them back
     (searched for in the whole outputs folder only where ``whole_folder``: see :func:`wire_edit`)."""
+    c, e = pricing.c, pricing.e
 
     def on_history(state: SessionState, references: Any, evt: gr.SelectData) -> dict:
         entry = state.history[evt.index] if evt.index < len(state.history) else None
@@ -365,8 +385,9 @@ def _wire_restored(c: Controls, e: EditControls, studio: Studio, *, whole_folder
                 c.result: gr.update(visible=True), c.grid: gr.update(visible=False),
                 **cleared(e, references, restored)}
 
-    c.history.select(on_history, [c.session, e.references],
-                     [e.picked, c.n, c.result, c.grid, e.references, e.edit_status], **PRIVATE)
+    follow_references(pricing, c.history.select(on_history, [c.session, e.references],
+                                                [e.picked, c.n, c.result, c.grid, e.references, e.edit_status],
+                                                **PRIVATE))
 
     def on_drop(path: str | None, state: SessionState | None, references: Any) -> dict:
         """An edited image brings its references back where they may be searched for and are still kept."""
@@ -386,5 +407,5 @@ def _wire_restored(c: Controls, e: EditControls, studio: Studio, *, whole_folder
                             e.edit_status: status.inert(found.message())})
         return updates
 
-    c.upload.upload(on_drop, [c.upload, c.session, e.references], [c.n, e.references, e.accordion, e.edit_status],
-                    **PRIVATE)
+    follow_references(pricing, c.upload.upload(on_drop, [c.upload, c.session, e.references],
+                                                [c.n, e.references, e.accordion, e.edit_status], **PRIVATE))

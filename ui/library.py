@@ -18,7 +18,7 @@ from dalle3.views import studio_view, status
 from dalle3.library import Library
 from dalle3.library.view import ANY, next_page, progress_text, select, show
 from dalle3.settings import Settings
-from ui.edit import Pricing, cleared, take_reference, use_reads, use_targets
+from ui.edit import Pricing, cleared, follow_references, take_reference, use_reads, use_targets
 from ui.layout import code_boxes
 from ui.layout import PRIVATE
 from ui.wiring import Updates, page_url, restored_updates
@@ -144,9 +144,9 @@ def _wire_into_studio(lc: LibraryControls, pricing: Pricing, tabs: gr.Tabs) -> N
                 c.status: "Settings restored from the library.", tabs: gr.Tabs(selected="studio"),
                 **cleared(e, data[e.references], restored)}
 
-    lc.restore.click(on_restore, {lc.chosen, c.session, *pricing.reads},
-                     [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs, e.references, e.edit_status],
-                     **PRIVATE)
+    follow_references(pricing, lc.restore.click(
+        on_restore, {lc.chosen, c.session, *pricing.reads},
+        [c.prompt, c.seed, c.model, *c.model_dependent, c.status, tabs, e.references, e.edit_status], **PRIVATE))
 
     def on_use(data: dict) -> Updates:
         if not data[lc.image]:
@@ -154,4 +154,5 @@ def _wire_into_studio(lc: LibraryControls, pricing: Pricing, tabs: gr.Tabs) -> N
         return {**take_reference(pricing, data, data[lc.image], what="library image", replace=False),
                 tabs: gr.Tabs(selected="studio")}
 
-    lc.use.click(on_use, use_reads(pricing) | {lc.image}, [*use_targets(c, e), tabs, c.status], **PRIVATE)
+    follow_references(pricing, lc.use.click(on_use, use_reads(pricing) | {lc.image},
+                                            [*use_targets(c, e), tabs, c.status], **PRIVATE))
