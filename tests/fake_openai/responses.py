@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import threading
 import time
 import uuid
@@ -45,7 +44,7 @@ from dalle3.http.shapes import json_list
 
 from tests.fake_openai import stream
 from tests.fake_openai.answers import act, success_payload
-from tests.fake_openai.handler import Handler, error_payload, new_request_id
+from tests.fake_openai.handler import Handler, error_payload
 from tests.fake_openai.scripting import Outcome, SeenRequest
 from tests.fake_openai.spec import bad_request, check_gpt_image
 from tests.sdk_check import responses_params_problem
@@ -230,12 +229,7 @@ def _stream(fake: FakeOpenAI, h: Handler, body: Mapping[str, Any], outcome: Outc
     fault_after = outcome.nbytes if outcome.kind in stream.FAULTS else None
     sequence = iter(range(10_000))
     try:
-        h.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        h.send_response(200)
-        h.send_header("content-type", "text/event-stream; charset=utf-8")
-        h.send_header("transfer-encoding", "chunked")
-        h.send_header("x-request-id", outcome.request_id or new_request_id())
-        h.end_headers()
+        stream.start_event_stream(h, outcome.request_id)
         _send(h, "response.created", {"response": {**response, "status": "in_progress", "output": []}}, sequence)
         started = h.started
         for index in range(partials + 1):

@@ -38,6 +38,20 @@ COMPLETED = "image_generation.completed"
 FAULTS = ("stream_reset", "stream_malformed", "stream_error", "stream_stall", "stream_truncated")
 
 
+def start_event_stream(h, request_id: str | None) -> None:
+    """A 200 whose body is server-sent events, written as each is ready (chunked).
+
+    Without NODELAY, Nagle holds a small write back until the previous one is acknowledged
+    (up to 40 ms of delayed ACK on loopback).
+    """
+    h.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    h.send_response(200)
+    h.send_header("content-type", "text/event-stream; charset=utf-8")
+    h.send_header("transfer-encoding", "chunked")
+    h.send_header("x-request-id", request_id or new_request_id())
+    h.end_headers()
+
+
 def answer(fake: FakeOpenAI, h: Handler, outcome: Outcome, request: Mapping[str, Any]) -> None:
     """Stream one generation (``outcome`` is a success or one of :data:`FAULTS`)."""
     plain = Outcome.success(image=outcome.image, request_id=outcome.request_id)
@@ -50,14 +64,7 @@ def answer(fake: FakeOpenAI, h: Handler, outcome: Outcome, request: Mapping[str,
               "quality": payload["quality"], "size": answer_size(request, payload)}
     b64 = payload["data"][0]["b64_json"]
     try:
-        # Each event is written as it is ready; without NODELAY, Nagle holds a small write back
-        # until the previous one is acknowledged (up to 40 ms of delayed ACK on loopback).
-        h.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        h.send_response(200)
-        h.send_header("content-type", "text/event-stream; charset=utf-8")
-        h.send_header("transfer-encoding", "chunked")
-        h.send_header("x-request-id", outcome.request_id or new_request_id())
-        h.end_headers()
+        start_event_stream(h, outcome.request_id)
         h.wfile.flush()
         started = h.started  # when the request came in, as the plain answer's delay counts
         for index in range(partials + 1):
