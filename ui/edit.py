@@ -259,17 +259,19 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
     _wire_click_cost(pricing)
 
     for user_change in (e.references.upload, e.references.delete, e.references.clear):
-        follow_references(pricing, user_change)
-    follow_references(pricing, e.clear.click(
+        follow_references(pricing, user_change, prices=True)
+    follow_references(pricing, prices=True, event=e.clear.click(
         lambda: {e.references: None, e.mask_upload: None, e.markup_upload: None, e.edit_status: ""},
         None, [e.references, e.mask_upload, e.markup_upload, e.edit_status], **PRIVATE))
     _wire_use(pricing)
     _wire_restored(pricing, studio, whole_folder=whole_folder)
 
 
-def follow_references(pricing: Pricing, event: Any) -> None:
+def follow_references(pricing: Pricing, event: Any, *, prices: bool = False) -> None:
     """After ``event`` (a person's change of the references, or a handler that sets them): the editor
-    shows the first reference, an edit's size follows its aspect, the cost line prices the click.
+    shows the first reference, an edit's size follows its aspect; with ``prices``, the cost line
+    prices the click. The restores price it themselves: they set the model and its controls in a
+    second handler of the same click, which a writer running after this one's could overtake.
 
     Not on the references' ``change`` event: Gradio 6.31's page re-reads every control an event
     ever read or wrote whenever any event's progress changes, and a re-read file list counts as a
@@ -290,12 +292,14 @@ def follow_references(pricing: Pricing, event: Any) -> None:
             size = size_for_aspect(data[c.model], *made) if made else None
             if size and size != data[c.size]:
                 updates[c.size] = size
-        updates[c.cost] = pricing.line({**data, c.size: updates.get(c.size, data[c.size])})
+        if prices:
+            updates[c.cost] = pricing.line({**data, c.size: updates.get(c.size, data[c.size])})
         return updates
 
     listen = event.then if hasattr(event, "then") else event  # a handler's event, or a person's (upload, ...)
     listen(on_references, {e.references, e.first, c.model, c.quality, c.size, c.session} | pricing.reads,
-           [e.editor, e.first, c.size, c.cost], show_progress="hidden", preprocess=False, **PRIVATE)
+           [e.editor, e.first, c.size, *([c.cost] if prices else [])], show_progress="hidden", preprocess=False,
+           **PRIVATE)
 
 
 def _wire_click_cost(pricing: Pricing) -> None:
@@ -360,7 +364,7 @@ def _wire_use(pricing: Pricing) -> None:
 
     c.grid.select(on_grid, None, e.grid_pick, **PRIVATE)
     for button, replace in ((e.edit_this, True), (e.use_result, False)):
-        follow_references(pricing, button.click(
+        follow_references(pricing, prices=True, event=button.click(
             lambda data, replace=replace: take_reference(pricing, data, chosen_result(data), what="result",
                                                          replace=replace), reads, targets, **PRIVATE))
 
@@ -370,7 +374,8 @@ def _wire_use(pricing: Pricing) -> None:
         return take_reference(pricing, data, entry.path if entry else None,
                               what="selected history image (click one first)", replace=False)
 
-    follow_references(pricing, e.use_history.click(on_use_history, reads | {e.picked}, targets, **PRIVATE))
+    follow_references(pricing, prices=True,
+                      event=e.use_history.click(on_use_history, reads | {e.picked}, targets, **PRIVATE))
 
 
 def _wire_restored(pricing: Pricing, studio: Studio, *, whole_folder: bool) -> None:
@@ -389,8 +394,10 @@ def _wire_restored(pricing: Pricing, studio: Studio, *, whole_folder: bool) -> N
                                                 [e.picked, c.n, c.result, c.grid, e.references, e.edit_status],
                                                 **PRIVATE))
 
-    def on_drop(path: str | None, state: SessionState | None, references: Any) -> dict:
-        """An edited image brings its references back where they may be searched for and are still kept."""
+    def on_drop(data: dict) -> dict:
+        """An edited image brings its references back where they may be searched for and are still kept
+        (and the cost line priced with them: ``ui.wiring`` restores the rest and leaves the line to this)."""
+        path, state, references = data[c.upload], data[c.session], data[e.references]
         try:
             parameters = read_parameters(path) if path and checked_image_size(path) else None
         except DalleError:
@@ -403,9 +410,13 @@ def _wire_restored(pricing: Pricing, studio: Studio, *, whole_folder: bool) -> N
             own = [Path(entry.path) for entry in (state.history if isinstance(state, SessionState) else ())]
             found = studio.find_references(parameters, None if whole_folder else
                                            [*own, *(Path(p) for p in _paths(references))])
-            updates.update({e.references: [str(p) for p in found.found] or None, e.accordion: gr.update(open=True),
-                            e.edit_status: status.inert(found.message())})
+            refs = [str(p) for p in found.found]
+            req = restored.request
+            updates.update({e.references: refs or None, e.accordion: gr.update(open=True),
+                            e.edit_status: status.inert(found.message()),
+                            c.cost: studio_view.cost_text(req.model, req.quality, req.size, state, click=pricing.click(
+                                data, req.model, n=req.n, references=refs))})
         return updates
 
-    follow_references(pricing, c.upload.upload(on_drop, [c.upload, c.session, e.references],
-                                                [c.n, e.references, e.accordion, e.edit_status], **PRIVATE))
+    follow_references(pricing, c.upload.upload(on_drop, {c.upload, c.session, *pricing.reads},
+                                                [c.n, e.references, e.accordion, e.edit_status, c.cost], **PRIVATE))

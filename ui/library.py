@@ -154,5 +154,5 @@ def _wire_into_studio(lc: LibraryControls, pricing: Pricing, tabs: gr.Tabs) -> N
         return {**take_reference(pricing, data, data[lc.image], what="library image", replace=False),
                 tabs: gr.Tabs(selected="studio")}
 
-    follow_references(pricing, lc.use.click(on_use, use_reads(pricing) | {lc.image},
-                                            [*use_targets(c, e), tabs, c.status], **PRIVATE))
+    follow_references(pricing, prices=True, event=lc.use.click(on_use, use_reads(pricing) | {lc.image},
+                                                                [*use_targets(c, e), tabs, c.status], **PRIVATE))

@@ -364,8 +364,11 @@ def wire_restore(c: Controls, pricing: Pricing) -> None:
         if restored is None:
             return {c.status: studio_view.NO_PARAMETERS}
         click = pricing.restored(data, restored, sets_n=True)
-        return {**restored_updates(c, restored, state, click=click),
-                c.status: "Settings restored from the dropped image."}
+        updates = {**restored_updates(c, restored, state, click=click),
+                   c.status: "Settings restored from the dropped image."}
+        if restored.references:  # an edit: its references are found in ui.edit, which prices the click with them
+            updates.pop(c.cost)
+        return updates
 
     c.upload.upload(on_upload, {c.upload, c.session, *pricing.reads}, targets, **PRIVATE)
 
