@@ -253,7 +253,7 @@ def _uploaded(url: str, path: Path) -> dict:
 
 def _drop_on_restore_box(url: str, dropped: Path, references: list[Path] = ()) -> list:
     """What a browser tab (a fresh session) gets back when ``dropped`` lands on the restore box."""
-    data = [_uploaded(url, dropped), None, [_uploaded(url, p) for p in references] or None]
+    data = [_uploaded(url, dropped), None, [_uploaded(url, p) for p in references] or None, "", ""]  # no own key, fidelity
     return _page_event(url, ("upload", "upload", "references"), data)
 
 
@@ -294,7 +294,7 @@ def listening(tmp_path_factory):
 
 def test_a_shared_edit_does_not_bring_back_another_visitors_original(listening, tmp_path):
     _, edited = _someone_edits(listening.url, tmp_path)
-    _, references, _, status_text = _drop_on_restore_box(listening.url, edited)
+    _, references, _, status_text, _ = _drop_on_restore_box(listening.url, edited)
     assert references is None, references
     assert "0 of 1 reference images found among the images made or added in this browser session" in \
         json.dumps(status_text), status_text
@@ -303,7 +303,7 @@ def test_a_shared_edit_does_not_bring_back_another_visitors_original(listening, 
 
 def test_a_visitor_still_finds_the_references_they_added_themselves(listening, tmp_path):
     original, edited = _someone_edits(listening.url, tmp_path)
-    _, references, _, status_text = _drop_on_restore_box(listening.url, edited, [original])
+    _, references, _, status_text, _ = _drop_on_restore_box(listening.url, edited, [original])
     assert len(references) == 1 and "All 1 reference image found" in json.dumps(status_text), status_text
     found = requests.get(references[0]["url"], timeout=30)
     assert found.content == original.read_bytes()
@@ -318,7 +318,7 @@ def on_loopback(tmp_path_factory):
 
 def test_on_loopback_the_whole_outputs_folder_is_searched(on_loopback, tmp_path):
     original, edited = _someone_edits(on_loopback.url, tmp_path)
-    _, references, _, status_text = _drop_on_restore_box(on_loopback.url, edited)
+    _, references, _, status_text, _ = _drop_on_restore_box(on_loopback.url, edited)
     assert "All 1 reference image found in the outputs folder" in json.dumps(status_text), status_text
     assert requests.get(references[0]["url"], timeout=30).content == original.read_bytes()
 

@@ -394,10 +394,10 @@ def _wire_restored(pricing: Pricing, studio: Studio, *, whole_folder: bool) -> N
                                                 [e.picked, c.n, c.result, c.grid, e.references, e.edit_status],
                                                 **PRIVATE))
 
-    def on_drop(data: dict) -> dict:
+    def on_drop(path: str | None, state: SessionState | None, references: Any, own_key: Any, fidelity: Any) -> dict:
         """An edited image brings its references back where they may be searched for and are still kept
         (and the cost line priced with them: ``ui.wiring`` restores the rest and leaves the line to this)."""
-        path, state, references = data[c.upload], data[c.session], data[e.references]
+        data = {c.own_key: own_key, e.fidelity: fidelity, c.n: None, e.references: references}
         try:
             parameters = read_parameters(path) if path and checked_image_size(path) else None
         except DalleError:
@@ -407,7 +407,8 @@ def _wire_restored(pricing: Pricing, studio: Studio, *, whole_folder: bool) -> N
             return {e.edit_status: gr.update()}
         updates: dict = {c.n: restored.request.n, **cleared(e, references, restored)}
         if restored.references:
-            own = [Path(entry.path) for entry in (state.history if isinstance(state, SessionState) else ())]
+            state = state if isinstance(state, SessionState) else SessionState()
+            own = [Path(entry.path) for entry in state.history]
             found = studio.find_references(parameters, None if whole_folder else
                                            [*own, *(Path(p) for p in _paths(references))])
             refs = [str(p) for p in found.found]
@@ -418,5 +419,5 @@ def _wire_restored(pricing: Pricing, studio: Studio, *, whole_folder: bool) -> N
                                 data, req.model, n=req.n, references=refs))})
         return updates
 
-    follow_references(pricing, c.upload.upload(on_drop, {c.upload, c.session, *pricing.reads},
+    follow_references(pricing, c.upload.upload(on_drop, [c.upload, c.session, e.references, c.own_key, e.fidelity],
                                                 [c.n, e.references, e.accordion, e.edit_status, c.cost], **PRIVATE))
