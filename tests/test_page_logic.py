@@ -149,8 +149,10 @@ def _call_writer(fn, data: dict) -> list[dict]:
     import gradio as gr
 
     special = {"evt": gr.SelectData(None, {"index": 0, "value": None}), "request": gr.Request(session_hash="cost")}
-    wanted = {p: special[p] for p in list(inspect.signature(fn.fn).parameters)[1:] if p in special}
-    answer = fn.fn(data, **wanted)
+    names = list(inspect.signature(fn.fn).parameters)
+    wanted = {p: special[p] for p in names[1:] if p in special}
+    given = [data] if fn.inputs_as_dict else [data[b] for b in fn.inputs]  # inputs as a set, or a list
+    answer = fn.fn(*given, **wanted)
     return list(answer) if inspect.isgenerator(answer) else [answer]
 
 
