@@ -225,7 +225,7 @@ class Pricing:
                                      click=self.click(data, data[c.model]))
 
 
-def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0.1") -> None:
+def wire_edit(pricing: Pricing, host: str = "127.0.0.1") -> None:
     """References in and out, the editor on the first, the model's edit rules, the click's cost, restore.
 
     Restoring an edit's references follows the library's privacy rule (``library_access``):
@@ -233,6 +233,7 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
     images this browser session made (its history) or added (its references), so no visitor
     finds another's image, or learns that a hash is among them.
     """
+    c, e, studio = pricing.c, pricing.e, pricing.studio
     whole_folder = library_access(studio.settings, host).enabled
 
     def on_model(model_id: Any, n: Any, references: Any) -> dict:
@@ -255,7 +256,6 @@ def wire_edit(c: Controls, e: EditControls, studio: Studio, host: str = "127.0.0
     c.model.change(on_model, [c.model, c.n, e.references],
                    [c.n, e.note, e.accordion, e.mode, e.markup_upload, e.fidelity], show_progress="hidden", **PRIVATE)
 
-    pricing = Pricing(c, e, studio)
     _wire_click_cost(pricing)
 
     for user_change in (e.references.upload, e.references.delete, e.references.clear):

@@ -54,8 +54,8 @@ def build(studio: Studio, host: str = "127.0.0.1") -> gr.Blocks:
         edit = layout_edit(controls, view)
         pricing = Pricing(controls, edit, studio)  # every writer of the cost line prices the click through it
         wire_models(controls, pricing)
-        wire_generate(controls, studio, host, edit)
-        wire_edit(controls, edit, studio, host)
+        wire_generate(pricing, host)
+        wire_edit(pricing, host)
         wire_restore(controls, pricing)
         wire_keys(demo, controls, discovery, pricing=pricing)
         wire_code(controls, settings)

@@ -12,7 +12,7 @@ from typing import Any, Iterator, cast
 import gradio as gr
 from gradio.blocks import Block
 
-from dalle3 import DalleError, Studio, safety
+from dalle3 import DalleError, safety
 from dalle3.views import studio_view, status
 from dalle3.http.discovery import Discovery
 from dalle3.errors import ModelUnavailableError
@@ -27,7 +27,7 @@ from dalle3.results import SIMULATOR
 from dalle3.http.stopping import SIMULATED_MESSAGE, StopHandle, stoppable, stopped_error
 from dalle3.views.edit_snippets import code_for
 from dalle3.results import Preview
-from ui.edit import EditControls, Pricing, edit_sources_from_controls
+from ui.edit import Pricing, edit_sources_from_controls
 from ui.layout import PRIVATE, Controls
 from dalle3.run import run_live
 
@@ -174,14 +174,14 @@ def shown(c: Controls, paths: tuple) -> Updates:
                               rows=math.ceil(len(paths) / columns))}
 
 
-def wire_generate(c: Controls, studio: Studio, host: str, e: EditControls) -> None:
+def wire_generate(pricing: Pricing, host: str) -> None:
     """The Generate button: ``n`` images (or an edit of the references), the status, the next seed, history, cost.
 
     One call per browser session at a time (a second Generate while one runs starts nothing), and
     a Stop button that abandons the running call (:mod:`dalle3.http.stopping`).
     """
+    c, e, studio = pricing.c, pricing.e, pricing.studio
     running = Running()
-    pricing = Pricing(c, e, studio)
 
     def on_generate(data: dict, request: gr.Request) -> Iterator[Updates]:
         """Previews replace each other in the result area; the final image (or the error) ends it."""
